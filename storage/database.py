@@ -1,0 +1,105 @@
+"""Opening a database by URL, creating the schema and migrating it.
+
+* No URL, a plain path or ``sqlite:///path``: SQLite, one file, WAL mode.
+* ``postgresql://...`` (or ``postgres://``): PostgreSQL through psycopg2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import peewee as pw
+from playhouse.db_url import parse as parse_url
+
+from storage.errors import SwitchboardError
+from storage.i18n import _
+from storage.models import Models
+
+SCHEMA_VERSION = 1
+
+# Each entry upgrades the schema from version N-1 to N; run in order inside a transaction.
+Migration = Callable[[pw.Database, Models], None]
+MIGRATIONS: dict[int, Migration] = {}
+
+SQLITE_PRAGMAS = (
+    ("journal_mode", "wal"),
+    ("synchronous", "full"),  # a webhook answered 2xx must survive a power cut
+    ("foreign_keys", 1),
+    ("busy_timeout", 10_000),
+    ("cache_size", -32_000),
+)
+
+
+def default_sqlite_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("switchboard", appauthor=False)) / "switchboard.db"
+
+
+def is_postgres(url: str | None) -> bool:
+    return bool(url) and url.split(":", 1)[0] in ("postgres", "postgresql")
+
+
+def open_database(url: str | None) -> pw.Database:
+    """Connect to ``url``; raises :class:`SwitchboardError` with a clear reason on failure."""
+    if is_postgres(url):
+        params = parse_url(url)
+        name = params.pop("database", None) or "postgres"
+        db: pw.Database = pw.PostgresqlDatabase(name, autorollback=True, **params)
+    else:
+        path = Path(url.removeprefix("sqlite:///")) if url else default_sqlite_path()
+        path = path.expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10)
+    try:
+        db.connect(reuse_if_open=True)
+    except pw.OperationalError as err:
+        raise SwitchboardError(_("Cannot open the database {url}: {reason}").format(
+            url=redact_url(url or ""), reason=err)) from err
+    return db
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, fit for logs and error messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+def postgres_connector(db: pw.Database) -> Callable[[], Any]:
+    """A function opening a fresh psycopg2 connection with ``db``'s parameters (for LISTEN)."""
+    import psycopg2
+
+    def connect() -> Any:
+        return psycopg2.connect(database=db.database, **db.connect_params)
+
+    return connect
+
+
+def schema_version(models: Models) -> int:
+    row = models.KeyValue.get_or_none(models.KeyValue.key == "schema_version")
+    return int(row.value) if row else 0
+
+
+def ensure_schema(db: pw.Database, models: Models) -> int:
+    """Create the schema on first start, migrate an older one; returns the version."""
+    with db.atomic():
+        if not db.table_exists(models.KeyValue._meta.table_name):
+            db.create_tables(models.all(), safe=True)
+            models.KeyValue.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+            return SCHEMA_VERSION
+        current = schema_version(models)
+        if current > SCHEMA_VERSION:
+            raise SwitchboardError(_(
+                "The database has schema version {found}, newer than this Switchboard "
+                "understands ({known}). Upgrade Switchboard."
+            ).format(found=current, known=SCHEMA_VERSION))
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[version](db, models)
+            models.KeyValue.replace(key="schema_version", value=str(version)).execute()
+        return SCHEMA_VERSION

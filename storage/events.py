@@ -1,0 +1,156 @@
+"""Change events: every change the store commits is published through one interface.
+
+Two transports implement :class:`EventBus`:
+
+* :class:`InProcessBus` (SQLite): subscribers are called right after the commit, in
+  the committing thread. Subscribers must be quick and thread-safe (the console
+  posts a Textual message; the outbox worker sets an asyncio event thread-safely).
+* :class:`PostgresBus` (teams): events are sent with ``pg_notify`` *inside* the
+  transaction, so PostgreSQL delivers them only if it commits, to every process that
+  LISTENs. A listener thread with its own connection dispatches them to subscribers.
+
+Nothing polls a table in a loop: consumers wait on these events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import select
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Event kinds.
+MESSAGE_STORED = "message.stored"
+MESSAGE_UPDATED = "message.updated"  # delivery state, edit, retry
+OUTBOX_QUEUED = "outbox.queued"
+TASK_CREATED = "task.created"
+TASK_UPDATED = "task.updated"  # status, assignment, read, reopen
+TASK_MERGED = "task.merged"
+CONTACT_MERGED = "contact.merged"
+CONTACT_UPDATED = "contact.updated"
+QUICK_REPLIES_CHANGED = "quick_replies.changed"
+
+CHANNEL = "switchboard_events"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    task_id: int | None = None
+    message_id: int | None = None
+    contact_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Event:
+        raw = json.loads(text)
+        return cls(
+            kind=raw["kind"], task_id=raw.get("task_id"), message_id=raw.get("message_id"),
+            contact_id=raw.get("contact_id"), data=raw.get("data") or {},
+        )
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Publish committed changes; subscribe to them. Base class holds the subscribers."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback`` for every event; returns a function that unsubscribes."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def dispatch(self, event: Event) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception:  # a broken subscriber must not break the store
+                log.exception("event subscriber failed on %s", event.kind)
+
+    # Transport hooks, called by the store.
+    def in_transaction(self, db: Any, events: list[Event]) -> None:
+        """Called inside the transaction, before commit."""
+
+    def after_commit(self, events: list[Event]) -> None:
+        """Called after a successful commit."""
+
+    def close(self) -> None:
+        pass
+
+
+class InProcessBus(EventBus):
+    def after_commit(self, events: list[Event]) -> None:
+        for event in events:
+            self.dispatch(event)
+
+
+class PostgresBus(EventBus):
+    """LISTEN/NOTIFY transport. ``dsn_factory`` opens a psycopg2 connection to listen on."""
+
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        super().__init__()
+        self._connect = connect
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="pg-listen", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def in_transaction(self, db: Any, events: list[Event]) -> None:
+        for event in events:
+            payload = event.to_json()
+            if len(payload.encode()) > 7900:  # NOTIFY payloads are capped at 8000 bytes
+                payload = Event(event.kind, event.task_id, event.message_id, event.contact_id).to_json()
+            db.execute_sql("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn = self._connect()
+                conn.set_isolation_level(0)  # autocommit
+                cur = conn.cursor()
+                cur.execute(f"LISTEN {CHANNEL}")
+                self._ready.set()
+                while not self._stop.is_set():
+                    if select.select([conn], [], [], 0.2) == ([], [], []):
+                        continue
+                    conn.poll()
+                    while conn.notifies:
+                        note = conn.notifies.pop(0)
+                        try:
+                            event = Event.from_json(note.payload)
+                        except (ValueError, KeyError):
+                            log.warning("ignored a malformed notification")
+                            continue
+                        self.dispatch(event)
+                conn.close()
+            except Exception:
+                log.exception("PostgreSQL listener lost its connection; reconnecting")
+                self._ready.set()
+                self._stop.wait(1.0)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)

@@ -1,0 +1,52 @@
+"""What connectors and the console hand to the store (inputs, not rows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class AttachmentIn:
+    name: str
+    mime: str = "application/octet-stream"
+    size: int = 0
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message a client sent through a channel.
+
+    ``chat_id`` names the conversation window (the task binding); ``sender_id`` the
+    client's identity in the channel (the contact). In private chats they are equal.
+    ``external_id`` is the channel's own message id, unique within the channel: the
+    same delivery twice stores one message. ``system_data`` (page, UTM, language...) is
+    what the client did not write: it goes to the task's additional description data.
+    """
+
+    channel_id: int
+    chat_id: str
+    sender_id: str
+    text: str
+    external_id: str | None = None
+    sent_at: datetime | None = None
+    display_name: str = ""
+    username: str = ""
+    phone: str = ""
+    email: str = ""
+    system_data: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[AttachmentIn, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which tasks a list shows. ``None`` fields do not filter."""
+
+    assignee_id: int | None = None
+    unassigned: bool = False
+    channel_id: int | None = None
+    statuses: tuple[str, ...] | None = None
+    contact_id: int | None = None
+    active_only: bool = False

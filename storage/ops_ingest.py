@@ -1,0 +1,224 @@
+"""Ingest: an inbound client message finds (or makes) its contact and its one task.
+
+Rules implemented here:
+
+* one active task per contact per channel: the task is found by the conversation's
+  binding ``(channel, chat id)``, enforced by the unique ``Task.bound_key``;
+* a first message creates the contact (name + identity in the channel); the channel
+  binding lives on the task;
+* idempotent on the channel's own message id (``Message(channel, external_id)`` is
+  unique): the same delivery twice stores one message;
+* after completion the next message creates a new task that links the previous one
+  and carries its last N messages in the description (``history_messages`` channel
+  setting, default 10) — or, with the ``reopen_completed`` setting, reopens it;
+* system data goes to the task's additional description data, never to the thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import peewee as pw
+
+from storage import events as ev
+from storage.automation import status_after_client_message
+from storage.errors import RuleViolation
+from storage.i18n import _
+from storage.inputs import Inbound
+from storage.models import EVENT, IN_PROGRESS, INBOUND, NEW, utcnow
+from storage.ops_common import OpsBase, preview_of
+from storage.rows import IngestResult
+
+DEFAULT_HISTORY = 10
+HISTORY_CHOICES = (1, 5, 10, 20, 50)
+
+
+def bound_key(channel_id: int, chat_id: str) -> str:
+    return f"{channel_id}:{chat_id}"
+
+
+class IngestOps(OpsBase):
+    def ingest(self, inbound: Inbound) -> IngestResult:
+        """Store one inbound message; see the module docstring for the rules."""
+        return self.ingest_many([inbound])[0]
+
+    def ingest_many(self, batch: list[Inbound]) -> list[IngestResult]:
+        """Store a batch in ONE transaction (group commit); results in the batch's order."""
+        results: list[tuple[int, int, int, bool, bool, bool]] = []
+        for attempt in range(3):
+            results = []
+            try:
+                with self.transaction() as tx:
+                    for inbound in batch:
+                        results.append(self._ingest_one(tx, inbound))
+                break
+            except pw.IntegrityError:
+                # Another process stored the same delivery (or bound the same chat) between
+                # our look-up and insert: the transaction rolled back; the retry sees it.
+                if attempt == 2:
+                    raise
+        return [
+            IngestResult(message=self.get_message(mid), task=self.get_task(tid), contact_id=cid,
+                         created_contact=cc, created_task=ct, duplicate=dup)
+            for mid, tid, cid, cc, ct, dup in results
+        ]
+
+    def _ingest_one(self, tx: Any, inbound: Inbound) -> tuple[int, int, int, bool, bool, bool]:
+        m = self.m
+        channel = self._channel(inbound.channel_id)
+        if not inbound.chat_id or not inbound.sender_id:
+            raise RuleViolation(_("An inbound message needs a chat id and a sender id."))
+        if inbound.external_id:
+            seen = m.Message.get_or_none((m.Message.channel == channel.id)
+                                         & (m.Message.external_id == inbound.external_id))
+            if seen is not None:
+                task = m.Task.get_by_id(seen.task_id)
+                return seen.id, seen.task_id, task.contact_id, False, False, True
+        contact, created_contact = self._contact_for(tx, channel, inbound)
+        task, created_task = self._task_for(tx, channel, contact, inbound)
+        at = inbound.sent_at or utcnow()
+        msg = m.Message.create(
+            task=task.id, kind=INBOUND, author_contact=contact.id, text=inbound.text,
+            created_at=at, channel=channel.id, external_id=inbound.external_id or None,
+        )
+        for a in inbound.attachments:
+            m.Attachment.create(message=msg.id, name=a.name, mime=a.mime, size=a.size,
+                                location=a.location)
+        preview = inbound.text or ", ".join(a.name for a in inbound.attachments)
+        self._touch(task, at, preview, INBOUND)
+        if task.last_client_message_at is None or at > task.last_client_message_at:
+            task.last_client_message_at = at
+        task.unread_count += 1
+        task.status = status_after_client_message(task.status)
+        if inbound.system_data:
+            data = dict(task.additional_data or {})
+            data.update({k: v for k, v in inbound.system_data.items() if v not in (None, "")})
+            task.additional_data = data
+        task.save()
+        tx.emit(ev.MESSAGE_STORED, task_id=task.id, message_id=msg.id, contact_id=contact.id,
+                message_kind=INBOUND)
+        tx.emit(ev.TASK_CREATED if created_task else ev.TASK_UPDATED, task_id=task.id)
+        return msg.id, task.id, contact.id, created_contact, created_task, False
+
+    def _contact_for(self, tx: Any, channel: Any, inbound: Inbound) -> tuple[Any, bool]:
+        m = self.m
+        identity = m.Identity.get_or_none((m.Identity.channel == channel.id)
+                                          & (m.Identity.external_id == inbound.sender_id))
+        if identity is None:
+            name = inbound.display_name or inbound.username or inbound.phone or inbound.sender_id
+            contact = m.Contact.create(
+                name=name, phones=[inbound.phone] if inbound.phone else [],
+                emails=[inbound.email] if inbound.email else [])
+            m.Identity.create(channel=channel.id, external_id=inbound.sender_id,
+                              contact=contact.id, display_name=inbound.display_name,
+                              username=inbound.username, phone=inbound.phone)
+            tx.emit(ev.CONTACT_UPDATED, contact_id=contact.id, created=True)
+            return contact, True
+        contact = self._contact(identity.contact_id)
+        while contact.merged_into_id is not None:  # a merge repoints identities; be safe
+            contact = self._contact(contact.merged_into_id)
+        changed = False
+        for field_name in ("display_name", "username", "phone"):
+            value = getattr(inbound, field_name)
+            if value and getattr(identity, field_name) != value:
+                setattr(identity, field_name, value)
+                changed = True
+        if changed:
+            identity.save()
+        for attr, value in (("phones", inbound.phone), ("emails", inbound.email)):
+            if value and value not in (getattr(contact, attr) or []):
+                setattr(contact, attr, [*(getattr(contact, attr) or []), value])
+                contact.save()
+                tx.emit(ev.CONTACT_UPDATED, contact_id=contact.id)
+        return contact, False
+
+    def _task_for(self, tx: Any, channel: Any, contact: Any, inbound: Inbound) -> tuple[Any, bool]:
+        m = self.m
+        T = m.Task
+        key = bound_key(channel.id, inbound.chat_id)
+        task = T.get_or_none(T.bound_key == key)
+        if task is not None:
+            return task, False
+        previous = (T.select().where((T.channel == channel.id) & (T.chat_id == inbound.chat_id)
+                                     & T.merged_into.is_null())
+                    .order_by(T.id.desc()).first())
+        settings = channel.settings or {}
+        if previous is not None and settings.get("reopen_completed"):
+            previous.status = IN_PROGRESS
+            previous.bound_key = key
+            previous.save()
+            self._system_event(tx, previous, "reopened", _("The client wrote again: task reopened."))
+            self._audit(previous.id, None, "reopened")
+            return previous, False
+        return self._new_task(tx, channel, contact, inbound, previous, key), True
+
+    def _new_task(self, tx: Any, channel: Any, contact: Any, inbound: Inbound,
+                  previous: Any, key: str) -> Any:
+        m = self.m
+        now = utcnow()
+        data: dict[str, Any] = {"channel": channel.name, "channel_kind": channel.kind}
+        if inbound.username:
+            data["username"] = inbound.username
+        if inbound.phone:
+            data["phone"] = inbound.phone
+        description = ""
+        if previous is not None:
+            data["previous_task"] = previous.number or previous.id
+            description = self._history(previous, int((channel.settings or {}).get(
+                "history_messages", DEFAULT_HISTORY)))
+        assignee = None
+        default_operator = (channel.settings or {}).get("default_assignee")
+        if default_operator:
+            op = m.Operator.get_or_none(m.Operator.name == default_operator)
+            assignee = op.id if op else None
+        task = m.Task.create(
+            title=_("{name} in {channel}").format(name=contact.name, channel=channel.name),
+            status=NEW, assignee=assignee, contact=contact.id, channel=channel.id,
+            chat_id=inbound.chat_id, bound_key=key, description=description,
+            additional_data=data, previous_task=previous.id if previous else None,
+            created_at=now, last_activity_at=inbound.sent_at or now,
+        )
+        task.number = task.id
+        task.save()
+        text = _("Task created from a message in {channel}.").format(channel=channel.name)
+        if previous is not None:
+            text = _("Task created: the client wrote again after task #{number} was completed.").format(
+                number=previous.number or previous.id)
+        self._system_event(tx, task, "created", text, at=inbound.sent_at or now)
+        self._audit(task.id, None, "created", channel=channel.name)
+        return task
+
+    def _history(self, previous: Any, count: int) -> str:
+        """The previous task's link and last ``count`` client/operator messages, as text."""
+        M = self.m.Message
+        rows = list(M.select().where((M.task == previous.id) & (M.kind != EVENT))
+                    .order_by(M.created_at.desc(), M.id.desc()).limit(max(count, 0)))
+        rows.reverse()
+        lines = [_("Previous task: #{number}").format(number=previous.number or previous.id)]
+        for r in rows:
+            who = _("Client") if r.kind == INBOUND else _("Operator")
+            lines.append(f"{r.created_at:%Y-%m-%d %H:%M} {who}: {preview_of(r.text)}")
+        return "\n".join(lines)
+
+    def edit_inbound(self, channel_id: int, external_id: str, text: str) -> int | None:
+        """The client edited a message: update its text, mark it edited. Returns its id."""
+        m = self.m
+        with self.transaction() as tx:
+            msg = m.Message.get_or_none((m.Message.channel == channel_id)
+                                        & (m.Message.external_id == external_id))
+            if msg is None:
+                return None
+            if msg.text != text:
+                meta = dict(msg.meta or {})
+                meta.setdefault("original_text", msg.text)
+                msg.text, msg.edited, msg.meta = text, True, meta
+                msg.save()
+                tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, edited=True)
+            return msg.id
+
+    def set_state(self, key: str, value: str) -> None:
+        """Durable small state (a polling offset, a preference)."""
+        with self.transaction():
+            self.m.KeyValue.replace(key=key, value=value).execute()
+
+

@@ -1,0 +1,125 @@
+"""Merging contacts and merging tasks.
+
+Contact merge: identities, phones, emails and tasks move to the survivor; every task
+keeps its own channel binding (the binding is on the task), so each channel's
+conversation goes on working; the loser records where it went.
+
+Task merge (cannot be undone): the source's messages move into the target and sort
+by time among the target's, each marked as moved; the target keeps its channel, or
+takes the source's if it had none; the source is closed with a link to the target; an
+audit entry and a system event in both threads record it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage import events as ev
+from storage.errors import RuleViolation
+from storage.i18n import _
+from storage.models import COMPLETED, EVENT, INACTIVE_STATUSES, utcnow
+from storage.ops_common import OpsBase, preview_of
+from storage.rows import ContactCard, TaskRow
+
+
+class MergeOps(OpsBase):
+    def merge_contacts(self, survivor_id: int, loser_id: int,
+                       operator_id: int | None = None) -> ContactCard:
+        if survivor_id == loser_id:
+            raise RuleViolation(_("A contact cannot be merged into itself."))
+        m = self.m
+        with self.transaction() as tx:
+            survivor = self._contact(survivor_id)
+            loser = self._contact(loser_id)
+            if survivor.merged_into_id is not None or loser.merged_into_id is not None:
+                raise RuleViolation(_("One of these contacts was already merged into another."))
+            m.Identity.update(contact=survivor.id).where(m.Identity.contact == loser.id).execute()
+            m.Task.update(contact=survivor.id).where(m.Task.contact == loser.id).execute()
+            m.Message.update(author_contact=survivor.id).where(
+                m.Message.author_contact == loser.id).execute()
+            survivor.phones = _union(survivor.phones, loser.phones)
+            survivor.emails = _union(survivor.emails, loser.emails)
+            survivor.save()
+            loser.merged_into = survivor.id
+            loser.save()
+            self._audit(None, operator_id, "contacts_merged", survivor=survivor.id, loser=loser.id,
+                        loser_name=loser.name)
+            tx.emit(ev.CONTACT_MERGED, contact_id=survivor.id, loser=loser.id)
+        return self.contact_card(survivor_id)  # type: ignore[attr-defined]
+
+    def merge_tasks(self, target_id: int, source_ids: list[int] | int,
+                    operator_id: int | None = None) -> TaskRow:
+        sources = [source_ids] if isinstance(source_ids, int) else list(dict.fromkeys(source_ids))
+        if not sources:
+            raise RuleViolation(_("Choose at least one task to merge."))
+        if target_id in sources:
+            raise RuleViolation(_("A task cannot be merged into itself."))
+        with self.transaction() as tx:
+            target = self._task(target_id)
+            if target.merged_into_id is not None:
+                raise RuleViolation(_("Task #{number} was itself merged into another task.").format(
+                    number=target.number))
+            loaded = [self._task(sid) for sid in sources]
+            for source in loaded:
+                if source.merged_into_id is not None:
+                    raise RuleViolation(_("Task #{number} was already merged.").format(
+                        number=source.number))
+            for source in loaded:
+                self._merge_one(tx, target, source, operator_id)
+            self._refresh_summary(target)
+            target.save()
+            tx.emit(ev.TASK_MERGED, task_id=target.id, sources=[s.id for s in loaded])
+        return self.get_task(target_id)  # type: ignore[attr-defined]
+
+    def _merge_one(self, tx: Any, target: Any, source: Any, operator_id: int | None) -> None:
+        M = self.m.Message
+        M.update(moved_from=source.id).where((M.task == source.id) & M.moved_from.is_null()).execute()
+        M.update(task=target.id).where(M.task == source.id).execute()
+        took_channel = False
+        if target.channel_id is None and source.channel_id is not None:
+            target.channel, target.chat_id = source.channel_id, source.chat_id
+            took_channel = True
+            if source.bound_key and target.status not in INACTIVE_STATUSES:
+                key = source.bound_key
+                source.bound_key = None
+                source.save()
+                target.bound_key = key
+        target.unread_count += source.unread_count
+        if source.last_client_message_at and (target.last_client_message_at is None or
+                                              source.last_client_message_at > target.last_client_message_at):
+            target.last_client_message_at = source.last_client_message_at
+        if source.first_reply_at and target.first_reply_at is None:
+            target.first_reply_at = source.first_reply_at
+        data = dict(source.additional_data or {})
+        data.update(target.additional_data or {})
+        target.additional_data = data
+        source.status, source.merged_into, source.bound_key = COMPLETED, target.id, None
+        source.unread_count = 0
+        now = utcnow()
+        source.save()
+        self._system_event(tx, source, "merged_into",
+                           _("This task was merged into task #{number}.").format(number=target.number),
+                           at=now, target=target.id)
+        self._system_event(tx, target, "merged_from",
+                           _("Task #{number} was merged into this task.").format(number=source.number),
+                           at=now, source=source.id, took_channel=took_channel)
+        self._audit(target.id, operator_id, "task_merged", source=source.id,
+                    took_channel=took_channel)
+        self._audit(source.id, operator_id, "merged_into", target=target.id)
+
+    def _refresh_summary(self, task: Any) -> None:
+        """Recompute the last activity and preview from the thread after messages moved."""
+        M = self.m.Message
+        last = (M.select().where(M.task == task.id)
+                .order_by(M.created_at.desc(), M.id.desc()).first())
+        if last is not None:
+            task.last_activity_at = last.created_at
+            task.last_preview = preview_of(last.text)
+            task.last_kind = last.kind
+
+
+def _union(a: list[str] | None, b: list[str] | None) -> list[str]:
+    return list(dict.fromkeys([*(a or []), *(b or [])]))
+
+
+

@@ -1,0 +1,155 @@
+"""The outbox side of outbound messages: claim, mark sent / delivered / failed, retry later.
+
+Order within a task is kept: only the oldest undelivered message of a task is ever
+claimed, so a message waiting for a retry holds back the ones written after it. A
+permanently failed message does not block the ones after it.
+
+A message found in ``sending`` at start-up was being sent when the process died: it is
+queued again (:meth:`recover_outbox`). Where the channel has an idempotency key
+(``Message.id`` is used as the key: VK's ``random_id``, the web chat's message id) the
+resend is harmless; elsewhere the message is flagged ``possible_double`` in its meta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage import events as ev
+from storage.channel_policy import policy
+from storage.errors import NotFound
+from storage.i18n import _
+from storage.models import DELIVERED, FAILED, OUTBOUND, QUEUED, READ, SENDING, SENT, utcnow
+from storage.ops_common import OpsBase
+
+STATE_RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, READ: 4}
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message to deliver, with what the connector needs to address it."""
+
+    message_id: int
+    task_id: int
+    channel_id: int
+    channel_kind: str
+    chat_id: str
+    text: str
+    attempts: int
+    meta: dict
+    attachments: tuple
+
+
+class OutboxOps(OpsBase):
+    def claim_outbox(self, limit: int = 20, now: datetime | None = None,
+                     channel_ids: tuple[int, ...] | None = None) -> list[OutboxItem]:
+        """Mark up to ``limit`` due messages ``sending`` (one per task, oldest first)."""
+        m = self.m
+        now = now or utcnow()
+        M, T = m.Message, m.Task
+        claimed: list[int] = []
+        with self.transaction() as tx:
+            query = (M.select(M.id, M.task, M.delivery_state, M.next_attempt_at)
+                     .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING))))
+            if channel_ids is not None:
+                query = query.where(M.channel.in_(channel_ids))
+            blocked: set[int] = set()
+            for row in query.order_by(M.created_at, M.id).limit(2000):
+                if row.task_id in blocked:
+                    continue
+                blocked.add(row.task_id)
+                if row.delivery_state == QUEUED and (row.next_attempt_at is None
+                                                     or row.next_attempt_at <= now):
+                    claimed.append(row.id)
+                    if len(claimed) >= limit:
+                        break
+            if claimed:
+                M.update(delivery_state=SENDING, attempts=M.attempts + 1).where(
+                    M.id.in_(claimed)).execute()
+                for mid in claimed:
+                    tx.emit(ev.MESSAGE_UPDATED, message_id=mid, state=SENDING)
+        items = []
+        for msg in (M.select(M, T.chat_id.alias("chat_id"), m.Channel.kind.alias("channel_kind"))
+                    .join(T, on=(M.task == T.id)).switch(M)
+                    .join(m.Channel, on=(M.channel == m.Channel.id))
+                    .where(M.id.in_(claimed)).order_by(M.created_at, M.id).objects()):
+            atts = tuple(m.Attachment.select().where(m.Attachment.message == msg.id))
+            items.append(OutboxItem(
+                msg.id, msg.task_id, msg.channel_id, msg.channel_kind, msg.chat_id or "", msg.text,
+                msg.attempts, dict(msg.meta or {}),
+                tuple((a.name, a.mime, a.size, a.location) for a in atts)))
+        return items
+
+    def next_outbox_due(self) -> datetime | None:
+        """When the earliest queued message becomes due (None: nothing queued)."""
+        M = self.m.Message
+        row = (M.select(M.next_attempt_at).where(M.delivery_state == QUEUED)
+               .order_by(M.next_attempt_at).first())
+        return row.next_attempt_at if row else None
+
+    def _outbound(self, message_id: int):  # type: ignore[no-untyped-def]
+        msg = self.m.Message.get_or_none(self.m.Message.id == message_id)
+        if msg is None or msg.kind != OUTBOUND:
+            raise NotFound(_("Outgoing message {id} does not exist.").format(id=message_id))
+        return msg
+
+    def mark_sent(self, message_id: int, external_id: str | None) -> None:
+        with self.transaction() as tx:
+            msg = self._outbound(message_id)
+            msg.delivery_state, msg.failure_reason, msg.next_attempt_at = SENT, "", None
+            if external_id:
+                msg.external_id = external_id
+            msg.save()
+            tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, state=SENT)
+
+    def mark_delivery(self, channel_id: int, external_id: str, state: str,
+                      reason: str = "") -> int | None:
+        """A status report from the channel (delivered, read, failed); never moves backwards."""
+        M = self.m.Message
+        with self.transaction() as tx:
+            msg = M.get_or_none((M.channel == channel_id) & (M.external_id == external_id))
+            if msg is None:
+                return None
+            if state == FAILED:
+                msg.delivery_state, msg.failure_reason = FAILED, reason
+            elif STATE_RANK.get(state, -1) > STATE_RANK.get(msg.delivery_state or "", -1):
+                msg.delivery_state = state
+            else:
+                return msg.id
+            msg.save()
+            tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, state=state)
+            return msg.id
+
+    def mark_failed(self, message_id: int, reason: str) -> None:
+        """A permanent failure: shown with the channel's reason, retryable by hand."""
+        with self.transaction() as tx:
+            msg = self._outbound(message_id)
+            msg.delivery_state, msg.failure_reason, msg.next_attempt_at = FAILED, reason, None
+            msg.save()
+            tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, state=FAILED)
+
+    def schedule_retry(self, message_id: int, at: datetime, reason: str) -> None:
+        """A transient failure: back to ``queued``, due at ``at``."""
+        with self.transaction() as tx:
+            msg = self._outbound(message_id)
+            msg.delivery_state, msg.failure_reason, msg.next_attempt_at = QUEUED, reason, at
+            msg.save()
+            tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, state=QUEUED)
+            tx.emit(ev.OUTBOX_QUEUED, task_id=msg.task_id, message_id=msg.id)
+
+    def recover_outbox(self) -> int:
+        """Re-queue what was ``sending`` when the process stopped; returns how many."""
+        m = self.m
+        M = m.Message
+        with self.transaction() as tx:
+            rows = list(M.select(M, m.Channel.kind.alias("channel_kind")).join(
+                m.Channel, on=(M.channel == m.Channel.id)).where(
+                M.delivery_state == SENDING).objects())
+            for msg in rows:
+                meta = dict(msg.meta or {})
+                if not policy(msg.channel_kind).idempotent_send:
+                    meta["possible_double"] = True
+                M.update(delivery_state=QUEUED, next_attempt_at=utcnow(), meta=meta).where(
+                    M.id == msg.id).execute()
+                tx.emit(ev.OUTBOX_QUEUED, task_id=msg.task_id, message_id=msg.id)
+        return len(rows)

@@ -1,0 +1,273 @@
+"""Reads. Every list is a keyset page; every result is a frozen row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import peewee as pw
+
+from storage.convert import (
+    attachment_row,
+    audit_row,
+    channel_row,
+    contact_row,
+    identity_row,
+    message_row,
+    operator_row,
+    task_row,
+)
+from storage.errors import NotFound
+from storage.i18n import _
+from storage.inputs import TaskFilter
+from storage.models import INACTIVE_STATUSES, Models, from_micros, to_micros, utcnow
+from storage.rows import (
+    AuditRow,
+    ChannelRow,
+    ContactCard,
+    ContactRow,
+    MessageRow,
+    OperatorLoad,
+    OperatorRow,
+    Page,
+    SupervisorSummary,
+    TaskRow,
+)
+
+Cursor = tuple[int, int]
+
+
+class Queries:
+    m: Models
+    db: pw.Database
+
+    # ---- tasks ---------------------------------------------------------------------------
+    def _task_select(self) -> pw.ModelSelect:
+        m = self.m
+        return (
+            m.Task.select(m.Task, m.Contact.name.alias("contact_name"),
+                          m.Channel.kind.alias("channel_kind"),
+                          m.Channel.name.alias("channel_name"),
+                          m.Operator.name.alias("assignee_name"))
+            .join(m.Contact, pw.JOIN.LEFT_OUTER, on=(m.Task.contact == m.Contact.id))
+            .switch(m.Task)
+            .join(m.Channel, pw.JOIN.LEFT_OUTER, on=(m.Task.channel == m.Channel.id))
+            .switch(m.Task)
+            .join(m.Operator, pw.JOIN.LEFT_OUTER, on=(m.Task.assignee == m.Operator.id))
+        )
+
+    @staticmethod
+    def _task_from(obj: Any) -> TaskRow:
+        return task_row(obj, getattr(obj, "contact_name", None), getattr(obj, "channel_kind", None),
+                        getattr(obj, "channel_name", None), getattr(obj, "assignee_name", None))
+
+    def _filtered(self, query: pw.ModelSelect, f: TaskFilter) -> pw.ModelSelect:
+        T = self.m.Task
+        if f.assignee_id is not None:
+            query = query.where(T.assignee == f.assignee_id)
+        if f.unassigned:
+            query = query.where(T.assignee.is_null())
+        if f.channel_id is not None:
+            query = query.where(T.channel == f.channel_id)
+        if f.statuses:
+            query = query.where(T.status.in_(f.statuses))
+        if f.active_only:
+            query = query.where(T.status.not_in(INACTIVE_STATUSES))
+        if f.contact_id is not None:
+            query = query.where(T.contact == f.contact_id)
+        return query
+
+    def list_tasks(self, f: TaskFilter | None = None, after: Cursor | None = None,
+                   limit: int = 50) -> Page[TaskRow]:
+        """Tasks by last activity, newest first; ``after`` is the previous page's cursor."""
+        T = self.m.Task
+        query = self._filtered(self._task_select(), f or TaskFilter())
+        if after is not None:
+            at, task_id = after
+            query = query.where(
+                (T.last_activity_at < at) | ((T.last_activity_at == at) & (T.id < task_id)))
+        rows = list(query.order_by(T.last_activity_at.desc(), T.id.desc()).limit(limit + 1).objects())
+        items = tuple(self._task_from(r) for r in rows[:limit])
+        cursor = (to_micros(items[-1].last_activity_at), items[-1].id) if len(rows) > limit else None
+        return Page(items, cursor)
+
+    def count_tasks(self, f: TaskFilter | None = None) -> int:
+        return self._filtered(self.m.Task.select(), f or TaskFilter()).count()
+
+    def get_task(self, task_id: int) -> TaskRow:
+        obj = self._task_select().where(self.m.Task.id == task_id).objects().first()
+        if obj is None:
+            raise NotFound(_("Task {id} does not exist.").format(id=task_id))
+        return self._task_from(obj)
+
+    def find_task_by_number(self, number: int) -> TaskRow | None:
+        obj = self._task_select().where(self.m.Task.number == number).objects().first()
+        return self._task_from(obj) if obj else None
+
+    # ---- messages ------------------------------------------------------------------------
+    def _messages(self, query: pw.ModelSelect) -> list[MessageRow]:
+        m = self.m
+        objs = list(query.objects())
+        ids = [o.id for o in objs]
+        atts: dict[int, list[Any]] = {}
+        if ids:
+            for a in m.Attachment.select().where(m.Attachment.message.in_(ids)).order_by(m.Attachment.id):
+                atts.setdefault(a.message_id, []).append(attachment_row(a))
+        return [message_row(o, getattr(o, "operator_name", None), tuple(atts.get(o.id, ())))
+                for o in objs]
+
+    def _message_select(self) -> pw.ModelSelect:
+        m = self.m
+        return (m.Message.select(m.Message, m.Operator.name.alias("operator_name"))
+                .join(m.Operator, pw.JOIN.LEFT_OUTER, on=(m.Message.author_operator == m.Operator.id)))
+
+    def thread_before(self, task_id: int, before: Cursor | None = None,
+                      limit: int = 100) -> Page[MessageRow]:
+        """Up to ``limit`` messages older than ``before`` (None: the newest), oldest first.
+
+        ``next_cursor`` is where to ask for the page before this one, None at the start.
+        """
+        M = self.m.Message
+        query = self._message_select().where(M.task == task_id)
+        if before is not None:
+            at, mid = before
+            query = query.where((M.created_at < at) | ((M.created_at == at) & (M.id < mid)))
+        rows = self._messages(query.order_by(M.created_at.desc(), M.id.desc()).limit(limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        rows.reverse()
+        return Page(tuple(rows), rows[0].cursor if more and rows else None)
+
+    def thread_after(self, task_id: int, after: Cursor, limit: int = 100) -> Page[MessageRow]:
+        """Up to ``limit`` messages newer than ``after``, oldest first; cursor for the next."""
+        M = self.m.Message
+        at, mid = after
+        query = self._message_select().where(
+            (M.task == task_id) & ((M.created_at > at) | ((M.created_at == at) & (M.id > mid))))
+        rows = self._messages(query.order_by(M.created_at, M.id).limit(limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(tuple(rows), rows[-1].cursor if more and rows else None)
+
+    def thread_around(self, task_id: int, message_id: int, limit: int = 100) -> tuple[
+            Page[MessageRow], Page[MessageRow]]:
+        """The page ending at ``message_id`` and the page after it (for jumping to a hit)."""
+        target = self.get_message(message_id)
+        if target.task_id != task_id:
+            raise NotFound(_("Message {id} is not in task {task}.").format(id=message_id, task=task_id))
+        at, mid = target.cursor
+        before = self.thread_before(task_id, (at, mid + 1), limit // 2)
+        after = self.thread_after(task_id, target.cursor, limit - limit // 2)
+        return before, after
+
+    def thread_count(self, task_id: int) -> int:
+        return self.m.Message.select().where(self.m.Message.task == task_id).count()
+
+    def get_message(self, message_id: int) -> MessageRow:
+        rows = self._messages(self._message_select().where(self.m.Message.id == message_id))
+        if not rows:
+            raise NotFound(_("Message {id} does not exist.").format(id=message_id))
+        return rows[0]
+
+    def find_message(self, channel_id: int, external_id: str) -> MessageRow | None:
+        M = self.m.Message
+        rows = self._messages(self._message_select().where(
+            (M.channel == channel_id) & (M.external_id == external_id)))
+        return rows[0] if rows else None
+
+    # ---- contacts ------------------------------------------------------------------------
+    def get_contact(self, contact_id: int) -> ContactRow:
+        c = self.m.Contact.get_or_none(self.m.Contact.id == contact_id)
+        if c is None:
+            raise NotFound(_("Contact {id} does not exist.").format(id=contact_id))
+        return contact_row(c)
+
+    def contact_card(self, contact_id: int) -> ContactCard:
+        """The contact (followed to the survivor if merged), every identity and every task."""
+        m = self.m
+        contact = self.get_contact(contact_id)
+        while contact.merged_into_id is not None:
+            contact = self.get_contact(contact.merged_into_id)
+        identities = tuple(
+            identity_row(i, i.channel) for i in
+            m.Identity.select(m.Identity, m.Channel).join(m.Channel)
+            .where(m.Identity.contact == contact.id).order_by(m.Identity.id))
+        tasks = tuple(self._task_from(t) for t in self._task_select()
+                      .where(m.Task.contact == contact.id)
+                      .order_by(m.Task.last_activity_at.desc(), m.Task.id.desc()).objects())
+        absorbed = tuple(contact_row(c) for c in
+                         m.Contact.select().where(m.Contact.merged_into == contact.id))
+        return ContactCard(contact, identities, tasks, absorbed)
+
+    def find_contacts(self, text: str, limit: int = 20) -> list[ContactRow]:
+        """Contacts whose name, phone, email or channel identity contains ``text`` (any case)."""
+        m = self.m
+        needle = f"%{text.strip()}%"
+        ids = (m.Identity.select(m.Identity.contact)
+               .where(m.Identity.display_name ** needle | m.Identity.username ** needle
+                      | m.Identity.external_id ** needle))
+        query = (m.Contact.select().where(m.Contact.merged_into.is_null() & (
+            (m.Contact.name ** needle) | (m.Contact.phones ** needle)
+            | (m.Contact.emails ** needle) | m.Contact.id.in_(ids)))
+                 .order_by(m.Contact.name, m.Contact.id).limit(limit))
+        return [contact_row(c) for c in query]
+
+    # ---- channels, operators, audit ------------------------------------------------------
+    def list_channels(self) -> list[ChannelRow]:
+        return [channel_row(c) for c in self.m.Channel.select().order_by(self.m.Channel.id)]
+
+    def get_channel(self, channel_id: int) -> ChannelRow:
+        c = self.m.Channel.get_or_none(self.m.Channel.id == channel_id)
+        if c is None:
+            raise NotFound(_("Channel {id} does not exist.").format(id=channel_id))
+        return channel_row(c)
+
+    def channel_by_name(self, name: str) -> ChannelRow:
+        c = self.m.Channel.get_or_none(self.m.Channel.name == name)
+        if c is None:
+            raise NotFound(_("There is no channel named {name!r}.").format(name=name))
+        return channel_row(c)
+
+    def list_operators(self) -> list[OperatorRow]:
+        return [operator_row(o) for o in self.m.Operator.select().order_by(self.m.Operator.name)]
+
+    def get_operator(self, operator_id: int) -> OperatorRow:
+        o = self.m.Operator.get_or_none(self.m.Operator.id == operator_id)
+        if o is None:
+            raise NotFound(_("Operator {id} does not exist.").format(id=operator_id))
+        return operator_row(o)
+
+    def operator_by_name(self, name: str) -> OperatorRow | None:
+        o = self.m.Operator.get_or_none(self.m.Operator.name == name)
+        return operator_row(o) if o else None
+
+    def audit_for(self, task_id: int) -> list[AuditRow]:
+        A = self.m.Audit
+        return [audit_row(a) for a in A.select().where(A.task == task_id).order_by(A.at, A.id)]
+
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        row = self.m.KeyValue.get_or_none(self.m.KeyValue.key == key)
+        return row.value if row else default
+
+    # ---- supervisor ----------------------------------------------------------------------
+    def supervisor_summary(self, waiting_limit: int = 10) -> SupervisorSummary:
+        """Open tasks per operator and tasks still waiting for a first reply."""
+        m = self.m
+        T = m.Task
+        active = T.status.not_in(INACTIVE_STATUSES)
+        load = [OperatorLoad(r.assignee_id, r.assignee_name or _("Unassigned"), r.n) for r in
+                T.select(T.assignee, m.Operator.name.alias("assignee_name"), pw.fn.COUNT(T.id).alias("n"))
+                .join(m.Operator, pw.JOIN.LEFT_OUTER, on=(T.assignee == m.Operator.id))
+                .where(active).group_by(T.assignee, m.Operator.name)
+                .order_by(pw.fn.COUNT(T.id).desc()).objects()]
+        waiting_q = self._task_select().where(
+            active & T.first_reply_at.is_null() & T.last_client_message_at.is_null(False))
+        count = waiting_q.count()
+        waiting = tuple(self._task_from(t) for t in
+                        waiting_q.order_by(T.last_client_message_at, T.id).limit(waiting_limit).objects())
+        oldest = None
+        if waiting and waiting[0].last_client_message_at:
+            oldest = (utcnow() - waiting[0].last_client_message_at).total_seconds()
+        return SupervisorSummary(tuple(load), count, oldest, waiting)
+
+
+__all__ = ["Queries", "from_micros"]

@@ -1,0 +1,179 @@
+"""Plain frozen rows: what storage reads return. The UI never holds peewee objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    id: int
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    id: int
+    kind: str
+    name: str
+    settings: dict[str, Any]
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    id: int
+    channel_id: int
+    channel_kind: str
+    channel_name: str
+    external_id: str
+    display_name: str
+    username: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    id: int
+    name: str
+    phones: tuple[str, ...]
+    emails: tuple[str, ...]
+    merged_into_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    number: int
+    title: str
+    status: str
+    contact_id: int | None
+    contact_name: str
+    channel_id: int | None
+    channel_kind: str
+    channel_name: str
+    chat_id: str | None
+    assignee_id: int | None
+    assignee_name: str
+    description: str
+    additional_data: dict[str, Any]
+    previous_task_id: int | None
+    merged_into_id: int | None
+    created_at: datetime
+    last_activity_at: datetime
+    last_client_message_at: datetime | None
+    first_reply_at: datetime | None
+    unread_count: int
+    last_preview: str
+    last_kind: str
+
+    @property
+    def active(self) -> bool:
+        from storage.models import INACTIVE_STATUSES
+
+        return self.status not in INACTIVE_STATUSES
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    id: int
+    name: str
+    mime: str
+    size: int
+    location: str
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    task_id: int
+    kind: str
+    text: str
+    created_at: datetime
+    author_operator_id: int | None
+    author_operator_name: str
+    author_contact_id: int | None
+    channel_id: int | None
+    external_id: str | None
+    delivery_state: str | None
+    failure_reason: str
+    attempts: int
+    edited: bool
+    moved_from_task_id: int | None
+    meta: dict[str, Any]
+    attachments: tuple[AttachmentRow, ...] = ()
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        """The keyset position of this message in its thread."""
+        from storage.models import to_micros
+
+        return (to_micros(self.created_at), self.id)
+
+
+@dataclass(frozen=True)
+class QuickReplyRow:
+    id: int
+    title: str
+    text: str
+    language: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    task_id: int | None
+    operator_id: int | None
+    action: str
+    detail: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    """Everything the contact card shows: the contact, every identity, every task."""
+
+    contact: ContactRow
+    identities: tuple[IdentityRow, ...]
+    tasks: tuple[TaskRow, ...]
+    absorbed: tuple[ContactRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One keyset page. ``next_cursor`` is None when there is nothing further."""
+
+    items: tuple[T, ...]
+    next_cursor: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message: MessageRow
+    task: TaskRow
+    contact_id: int
+    created_contact: bool
+    created_task: bool
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class OperatorLoad:
+    operator_id: int | None
+    operator_name: str
+    open_tasks: int
+
+
+@dataclass(frozen=True)
+class SupervisorSummary:
+    load: tuple[OperatorLoad, ...]
+    awaiting_first_reply: int
+    oldest_wait_seconds: float | None
+    waiting_tasks: tuple[TaskRow, ...] = field(default_factory=tuple)

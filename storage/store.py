@@ -1,0 +1,90 @@
+"""The store: one object that owns the database, its models and the event bus.
+
+Every write runs in :meth:`Store.transaction`, which serializes writers in this
+process, commits, and only then publishes the events the operation recorded (the
+PostgreSQL bus sends them inside the transaction with ``pg_notify``, which delivers
+on commit). Reads return frozen rows from :mod:`storage.rows`.
+
+The operations are grouped by concern in the ``ops_*`` modules and mixed in here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import peewee as pw
+
+from storage.database import ensure_schema, is_postgres, open_database, postgres_connector
+from storage.events import Event, EventBus, InProcessBus, PostgresBus
+from storage.models import Models, build_models
+from storage.ops_ingest import IngestOps
+from storage.ops_merge import MergeOps
+from storage.ops_outbox import OutboxOps
+from storage.ops_quick_replies import QuickReplyOps
+from storage.ops_reply import ReplyOps
+from storage.ops_tasks import TaskOps
+from storage.queries import Queries
+
+
+@dataclass
+class Tx:
+    """A running write transaction: collects the events to publish on commit."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def emit(self, kind: str, *, task_id: int | None = None, message_id: int | None = None,
+             contact_id: int | None = None, **data: object) -> None:
+        self.events.append(Event(kind, task_id, message_id, contact_id, dict(data)))
+
+
+class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, Queries):
+    def __init__(self, db: pw.Database, bus: EventBus | None = None) -> None:
+        self.db = db
+        self.m: Models = build_models(db)
+        self.postgres = isinstance(db, pw.PostgresqlDatabase)
+        self.schema_version = ensure_schema(db, self.m)
+        if bus is None:
+            bus = PostgresBus(postgres_connector(db)) if self.postgres else InProcessBus()
+        self.bus = bus
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+
+    @classmethod
+    def open(cls, url: str | None = None, bus: EventBus | None = None) -> Store:
+        """Open (and create or migrate) the database at ``url``; None: the default SQLite file."""
+        return cls(open_database(url), bus)
+
+    @property
+    def url_is_postgres(self) -> bool:
+        return self.postgres
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """A write transaction. Nested calls join the outer one; events publish once, on commit."""
+        outer: Tx | None = getattr(self._local, "tx", None)
+        if outer is not None:
+            with self.db.atomic():
+                yield outer
+            return
+        tx = Tx()
+        with self._write_lock:
+            self._local.tx = tx
+            try:
+                with self.db.atomic():
+                    yield tx
+                    if tx.events:
+                        self.bus.in_transaction(self.db, tx.events)
+            finally:
+                self._local.tx = None
+        self.bus.after_commit(tx.events)
+
+    def close(self) -> None:
+        self.bus.close()
+        if not self.db.is_closed():
+            self.db.close()
+
+
+__all__ = ["Store", "Tx", "is_postgres"]
