@@ -20,7 +20,11 @@ from storage.models import Models
 SCHEMA_VERSION = 1
 
 # Each entry upgrades the schema from version N-1 to N; run in order inside a transaction.
-Migration = Callable[[pw.Database, Models], None]
+# A fresh database is created at version 1 from the models, then runs every migration,
+# so a migration must be idempotent about what the current models already created.
+# ``progress(label, done, total)`` reports long steps (re-indexing) to a progress bar.
+Progress = Callable[[str, int, int], None]
+Migration = Callable[[pw.Database, Models, Progress], None]
 MIGRATIONS: dict[int, Migration] = {}
 
 SQLITE_PRAGMAS = (
@@ -86,13 +90,16 @@ def schema_version(models: Models) -> int:
     return int(row.value) if row else 0
 
 
-def ensure_schema(db: pw.Database, models: Models) -> int:
+def _no_progress(label: str, done: int, total: int) -> None:
+    pass
+
+
+def ensure_schema(db: pw.Database, models: Models, progress: Progress | None = None) -> int:
     """Create the schema on first start, migrate an older one; returns the version."""
     with db.atomic():
         if not db.table_exists(models.KeyValue._meta.table_name):
             db.create_tables(models.all(), safe=True)
-            models.KeyValue.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
-            return SCHEMA_VERSION
+            models.KeyValue.insert(key="schema_version", value="1").execute()
         current = schema_version(models)
         if current > SCHEMA_VERSION:
             raise SwitchboardError(_(
@@ -100,6 +107,6 @@ def ensure_schema(db: pw.Database, models: Models) -> int:
                 "understands ({known}). Upgrade Switchboard."
             ).format(found=current, known=SCHEMA_VERSION))
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            MIGRATIONS[version](db, models)
+            MIGRATIONS[version](db, models, progress or _no_progress)
             models.KeyValue.replace(key="schema_version", value=str(version)).execute()
         return SCHEMA_VERSION

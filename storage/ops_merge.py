@@ -17,7 +17,7 @@ from typing import Any
 from storage import events as ev
 from storage.errors import RuleViolation
 from storage.i18n import _
-from storage.models import COMPLETED, EVENT, INACTIVE_STATUSES, utcnow
+from storage.models import COMPLETED, INACTIVE_STATUSES, utcnow
 from storage.ops_common import OpsBase, preview_of
 from storage.rows import ContactCard, TaskRow
 

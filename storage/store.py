@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from storage.database import ensure_schema, is_postgres, open_database, postgres_connector
+from storage.database import Progress, ensure_schema, is_postgres, open_database, postgres_connector
 from storage.events import Event, EventBus, InProcessBus, PostgresBus
 from storage.models import Models, build_models
 from storage.ops_ingest import IngestOps
@@ -41,11 +41,12 @@ class Tx:
 
 
 class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, Queries):
-    def __init__(self, db: pw.Database, bus: EventBus | None = None) -> None:
+    def __init__(self, db: pw.Database, bus: EventBus | None = None,
+                 progress: Progress | None = None) -> None:
         self.db = db
         self.m: Models = build_models(db)
         self.postgres = isinstance(db, pw.PostgresqlDatabase)
-        self.schema_version = ensure_schema(db, self.m)
+        self.schema_version = ensure_schema(db, self.m, progress)
         if bus is None:
             bus = PostgresBus(postgres_connector(db)) if self.postgres else InProcessBus()
         self.bus = bus
@@ -53,9 +54,10 @@ class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, Qu
         self._local = threading.local()
 
     @classmethod
-    def open(cls, url: str | None = None, bus: EventBus | None = None) -> Store:
+    def open(cls, url: str | None = None, bus: EventBus | None = None,
+             progress: Progress | None = None) -> Store:
         """Open (and create or migrate) the database at ``url``; None: the default SQLite file."""
-        return cls(open_database(url), bus)
+        return cls(open_database(url), bus, progress)
 
     @property
     def url_is_postgres(self) -> bool:
