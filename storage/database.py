@@ -17,7 +17,7 @@ from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.models import Models
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry upgrades the schema from version N-1 to N; run in order inside a transaction.
 # A fresh database is created at version 1 from the models, then runs every migration,
@@ -25,7 +25,16 @@ SCHEMA_VERSION = 1
 # ``progress(label, done, total)`` reports long steps (re-indexing) to a progress bar.
 Progress = Callable[[str, int, int], None]
 Migration = Callable[[pw.Database, Models, Progress], None]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _migrate_search(db: pw.Database, models: Models, progress: Progress) -> None:
+    """2: full-text search (FTS5 / tsvector + GIN) over messages, contacts and tasks."""
+    from storage.search.index import migrate
+
+    migrate(db, models, progress)
+
+
+MIGRATIONS: dict[int, Migration] = {2: _migrate_search}
 
 SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),
@@ -108,5 +117,7 @@ def ensure_schema(db: pw.Database, models: Models, progress: Progress | None = N
             ).format(found=current, known=SCHEMA_VERSION))
         for version in range(current + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[version](db, models, progress or _no_progress)
-            models.KeyValue.replace(key="schema_version", value=str(version)).execute()
+            kv = models.KeyValue  # an upsert both backends accept (replace() is SQLite-only)
+            kv.insert(key="schema_version", value=str(version)).on_conflict(
+                conflict_target=[kv.key], update={kv.value: str(version)}).execute()
         return SCHEMA_VERSION

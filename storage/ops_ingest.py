@@ -147,7 +147,9 @@ class IngestOps(OpsBase):
             previous.status = IN_PROGRESS
             previous.bound_key = key
             previous.save()
-            self._system_event(tx, previous, "reopened", _("The client wrote again: task reopened."))
+            # Dated like the message that reopened it, so the thread reads event → message.
+            self._system_event(tx, previous, "reopened", _("The client wrote again: task reopened."),
+                               at=inbound.sent_at or utcnow())
             self._audit(previous.id, None, "reopened")
             return previous, False
         return self._new_task(tx, channel, contact, inbound, previous, key), True
@@ -218,7 +220,10 @@ class IngestOps(OpsBase):
 
     def set_state(self, key: str, value: str) -> None:
         """Durable small state (a polling offset, a preference)."""
+        kv = self.m.KeyValue
         with self.transaction():
-            self.m.KeyValue.replace(key=key, value=value).execute()
+            # An upsert both backends accept (peewee's replace() is SQLite/MySQL only).
+            kv.insert(key=key, value=value).on_conflict(
+                conflict_target=[kv.key], update={kv.value: value}).execute()
 
 

@@ -1,0 +1,275 @@
+"""Inbound messages per second: through the store and through the real webhook path.
+
+    python -m bench.ingest_bench [--quick] [--seconds 10] [--connections 32] [--json]
+
+Every figure is a ratio against the floor measured in the same run: raw ``sqlite3``
+inserting the same message rows, one transaction each, into the real schema (made by
+``Store.open``, so the same indexes and any search triggers), with the store's own
+pragmas (WAL, ``synchronous=FULL``: same durability) and, for reference, with
+``synchronous=NORMAL`` (the anchors' 35k rows/s line).
+
+* store: ``Store.ingest`` one message per call, ``Store.ingest_many`` in batches of 16
+  (what group commit sees under load) and of 500;
+* webhook: ``bench.gateway_runner`` in its own process — the real ``TelegramConnector``
+  webhook route and the real group-commit writer over HTTP on 127.0.0.1 — loaded by
+  ``wrk`` (Debian package; a Lua script POSTs unique ~600-byte updates) or, without it,
+  by an aiohttp client in this process. Only 2xx-answered requests count, and the
+  number of stored messages is checked against them. Group commit is "effective" when
+  the runner made fewer commits than messages and beat one-commit-per-message ingest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.gateway_runner import Runner
+from storage.inputs import Inbound
+from storage.models import to_micros, utcnow
+from storage.store import Store
+
+TEXT = ("Здравствуйте! Где мой заказ? Жду уже неделю, курьер не пришёл, телефон не отвечает. "
+        "Hello, my order has not arrived yet, could you please check the delivery status? ")
+CHATS = 500
+
+
+def inbound(channel_id: int, i: int, tag: str) -> Inbound:
+    chat = str(1000 + i % CHATS)
+    return Inbound(channel_id=channel_id, chat_id=chat, sender_id=chat, text=f"{TEXT}#{i}",
+                   external_id=f"{tag}{i}", display_name="Иван Петров", username="ivan")
+
+
+def fresh_store(tmp: Path, name: str) -> Store:
+    store = Store.open(str(tmp / f"{name}.db"))
+    store.ensure_channel("telegram", "tg", None)
+    return store
+
+
+def raw_floor(tmp: Path, n: int, synchronous: str) -> float:
+    """rows/s of raw sqlite3 inserting message rows, one transaction (and commit) each."""
+    store = fresh_store(tmp, f"raw_{synchronous}")
+    ch = store.channel_by_name("tg").id
+    first = store.ingest(inbound(ch, 0, "seed"))
+    task_id, contact_id, path = first.task.id, first.contact_id, store.db.database
+    store.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=1")
+    sql = ('INSERT INTO "message" (task_id, kind, author_contact_id, text, created_at, channel_id, '
+           "external_id, failure_reason, attempts, edited, meta) "
+           "VALUES (?, 'inbound', ?, ?, ?, ?, ?, '', 0, 0, '{}')")
+    now = to_micros(utcnow())
+    started = time.perf_counter()
+    for i in range(n):
+        conn.execute("BEGIN")
+        conn.execute(sql, (task_id, contact_id, f"{TEXT}#{i}", now + i, ch, f"raw{i}"))
+        conn.execute("COMMIT")
+    rate = n / (time.perf_counter() - started)
+    conn.close()
+    return rate
+
+
+def store_rate(tmp: Path, n: int, batch: int) -> float:
+    """messages/s through Store.ingest (batch 1) or Store.ingest_many(batch)."""
+    store = fresh_store(tmp, f"store_{batch}")
+    ch = store.channel_by_name("tg").id
+    for i in range(CHATS):  # conversations exist already, as on a running desk
+        store.ingest(inbound(ch, i, "warm"))
+    items = [inbound(ch, i, "m") for i in range(n)]
+    started = time.perf_counter()
+    if batch == 1:
+        for item in items:
+            store.ingest(item)
+    else:
+        for k in range(0, n, batch):
+            store.ingest_many(items[k:k + batch])
+    rate = n / (time.perf_counter() - started)
+    store.close()
+    return rate
+
+
+def update_body(i: int) -> bytes:
+    chat = 1000 + i % CHATS
+    return json.dumps({"update_id": i, "message": {
+        "message_id": i, "date": 1_700_000_000, "chat": {"id": chat, "type": "private"},
+        "from": {"id": chat, "is_bot": False, "first_name": "Иван", "last_name": "Петров",
+                 "username": "ivan", "language_code": "ru"},
+        "text": f"{TEXT}{TEXT[:200]}#{i}"}}, ensure_ascii=False).encode()
+
+
+WRK_LUA = r"""
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+local counter = 0
+local secret = os.getenv("SB_SECRET")
+local text = os.getenv("SB_TEXT")
+request = function()
+  counter = counter + 1
+  local i = (tid + 1) * 100000000 + counter
+  local chat = 1000 + (i % 500)
+  local body = string.format('{"update_id":%d,"message":{"message_id":%d,"date":1700000000,' ..
+    '"chat":{"id":%d,"type":"private"},"from":{"id":%d,"is_bot":false,"first_name":"Иван",' ..
+    '"last_name":"Петров","username":"ivan","language_code":"ru"},"text":"%s#%d"}}',
+    i, i, chat, chat, text, i)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+    ["X-Telegram-Bot-Api-Secret-Token"] = secret}, body)
+end
+"""
+
+
+def load_wrk(runner: Runner, seconds: float, connections: int, tmp: Path) -> dict[str, Any]:
+    script = tmp / "post.lua"
+    script.write_text(WRK_LUA)
+    env = dict(os.environ, SB_SECRET=runner.secret, SB_TEXT=TEXT + TEXT[:200])
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{max(int(seconds), 1)}s",
+                          "--latency", "-s", str(script), runner.url],
+                         capture_output=True, text=True, env=env, timeout=seconds + 60).stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    elapsed = re.search(r"requests in ([\d.]+)(ms|s|m)", out)
+    secs = float(elapsed.group(1)) * {"ms": 0.001, "s": 1, "m": 60}[elapsed.group(2)]  # type: ignore[union-attr]
+    ok = total - (int(bad.group(1)) if bad else 0)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)] if p99 else None
+    return {"client": "wrk", "ok": ok, "rate": ok / secs, "p99_ms": p99_ms,
+            "socket_errors": errors.group(1) if errors else ""}
+
+
+async def load_aiohttp(runner: Runner, seconds: float, connections: int) -> dict[str, Any]:
+    import aiohttp
+
+    ok = failed = 0
+    lat: list[float] = []
+    counter = iter(range(1, 10**9))
+    deadline = time.perf_counter() + seconds
+    headers = {"X-Telegram-Bot-Api-Secret-Token": runner.secret,
+               "Content-Type": "application/json"}
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal ok, failed
+        while time.perf_counter() < deadline:
+            body = update_body(next(counter))
+            t = time.perf_counter()
+            async with session.post(runner.url, data=body, headers=headers) as resp:
+                await resp.read()
+                if 200 <= resp.status < 300:
+                    ok += 1
+                    lat.append(time.perf_counter() - t)
+                else:
+                    failed += 1
+
+    started = time.perf_counter()
+    conn = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=conn) as session:
+        await asyncio.gather(*(worker(session) for _ in range(connections)))
+    lat.sort()
+    return {"client": "aiohttp", "ok": ok, "failed": failed,
+            "rate": ok / (time.perf_counter() - started),
+            "p99_ms": lat[int(len(lat) * 0.99)] * 1000 if lat else None}
+
+
+def webhook_rate(tmp: Path, seconds: float, connections: int, use_wrk: bool) -> dict[str, Any]:
+    db = tmp / "webhook.db"
+    runner = Runner(db)
+    try:
+        if use_wrk:
+            res = load_wrk(runner, seconds, connections, tmp)
+        else:
+            res = asyncio.run(load_aiohttp(runner, seconds, connections))
+    finally:
+        commits, messages = runner.stop()
+    store = Store.open(str(db))
+    stored = store.db.execute_sql("SELECT count(*) FROM message WHERE kind = 'inbound'").fetchone()[0]
+    store.close()
+    res.update(commits=commits, messages=messages, stored=stored)
+    return res
+
+
+def run(quick: bool, seconds: float, connections: int, use_wrk: bool) -> dict[str, Any]:
+    n_raw, n_one, n_many, seconds = (300, 100, 500, 1.0) if quick else (20_000, 3_000, 20_000, seconds)
+    with tempfile.TemporaryDirectory(prefix="sb-ingest-") as d:
+        tmp = Path(d)
+        floor = raw_floor(tmp, n_raw, "FULL")
+        floor_normal = raw_floor(tmp, n_raw, "NORMAL")
+        one = store_rate(tmp, n_one, 1)
+        b16 = store_rate(tmp, n_many, 16)
+        b500 = store_rate(tmp, n_many, 500)
+        hook = webhook_rate(tmp, seconds, connections, use_wrk)
+    effective = bool(hook["commits"]) and hook["commits"] < hook["messages"] and hook["rate"] > one
+    return {
+        "raw_full": floor, "raw_normal": floor_normal, "ingest": one, "ingest_many_16": b16,
+        "ingest_many_500": b500, "webhook": hook,
+        "ratios_vs_raw_full": {"ingest": one / floor, "ingest_many_16": b16 / floor,
+                               "ingest_many_500": b500 / floor, "webhook": hook["rate"] / floor},
+        "ratios_vs_raw_normal": {"webhook": hook["rate"] / floor_normal,
+                                 "ingest_many_16": b16 / floor_normal},
+        "group_commit_effective": effective,
+        "avg_batch": hook["messages"] / hook["commits"] if hook["commits"] else None,
+        "target_webhook_ratio": 0.25, "load": os.getloadavg()[0],
+    }
+
+
+def report(r: dict[str, Any]) -> str:
+    h = r["webhook"]
+    lines = [
+        f"load average at start/end: {r['load']:.2f}",
+        f"{'path':<44}{'msg/s':>10}{'÷raw FULL':>11}{'÷raw NORMAL':>13}",
+        f"{'raw sqlite3, 1 row/tx, synchronous=FULL':<44}{r['raw_full']:>10,.0f}{1:>11.2f}"
+        f"{r['raw_full'] / r['raw_normal']:>13.2f}",
+        f"{'raw sqlite3, 1 row/tx, synchronous=NORMAL':<44}{r['raw_normal']:>10,.0f}"
+        f"{r['raw_normal'] / r['raw_full']:>11.2f}{1:>13.2f}",
+    ]
+    for key, label in (("ingest", "Store.ingest, 1 per call"),
+                       ("ingest_many_16", "Store.ingest_many, batches of 16"),
+                       ("ingest_many_500", "Store.ingest_many, batches of 500")):
+        lines.append(f"{label:<44}{r[key]:>10,.0f}{r[key] / r['raw_full']:>11.2f}"
+                     f"{r[key] / r['raw_normal']:>13.2f}")
+    label = f"webhook HTTP ({h['client']}), group commit"
+    lines.append(f"{label:<44}{h['rate']:>10,.0f}{h['rate'] / r['raw_full']:>11.2f}"
+                 f"{h['rate'] / r['raw_normal']:>13.2f}")
+    lines.append(f"webhook: {h['ok']:,} answered 2xx, {h['stored']:,} stored, p99 "
+                 f"{h['p99_ms'] or 0:.1f} ms; writer commits {h['commits']:,} for "
+                 f"{h['messages']:,} messages (avg batch {r['avg_batch'] or 0:.1f}); group commit "
+                 f"{'EFFECTIVE' if r['group_commit_effective'] else 'NOT effective'}")
+    worst = min(h["rate"] / r["raw_full"], h["rate"] / r["raw_normal"])
+    lines.append(f"target webhook >= 25 % of raw single-insert sqlite3: "
+                 f"{'MET' if worst >= 0.25 else 'NOT MET'} (worst ratio {worst:.2f})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.ingest_bench")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes (for the smoke test)")
+    ap.add_argument("--seconds", type=float, default=10.0, help="webhook load duration")
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--client", choices=("auto", "wrk", "aiohttp"), default="auto")
+    ap.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
+    a = ap.parse_args(argv)
+    use_wrk = a.client == "wrk" or (a.client == "auto" and shutil.which("wrk") is not None
+                                    and not a.quick)
+    result = run(a.quick, a.seconds, a.connections, use_wrk)
+    print(report(result))
+    if a.json:
+        print(json.dumps(result))
+    h = result["webhook"]
+    if h["stored"] < h["ok"]:
+        print("ERROR: fewer messages stored than requests answered 2xx", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""The gateway: every configured connector, the HTTP server, the writer and the outbox.
+
+It is the one object the console and ``switchboard serve`` hold. Each connector runs
+under a supervisor task: ``start()`` then ``run()``; if either raises, the connector
+is stopped, reported ``degraded`` (or ``failed`` for a :class:`ConnectorError` such as
+a revoked token) with the reason, and started again after a capped exponential
+backoff with jitter — a flaky network must not turn into a tight reconnect loop, and
+many connectors failing together must not retry in lockstep.
+
+Health changes go to subscribers as ``callback(name, state, detail)``; callbacks are
+called on the gateway's event loop thread and must be thread-safe on their side
+(the console posts a Textual message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+import aiohttp
+
+from connectors.backoff import Backoff
+from connectors.base import (
+    DEGRADED,
+    FAILED,
+    OK,
+    STARTING,
+    STOPPED,
+    ChannelSpec,
+    Connector,
+    ConnectorError,
+    Health,
+)
+from connectors.http_server import HttpServer
+from connectors.outbox import OutboxWorker
+from connectors.registry import connector_class
+from connectors.writer import GroupCommitWriter
+from storage.i18n import _
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+HealthCallback = Callable[[str, str, str], None]
+# A connector that stayed up this long has its backoff reset.
+HEALTHY_RESET_SECONDS = 30.0
+
+
+class Gateway:
+    def __init__(self, store: Store, specs: Sequence[ChannelSpec], *, host: str = "127.0.0.1",
+                 port: int = 8780, max_body_bytes: int = 1_048_576,
+                 public_url: str | None = None, backoff: Backoff | None = None,
+                 outbox_backoff: Backoff | None = None) -> None:
+        self.store = store
+        self.specs = list(specs)
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.backoff = backoff or Backoff()
+        self.writer = GroupCommitWriter(store)
+        self.server = HttpServer(host, port, max_body_bytes, health=self.health)
+        self.connectors: dict[str, Connector] = {}
+        self._health: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+        self._subscribers: list[HealthCallback] = []
+        self._supervisors: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._stopping: asyncio.Event | None = None
+        self.restarts: dict[str, int] = {}
+        for spec in self.specs:
+            self._build(spec)
+        self.outbox = OutboxWorker(store, self.connectors_by_channel(), backoff=outbox_backoff)
+        for connector in self.connectors.values():
+            self.server.add_routes(connector.routes())
+
+    def _build(self, spec: ChannelSpec) -> None:
+        try:
+            cls = connector_class(spec.kind)
+            connector: Connector = cls(spec, self.store, self.writer.ingest)
+        except ConnectorError as err:
+            self._set_health(spec.name, FAILED, str(err))
+            return
+        self.connectors[spec.name] = connector
+        self._set_health(spec.name, STARTING, "")
+        connector.on_health(lambda health, name=spec.name: self._on_connector_health(name, health))
+
+    def connectors_by_channel(self) -> dict[int, Connector]:
+        return {c.spec.id: c for c in self.connectors.values()}
+
+    # ---- public API -------------------------------------------------------------------
+    def bind(self) -> int:
+        """Bind the HTTP port now (so addresses can be printed before start)."""
+        return self.server.bind()
+
+    def external_url(self) -> str:
+        """Where clients and messengers reach the server (``public_url`` or the bound socket)."""
+        return self.public_url or self.server.base_url()
+
+    def addresses(self) -> list[str]:
+        """Human-readable addresses: one per connector that serves something, plus notices."""
+        self.bind()
+        lines = [self.server.notice] if self.server.notice else []
+        base = self.external_url()
+        for connector in self.connectors.values():
+            describe = getattr(connector, "describe_address", None)
+            if describe is not None:
+                text = describe(base)
+                if text:
+                    lines.append(text)
+        if not lines or all(line == self.server.notice for line in lines):
+            lines.append(_("Webhook server: {url}").format(url=base))
+        return lines
+
+    def health(self) -> dict[str, tuple[str, str]]:
+        with self._lock:
+            return dict(self._health)
+
+    def subscribe_health(self, callback: HealthCallback) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    async def start(self) -> None:
+        """Start the writer, the HTTP server, every connector and the outbox worker."""
+        self._stopping = asyncio.Event()
+        await self.writer.start()
+        await self.server.start()
+        self._session = aiohttp.ClientSession()
+        for name, connector in self.connectors.items():
+            self._supervisors.append(asyncio.create_task(
+                self._supervise(name, connector), name=f"connector-{name}"))
+        await self.outbox.start()
+
+    async def stop(self) -> None:
+        """Stop taking work, finish what is in hand, close everything."""
+        if self._stopping is None:
+            return
+        self._stopping.set()
+        await self.outbox.stop()
+        for task in self._supervisors:
+            task.cancel()
+        for task in self._supervisors:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._supervisors.clear()
+        await self.server.stop()
+        await self.writer.stop()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self._stopping = None
+
+    # ---- supervision ------------------------------------------------------------------
+    async def _supervise(self, name: str, connector: Connector) -> None:
+        assert self._session is not None and self._stopping is not None
+        attempt = 0
+        loop = asyncio.get_running_loop()
+        try:
+            while not self._stopping.is_set():
+                started = loop.time()
+                try:
+                    connector.set_health(STARTING)
+                    await connector.start(self._session)
+                    if connector.health.state == STARTING:
+                        connector.set_health(OK)
+                    await connector.run()
+                    # run() returned: the connector works through tasks it owns.
+                    await self._stopping.wait()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except ConnectorError as err:
+                    state, detail = FAILED, str(err)
+                except Exception as err:  # any failure of a connector is survivable
+                    log.warning("connector %s failed", name, exc_info=True)
+                    state, detail = DEGRADED, _describe(err)
+                await _quietly_stop(connector)
+                if loop.time() - started >= HEALTHY_RESET_SECONDS:
+                    attempt = 0
+                delay = self.backoff.delay(attempt)
+                if state == FAILED:
+                    delay = max(delay, self.backoff.cap / 2)
+                attempt += 1
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                connector.set_health(state, _("{reason} (retrying in {seconds:.0f} s)").format(
+                    reason=detail, seconds=delay) if delay >= 1 else detail)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+        finally:
+            await _quietly_stop(connector)
+            connector.set_health(STOPPED)
+
+    def _on_connector_health(self, name: str, health: Health) -> None:
+        self._set_health(name, health.state, health.detail)
+
+    def _set_health(self, name: str, state: str, detail: str) -> None:
+        with self._lock:
+            if self._health.get(name) == (state, detail):
+                return
+            self._health[name] = (state, detail)
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(name, state, detail)
+            except Exception:
+                log.exception("health subscriber failed")
+
+
+async def _quietly_stop(connector: Connector) -> None:
+    try:
+        await asyncio.wait_for(connector.stop(), 10)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.warning("connector %s did not stop cleanly", connector.spec.name, exc_info=True)
+
+
+def _describe(err: BaseException) -> str:
+    text = str(err).strip()
+    return f"{err.__class__.__name__}: {text}" if text else err.__class__.__name__

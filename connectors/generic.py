@@ -1,0 +1,201 @@
+"""A generic signed-webhook channel (kind ``generic``): glue for any custom system.
+
+Why it exists: a company's own site, app or CRM can talk to Switchboard without a
+messenger in between, and the gateway's delivery rules (signature before payload,
+2xx only after commit, idempotent sends) can be shown on the simplest real protocol.
+
+Inbound: ``POST /hooks/{channel}`` with header ``X-Switchboard-Signature:
+sha256=<hex HMAC-SHA256 of the raw body, key = options.secret>``; a missing
+signature is 401, a wrong one 403, and nothing is parsed or stored. Body::
+
+    {"id": "m-1", "chat_id": "c-9", "sender_id": "u-9", "text": "Hello",
+     "name": "Ivan", "username": "", "phone": "", "email": "", "data": {...}}
+
+or a delivery status ``{"status": "delivered"|"read"|"failed", "message_id":
+"<our external id>", "reason": "..."}``. Answered ``200 {"ok": true, ...}`` after commit.
+
+Outbound: ``POST options.send_url`` with JSON ``{"id", "chat_id", "text",
+"attachments"}``, the same signature header, and ``Idempotency-Key: sb-<message id>``
+(the receiver must treat a repeated key as a no-op; a restart may resend).
+A 2xx answer may carry ``{"id": "..."}`` (the receiver's message id). 429 (with
+``Retry-After`` seconds), 408 and 5xx are transient; any other 4xx is permanent,
+with the answer's ``error`` field (or text) as the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+
+from connectors.base import (
+    OK,
+    Connector,
+    ConnectorError,
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+)
+from storage.errors import SwitchboardError
+from storage.i18n import _
+from storage.inputs import Inbound
+from storage.models import DELIVERED, FAILED, READ
+from storage.ops_outbox import OutboxItem
+
+SIGNATURE_HEADER = "X-Switchboard-Signature"
+TRANSIENT_STATUSES = {408, 425, 429}
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def idempotency_key(message_id: int) -> str:
+    return f"sb-{message_id}"
+
+
+class GenericConnector(Connector):
+    kind = "generic"
+
+    def __init__(self, spec: Any, store: Any, ingest: Any) -> None:
+        super().__init__(spec, store, ingest)
+        self.secret = str(spec.options.get("secret") or "")
+        self.send_url = str(spec.options.get("send_url") or "")
+        self.path = f"/hooks/{quote(spec.name, safe='')}"
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        if not self.secret:
+            raise ConnectorError(_("Channel {name}: options.secret is required to check "
+                                   "webhook signatures.").format(name=self.spec.name))
+        self._session = session
+        self.set_health(OK)
+
+    async def stop(self) -> None:
+        self._session = None
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(self.path, self._webhook)]
+
+    def describe_address(self, base_url: str) -> str:
+        return _("Webhook for {name}: {url}").format(name=self.spec.name,
+                                                     url=f"{base_url}{self.path}")
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        if not given:
+            return _answer(401, _("The {header} header is missing.").format(header=SIGNATURE_HEADER))
+        body = await request.read()  # capped by the server's client_max_size
+        if not self.secret or not hmac.compare_digest(given, sign(self.secret, body)):
+            return _answer(403, _("The signature does not match."))
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return _answer(400, _("The body is not valid JSON."))
+        if not isinstance(data, dict):
+            return _answer(400, _("The body must be a JSON object."))
+        if "status" in data:
+            return await self._status(data)
+        try:
+            inbound = self._inbound(data)
+        except ValueError as err:
+            return _answer(400, str(err))
+        try:
+            result = await self.ingest(inbound)
+        except SwitchboardError as err:
+            return _answer(422, str(err))
+        return web.json_response({"ok": True, "message_id": result.message.id,
+                                  "task_id": result.task.id, "duplicate": result.duplicate})
+
+    def _inbound(self, data: dict[str, Any]) -> Inbound:
+        def text_field(name: str, required: bool = False) -> str:
+            value = data.get(name, "")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str) or (required and not value.strip()):
+                raise ValueError(_("Field {name!r} must be a non-empty string.").format(name=name)
+                                 if required else _("Field {name!r} must be a string.").format(
+                                     name=name))
+            return value
+
+        extra = data.get("data") or {}
+        if not isinstance(extra, dict):
+            raise ValueError(_("Field 'data' must be an object."))
+        sent_at = None
+        if isinstance(data.get("sent_at"), int | float):
+            sent_at = datetime.fromtimestamp(float(data["sent_at"]), UTC)
+        chat_id = text_field("chat_id", required=True)
+        return Inbound(
+            channel_id=self.spec.id, chat_id=chat_id,
+            sender_id=text_field("sender_id") or chat_id, text=text_field("text"),
+            external_id=text_field("id", required=True), sent_at=sent_at,
+            display_name=text_field("name"), username=text_field("username"),
+            phone=text_field("phone"), email=text_field("email"),
+            system_data={str(k): v for k, v in extra.items()})
+
+    async def _status(self, data: dict[str, Any]) -> web.Response:
+        state, external = data.get("status"), data.get("message_id")
+        if state not in (DELIVERED, READ, FAILED) or not isinstance(external, str):
+            return _answer(400, _("A status needs 'status' (delivered, read or failed) and "
+                                  "'message_id'."))
+        reason = str(data.get("reason") or "")
+        found = await asyncio.to_thread(self.store.mark_delivery, self.spec.id, external,
+                                        state, reason)
+        return web.json_response({"ok": True, "found": found is not None})
+
+    async def send(self, item: OutboxItem) -> SendResult:
+        if self._session is None:
+            raise TransientSendError(_("The channel is not running."))
+        if not self.send_url:
+            raise PermanentSendError(_("Channel {name} has no options.send_url to deliver "
+                                       "to.").format(name=self.spec.name))
+        body = json.dumps({"id": item.message_id, "chat_id": item.chat_id, "text": item.text,
+                           "attachments": [a[0] for a in item.attachments]},
+                          ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json",
+                   "Idempotency-Key": idempotency_key(item.message_id),
+                   SIGNATURE_HEADER: sign(self.secret, body)}
+        async with self._session.post(self.send_url, data=body, headers=headers,
+                                      timeout=aiohttp.ClientTimeout(total=30)) as response:
+            text = await response.text()
+            if 200 <= response.status < 300:
+                try:
+                    answer = json.loads(text) if text else {}
+                except ValueError:
+                    answer = {}
+                their_id = answer.get("id") if isinstance(answer, dict) else None
+                return SendResult(str(their_id) if their_id else idempotency_key(item.message_id))
+            reason = _reason(response.status, text)
+            if response.status in TRANSIENT_STATUSES or response.status >= 500:
+                raise TransientSendError(reason, _retry_after(response.headers.get("Retry-After")))
+            raise PermanentSendError(reason)
+
+
+def _answer(status: int, message: str) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)
+
+
+def _reason(status: int, text: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        return f"{status}: {data['error']}"
+    return f"{status}: {text.strip()[:300]}" if text.strip() else str(status)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None

@@ -1,0 +1,378 @@
+"""The Telegram bot connector: long polling or a webhook in, the Bot API out.
+
+Options (``channels[].options`` in the config file):
+
+``token``            the bot token from @BotFather (required; never logged: shown as ``123:***``)
+``mode``             ``polling`` (default) or ``webhook``
+``api_base``         Bot API base URL (default ``https://api.telegram.org``; a local Bot API
+                     server or the tests' fake)
+``webhook_url``      the public address Telegram posts to; default ``public_url`` +
+                     ``/hooks/telegram/{channel name}``
+``public_url``       the server's public base URL (the gateway passes ``server.public_url``)
+``webhook_secret``   the ``secret_token``; default: derived from the token and channel name,
+                     so it is stable across restarts
+``poll_timeout``     long-poll seconds (default 25)
+``conflict_limit``   409 conflicts in a row before polling stops and reports (default 5)
+``backoff_initial`` / ``backoff_max``   seconds between retries after errors (1 / 60)
+``max_body_bytes``   webhook body cap (default 1 MiB)
+
+Why the offset lives in the database: Telegram forgets an update once ``getUpdates`` is
+called with a higher offset. The offset is written only after the batch is committed,
+so a crash re-fetches at worst a batch whose messages are already stored (the store is
+idempotent on ``chat:message_id``) and never skips one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import random
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+
+from connectors.base import (
+    DEGRADED,
+    FAILED,
+    OK,
+    STOPPED,
+    ChannelSpec,
+    Connector,
+    ConnectorError,
+    IngestFn,
+    SendResult,
+    TransientSendError,
+)
+from connectors.telegram_api import (
+    BotApi,
+    TelegramApiError,
+    TelegramNetworkError,
+    mask,
+    mask_token,
+    sleep_or_stop,
+)
+from connectors.telegram_parse import (
+    ALLOWED_UPDATES,
+    EditedMessage,
+    Ignored,
+    NewMessage,
+    ParsedUpdate,
+    ParseError,
+    check_secret,
+    parse_update,
+    valid_secret_token,
+)
+from connectors.telegram_send import decode_progress, encode_progress, send_item
+from storage.errors import SwitchboardError
+from storage.i18n import _
+from storage.ops_outbox import OutboxItem
+from storage.store import Store
+
+log = logging.getLogger("switchboard.telegram")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+def webhook_path(channel_name: str) -> str:
+    """The URL path Telegram posts to (percent-encoded: any channel name is safe)."""
+    return f"/hooks/telegram/{quote(channel_name, safe='')}"
+
+
+def route_path(channel_name: str) -> str:
+    """The same path as an aiohttp route, which takes it decoded except ``%`` and ``/``."""
+    return "/hooks/telegram/" + channel_name.replace("%", "%25").replace("/", "%2F")
+
+
+def derived_secret(token: str, channel_name: str) -> str:
+    """A stable webhook secret when none is configured (hex: Telegram's allowed alphabet)."""
+    return hmac.new(token.encode(), f"switchboard-webhook:{channel_name}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+class TelegramConnector(Connector):
+    kind: ClassVar[str] = "telegram"
+    can_write_first: ClassVar[bool] = False  # a bot cannot open a conversation
+
+    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
+        super().__init__(spec, store, ingest)
+        opts = spec.options or {}
+        self.token = str(opts.get("token") or "")
+        self.mode = str(opts.get("mode") or "polling")
+        self.api_base = str(opts.get("api_base") or "") or None
+        self.poll_timeout = float(opts.get("poll_timeout", 25))
+        self.conflict_limit = max(1, int(opts.get("conflict_limit", 5)))
+        self.backoff_initial = float(opts.get("backoff_initial", 1.0))
+        self.backoff_max = float(opts.get("backoff_max", 60.0))
+        self.max_body = int(opts.get("max_body_bytes", DEFAULT_MAX_BODY))
+        self.secret = str(opts.get("webhook_secret") or "") or (
+            derived_secret(self.token, spec.name) if self.token else "")
+        self.offset_key = f"telegram:{spec.id}:offset"
+        self.api: BotApi | None = None
+        self.bot: dict[str, Any] = {}
+        self._stop = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._fatal: ConnectorError | None = None
+        self._offset = 0
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def _masked(self, text: str) -> str:
+        return mask_token(text, self.token)
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        """Check the token with getMe, then start polling or register the webhook."""
+        if not self.token:
+            raise ConnectorError(_("Telegram channel {name!r} has no token in its options.")
+                                 .format(name=self.spec.name))
+        if self.mode not in ("polling", "webhook"):
+            raise ConnectorError(_("Telegram mode must be polling or webhook, not {mode!r}.")
+                                 .format(mode=self.mode))
+        if not valid_secret_token(self.secret):
+            raise ConnectorError(_("The Telegram webhook secret must be 1-256 characters "
+                                   "from A-Z, a-z, 0-9, _ and -."))
+        self._stop = asyncio.Event()
+        self._fatal = None
+        self.api = BotApi(session, self.token, self.api_base)
+        try:
+            self.bot = await self.api.get_me()
+        except TelegramApiError as err:
+            if err.error_code == 401:
+                raise ConnectorError(self._masked(_(
+                    "Telegram rejected the bot token (401 Unauthorized): {description}. "
+                    "The token {token} was revoked or mistyped; get a new one from @BotFather."
+                ).format(description=err.description, token=mask(self.token)))) from None
+            raise ConnectorError(self._masked(_("Telegram refused getMe ({code}): {description}")
+                                              .format(code=err.error_code,
+                                                      description=err.description))) from None
+        except TelegramNetworkError as err:
+            raise ConnectorError(str(err)) from None
+        username = str((self.bot or {}).get("username") or "")
+        if self.mode == "webhook":
+            await self._set_webhook()
+        else:
+            self._poller = asyncio.create_task(self._poll_loop(),
+                                               name=f"telegram-poll-{self.spec.name}")
+        self.set_health(OK, f"@{username}" if username else "")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        task, self._poller = self._poller, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.health.state != FAILED:  # keep the reason of a failure visible
+            self.set_health(STOPPED)
+
+    async def run(self) -> None:
+        """Wait for the poller; raise ConnectorError when it gave up (the gateway restarts
+        the connector with backoff). In webhook mode there is nothing to wait for."""
+        task = self._poller
+        if task is not None:
+            await asyncio.wait([task])  # cancelling run() leaves the poller to stop()
+        if self._fatal is not None:
+            raise self._fatal
+
+    async def _set_webhook(self) -> None:
+        assert self.api is not None
+        opts = self.spec.options or {}
+        url = str(opts.get("webhook_url") or "")
+        if not url and opts.get("public_url"):
+            url = str(opts["public_url"]).rstrip("/") + webhook_path(self.spec.name)
+        if not url:
+            raise ConnectorError(_("Telegram webhook mode needs options.webhook_url or the "
+                                   "server's public_url."))
+        try:
+            await self.api.set_webhook(url, self.secret, list(ALLOWED_UPDATES))
+        except (TelegramApiError, TelegramNetworkError) as err:
+            raise ConnectorError(self._masked(_("Telegram refused setWebhook: {error}")
+                                              .format(error=err))) from None
+        log.info("telegram %s: webhook set to %s", self.spec.name, url)
+
+    # ---- long polling --------------------------------------------------------------------
+    def _backoff(self, failures: int) -> float:
+        base = min(self.backoff_max, self.backoff_initial * (2 ** max(failures - 1, 0)))
+        return base * random.uniform(0.8, 1.2)
+
+    async def _poll_loop(self) -> None:
+        assert self.api is not None
+        self._offset = int(await asyncio.to_thread(self.store.get_state, self.offset_key, "0")
+                           or 0)
+        conflicts = failures = 0
+        while not self._stop.is_set():
+            try:
+                updates = await self.api.get_updates(self._offset or None, 100, self.poll_timeout,
+                                                     list(ALLOWED_UPDATES))
+            except TelegramApiError as err:
+                failures += 1
+                if err.error_code == 409:
+                    conflicts += 1
+                    if conflicts >= self.conflict_limit:
+                        self._give_up(_("Telegram polling stopped after {n} conflicts: "
+                                        "{description}. Another copy of this bot is polling, "
+                                        "or a webhook is set.").format(
+                                            n=conflicts, description=err.description))
+                        return
+                    self.set_health(DEGRADED, _("Telegram conflict: {description}").format(
+                        description=err.description))
+                elif err.error_code == 401:
+                    self._give_up(_("Telegram rejected the bot token (401 Unauthorized): "
+                                    "{description}").format(description=err.description))
+                    return
+                else:
+                    self.set_health(DEGRADED, _("Telegram getUpdates failed ({code}): "
+                                                "{description}").format(
+                                                    code=err.error_code,
+                                                    description=err.description))
+                wait = err.retry_after if err.retry_after is not None else self._backoff(failures)
+                log.warning("telegram %s: %s", self.spec.name, self._masked(str(err)))
+                if await sleep_or_stop(self._stop, wait):
+                    return
+                continue
+            except TelegramNetworkError as err:
+                failures += 1
+                self.set_health(DEGRADED, str(err))
+                log.warning("telegram %s: %s", self.spec.name, err)
+                if await sleep_or_stop(self._stop, self._backoff(failures)):
+                    return
+                continue
+            if failures:
+                self.set_health(OK, f"@{self.bot.get('username', '')}")
+            conflicts = failures = 0
+            try:
+                await self._commit_batch(updates)
+            except Exception as err:  # the store failed: keep the offset, retry the batch
+                failures += 1
+                self.set_health(DEGRADED, _("Cannot store Telegram updates: {error}").format(
+                    error=err))
+                log.exception("telegram %s: storing updates failed", self.spec.name)
+                if await sleep_or_stop(self._stop, self._backoff(failures)):
+                    return
+
+    def _give_up(self, detail: str) -> None:
+        detail = self._masked(detail)
+        log.error("telegram %s: %s", self.spec.name, detail)
+        self._fatal = ConnectorError(detail)
+        self.set_health(FAILED, detail)
+
+    async def _commit_batch(self, updates: list[Any]) -> None:
+        """Store every update in order; persist the new offset once all are committed.
+
+        On a store failure the offset stays at the first update not committed."""
+        start = offset = self._offset
+        try:
+            for raw in sorted(updates, key=_update_order):
+                update_id = raw.get("update_id") if isinstance(raw, dict) else None
+                if isinstance(update_id, int) and update_id < offset:
+                    continue  # already confirmed: Telegram should not send it again
+                try:
+                    parsed = parse_update(raw, self.spec.id)
+                except ParseError as err:
+                    log.warning("telegram %s: skipped a malformed update: %s", self.spec.name, err)
+                    if err.update_id is not None:
+                        offset = max(offset, err.update_id + 1)
+                    continue
+                await self.handle(parsed)
+                offset = max(offset, parsed.update_id + 1)
+        finally:
+            self._offset = offset
+            if offset != start:
+                await asyncio.to_thread(self.store.set_state, self.offset_key, str(offset))
+
+    async def handle(self, parsed: ParsedUpdate) -> None:
+        """Commit one parsed update (returns after commit). A message the store refuses as
+        bad input is logged and dropped: retrying it would never succeed."""
+        try:
+            if isinstance(parsed, NewMessage):
+                await self.ingest(parsed.inbound)
+            elif isinstance(parsed, EditedMessage):
+                found = await asyncio.to_thread(self.store.edit_inbound, self.spec.id,
+                                                parsed.external_id, parsed.text)
+                if found is None:  # the original predates us: keep the edited text
+                    await self.ingest(parsed.inbound)
+            elif isinstance(parsed, Ignored):
+                log.info("telegram %s: update %s ignored: %s %s", self.spec.name,
+                         parsed.update_id, parsed.reason, ", ".join(parsed.kinds))
+        except SwitchboardError as err:
+            log.warning("telegram %s: update %s refused by the store: %s", self.spec.name,
+                        parsed.update_id, err)
+
+    # ---- webhook -------------------------------------------------------------------------
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(route_path(self.spec.name), self._webhook)]
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Check the secret header before reading the body; answer 200 only after commit."""
+        got = request.headers.get(SECRET_HEADER)
+        if got is None:
+            return _json_error(401, _("Missing {header} header.").format(header=SECRET_HEADER))
+        if not check_secret(self.secret, got):
+            return _json_error(403, _("Wrong {header} header.").format(header=SECRET_HEADER))
+        if request.content_length is not None and request.content_length > self.max_body:
+            return _json_error(413, _("The update is larger than {limit} bytes.").format(
+                limit=self.max_body))
+        body = await _read_capped(request, self.max_body)
+        if body is None:
+            return _json_error(413, _("The update is larger than {limit} bytes.").format(
+                limit=self.max_body))
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _json_error(400, _("The update is not valid JSON."))
+        try:
+            parsed = parse_update(data, self.spec.id)
+        except ParseError as err:
+            log.warning("telegram %s: webhook got a malformed update: %s", self.spec.name, err)
+            return _json_error(400, str(err))
+        try:
+            await self.handle(parsed)
+        except Exception:
+            log.exception("telegram %s: storing a webhook update failed", self.spec.name)
+            return _json_error(500, _("The update could not be stored; Telegram will retry."))
+        return web.json_response({"ok": True})
+
+    # ---- outbound ------------------------------------------------------------------------
+    def _progress_key(self, message_id: int) -> str:
+        return f"telegram:{self.spec.id}:sending:{message_id}"
+
+    async def _get_progress(self, message_id: int) -> list[str]:
+        return decode_progress(await asyncio.to_thread(
+            self.store.get_state, self._progress_key(message_id)))
+
+    async def _set_progress(self, message_id: int, ids: list[str]) -> None:
+        await asyncio.to_thread(self.store.set_state, self._progress_key(message_id),
+                                encode_progress(ids) if ids else "")
+
+    async def send(self, item: OutboxItem) -> SendResult:
+        if self.api is None:
+            raise TransientSendError(_("The Telegram connector is not started."))
+        return await send_item(self.api, item, self._get_progress, self._set_progress)
+
+
+def _update_order(raw: Any) -> int:
+    update_id = raw.get("update_id") if isinstance(raw, dict) else None
+    return update_id if isinstance(update_id, int) else -1
+
+
+def _json_error(status: int, message: str) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)
+
+
+async def _read_capped(request: web.Request, cap: int) -> bytes | None:
+    """The body, or None once it grows past ``cap`` (chunked bodies have no length)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.readany()
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)

@@ -1,0 +1,80 @@
+"""What a visitor may see of their conversation, read from the store.
+
+A visitor sees only what was said between them and the company in this channel:
+their own messages and the operators' replies that left the outbox. Private notes,
+system events, replies still queued and replies to other channels never reach the
+page — the filter is here, on the server, not in the page's script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from storage.models import DELIVERED, INBOUND, OUTBOUND, READ, SENT
+from storage.rows import MessageRow
+from storage.store import Store
+
+VISIBLE_STATES = (SENT, DELIVERED, READ)
+HISTORY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class VisitorThread:
+    task_id: int | None
+    messages: tuple[MessageRow, ...]
+
+
+def current_task_id(store: Store, channel_id: int, chat_id: str) -> int | None:
+    """The visitor's newest task in this channel (followed through merges), if any.
+
+    The store API has no "task by chat" read yet; this is one indexed look-up on
+    ``(channel, chat_id)``, read-only.
+    """
+    T = store.m.Task
+    row = (T.select(T.id, T.merged_into).where((T.channel == channel_id) & (T.chat_id == chat_id))
+           .order_by(T.id.desc()).first())
+    seen: set[int] = set()
+    while row is not None and row.merged_into_id is not None and row.id not in seen:
+        seen.add(row.id)
+        row = T.select(T.id, T.merged_into).where(T.id == row.merged_into_id).first()
+    return row.id if row is not None else None
+
+
+def visible(message: MessageRow, channel_id: int) -> bool:
+    if message.channel_id != channel_id:
+        return False
+    if message.kind == INBOUND:
+        return True
+    return message.kind == OUTBOUND and message.delivery_state in VISIBLE_STATES
+
+
+def visitor_thread(store: Store, channel_id: int, chat_id: str,
+                   limit: int = HISTORY_LIMIT) -> VisitorThread:
+    """The last ``limit`` visible messages of the visitor's current task, oldest first."""
+    task_id = current_task_id(store, channel_id, chat_id)
+    if task_id is None:
+        return VisitorThread(None, ())
+    shown: list[MessageRow] = []
+    cursor = None
+    while len(shown) < limit:
+        page = store.thread_before(task_id, before=cursor, limit=limit)
+        shown[:0] = [m for m in page.items if visible(m, channel_id)]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return VisitorThread(task_id, tuple(shown[-limit:]))
+
+
+def wire(message: MessageRow) -> dict[str, Any]:
+    """One message as the page receives it (plain data; the page renders with textContent)."""
+    return {
+        "type": "message",
+        "id": message.id,
+        "from": "visitor" if message.kind == INBOUND else "operator",
+        "text": message.text,
+        "author": message.author_operator_name if message.kind == OUTBOUND else "",
+        "at": message.created_at.isoformat(),
+        "state": message.delivery_state or "",
+        "attachments": [a.name for a in message.attachments],
+    }

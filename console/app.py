@@ -1,0 +1,207 @@
+"""The Switchboard application: wiring only.
+
+It registers the themes (and restores the persisted choice), applies the config's
+key map, bridges store events into the UI, forwards channel health from the gateway
+to the status bar, and pushes the inbox (or, for a supervisor, the supervisor view).
+Everything an operator does lives in the screens.
+
+The gateway, when given, is started on the app's own event loop at mount (its HTTP
+server and pollers must share the loop the console runs on) and stopped at exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+
+from console.commands import SwitchboardCommands
+from console.events_bridge import EventsBridge, StoreChanged, Wakeup
+from console.keymap import check_keymap, usable_keymap
+from console.screens.help import HelpScreen
+from console.screens.inbox import InboxScreen
+from console.screens.supervisor import SupervisorScreen
+from console.themes import SHIPPED, STATE_KEY, initial_theme, register_themes
+from storage.i18n import _, set_language
+from storage.models import SUPERVISOR
+from storage.rows import OperatorRow
+from storage.store import Store
+from widgets.status_bar import StatusBar
+
+log = logging.getLogger(__name__)
+
+
+class HealthChanged(Message):
+    """A channel's health changed (posted from the gateway's thread or loop)."""
+
+    def __init__(self, name: str, state: str, detail: str) -> None:
+        super().__init__()
+        self.name, self.state, self.detail = name, state, detail
+
+
+class SwitchboardApp(App[None]):
+    TITLE = "Switchboard"
+    CSS_PATH = "switchboard.tcss"
+    COMMANDS = App.COMMANDS | {SwitchboardCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    BINDINGS = [
+        Binding("f1", "help", _("Help"), id="app.help", tooltip=_("List every key.")),
+        Binding("slash,ctrl+f", "search", _("Search"), id="app.search",
+                tooltip=_("Search the conversations.")),
+        Binding("f4", "next_theme", _("Theme"), id="app.next_theme", show=False,
+                tooltip=_("Switch to the next theme; the choice is remembered.")),
+    ]
+
+    def __init__(self, store: Store, config: Any, operator: OperatorRow, gateway: Any = None,
+                 *, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.config = config
+        self.operator = operator
+        self.gateway = gateway
+        self.clock = clock
+        self.user_keys: dict[str, str] = dict(getattr(config, "keys", {}) or {})
+        self.shipped_themes = register_themes(self)
+        set_language(getattr(config, "language", None))
+        # Read before the event loop runs (the constructor is called by the CLI first):
+        # the persisted choice wins over the config's first-start default.
+        saved = store.get_state(STATE_KEY)
+        self.theme = initial_theme(saved, getattr(config, "theme", None),
+                                   list(self.available_themes))
+        self._saved_theme = self.theme
+        self.bridge = EventsBridge(store.bus, self.post_message)
+        self._unsubscribe_health: Callable[[], None] | None = None
+        self.health: dict[str, tuple[str, str]] = {}
+
+    # ---- start and stop --------------------------------------------------------------------
+    def on_mount(self) -> None:
+        problems = check_keymap(self.user_keys)
+        self.set_keymap(usable_keymap(self.user_keys))
+        for problem in problems:
+            self.notify(problem, title=_("Config"), severity="warning", timeout=10)
+        self.bridge.start()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.push_screen(self.main_screen())
+        if self.gateway is not None:
+            self._unsubscribe_health = self.gateway.subscribe_health(self._health_from_any_thread)
+            for name, (state, detail) in self.gateway.health().items():
+                self.health[name] = (state, detail)
+            self.start_gateway()
+
+    def main_screen(self) -> InboxScreen:
+        """The inbox, or the supervisor view for a supervisor.
+
+        Quick replies of every language are offered (``language=None``): an operator
+        answering a client in another language needs them, and each shows its language.
+        """
+        if self.operator.role == SUPERVISOR:
+            return SupervisorScreen(self.store, self.operator, keys=self.user_keys,
+                                    clock=self.clock)
+        return InboxScreen(self.store, self.operator, keys=self.user_keys)
+
+    @property
+    def connection_label(self) -> str:
+        database = _("PostgreSQL") if self.store.postgres else _("SQLite")
+        channels = _("channels on") if self.gateway is not None else _("channels off")
+        return f"{database} · {channels}"
+
+    @work(exclusive=True, group="gateway", exit_on_error=False)
+    async def start_gateway(self) -> None:
+        try:
+            await self.gateway.start()
+        except Exception as err:  # noqa: BLE001 - the console works without channels
+            log.exception("gateway failed to start")
+            self.notify(_("Channels could not start: {error}").format(error=err),
+                        severity="error", timeout=15)
+
+    async def on_unmount(self) -> None:
+        self.bridge.stop()
+        if self._unsubscribe_health is not None:
+            self._unsubscribe_health()
+        if self.gateway is not None:
+            try:
+                await asyncio.wait_for(self.gateway.stop(), timeout=5)
+            except Exception:  # noqa: BLE001 - exiting anyway
+                log.exception("gateway did not stop cleanly")
+
+    # ---- events from other threads ---------------------------------------------------------
+    @on(Wakeup)
+    def _wakeup(self) -> None:
+        events = self.bridge.drain()
+        if not events:
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                screen.post_message(StoreChanged(events))
+
+    def _health_from_any_thread(self, name: str, state: str, detail: str) -> None:
+        self.post_message(HealthChanged(name, state, detail))
+
+    @on(HealthChanged)
+    def _health(self, message: HealthChanged) -> None:
+        self.health[message.name] = (message.state, message.detail)
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.set_health(message.name, message.state, message.detail)
+
+    def inbox(self) -> InboxScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                return screen
+        return None
+
+    # ---- app-wide actions ------------------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.user_keys))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":
+            return True if search_available() else None
+        return True
+
+    def action_search(self) -> None:
+        if not search_available():
+            return
+        from console.screens.search import SearchScreen  # type: ignore[import-not-found]
+
+        restrict = bool(getattr(getattr(self.config, "search", None), "operators_see_only_own",
+                                False)) and self.operator.role != SUPERVISOR
+
+        def found(result: Any) -> None:
+            inbox = self.inbox()
+            if result is not None and inbox is not None:
+                inbox.open_task_id(result.task_id, getattr(result, "message_id", None))
+
+        self.push_screen(SearchScreen(self.store, self.operator, restrict), found)
+
+    def action_next_theme(self) -> None:
+        names = list(self.shipped_themes)
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+
+    def _theme_changed(self, theme: Any) -> None:
+        """Persist a changed theme (from a key, the palette or Textual's theme picker)."""
+        if theme.name != self._saved_theme:
+            self._saved_theme = theme.name
+            self.save_theme(theme.name)
+
+    @work(thread=True, group="save-theme", exit_on_error=False)
+    def save_theme(self, theme: str) -> None:
+        self.store.set_state(STATE_KEY, theme)
+
+
+def search_available() -> bool:
+    return importlib.util.find_spec("console.screens.search") is not None
+
+
+__all__ = ["SwitchboardApp", "SHIPPED"]

@@ -1,0 +1,73 @@
+"""``switchboard serve``: run the connectors without the console.
+
+For a team on PostgreSQL one machine runs this; every console then only reads and
+writes the shared database (replies reach the outbox worker here through LISTEN/NOTIFY).
+It prints where it listens and runs until SIGINT or SIGTERM, then stops cleanly:
+in-flight sends are recorded, the ingest writer commits what it has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from storage.i18n import _
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve", help=_("run the channel connectors (web chat, webhooks, outbox) without the console"),
+        description=_("Run the gateway: the HTTP server for the web chat and webhooks, every "
+                      "configured channel and the outbox worker, until interrupted."))
+    parser.add_argument("--host", default=None, help=_("listen on this address (overrides server.host)"))
+    parser.add_argument("--port", type=int, default=None,
+                        help=_("listen on this port (overrides server.port; 0 picks a free one)"))
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from console.bootstrap import open_store
+    from console.cli import load
+    from console.gateway_wiring import make_gateway
+
+    config = load(args)
+    server = config.server
+    if args.host is not None:
+        server = replace(server, host=args.host)
+    if args.port is not None:
+        server = replace(server, port=args.port)
+    config = replace(config, server=server)
+    store = open_store(config, args.db)
+    try:
+        gateway = make_gateway(store, config)
+        asyncio.run(_serve(gateway))
+    finally:
+        store.close()
+    return 0
+
+
+async def _serve(gateway: Any) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    def report(name: str, state: str, detail: str) -> None:
+        line = _("{channel}: {state}").format(channel=name, state=state)
+        print(f"{line} — {detail}" if detail else line, file=sys.stderr, flush=True)
+
+    gateway.subscribe_health(report)
+    await gateway.start()
+    try:
+        for address in gateway.addresses():
+            print(address, flush=True)
+        print(_("Serving; press Ctrl+C to stop."), flush=True)
+        await stop.wait()
+    finally:
+        print(_("Stopping…"), file=sys.stderr, flush=True)
+        await gateway.stop()

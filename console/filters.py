@@ -1,0 +1,79 @@
+"""The task list's filters as the operator sees them: a mode plus what it filters by.
+
+Kept apart from the screens so the same choice yields the same ``TaskFilter`` and the
+same visible label everywhere (inbox, supervisor view, palette, tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.i18n import _
+from storage.inputs import TaskFilter
+from storage.models import STATUSES
+from storage.ops_tasks import STATUS_LABELS
+from storage.rows import ChannelRow, OperatorRow
+from widgets.safe_text import one_line
+
+MINE, UNASSIGNED, ALL, CHANNEL, STATUS, OPERATOR = (
+    "mine", "unassigned", "all", "channel", "status", "operator")
+
+
+@dataclass(frozen=True)
+class FilterChoice:
+    mode: str = ALL
+    channel: ChannelRow | None = None
+    status: str | None = None
+    operator: OperatorRow | None = None
+
+    def task_filter(self, me: int) -> TaskFilter | None:
+        if self.mode == MINE:
+            return TaskFilter(assignee_id=me, active_only=True)
+        if self.mode == UNASSIGNED:
+            return TaskFilter(unassigned=True, active_only=True)
+        if self.mode == CHANNEL and self.channel is not None:
+            return TaskFilter(channel_id=self.channel.id)
+        if self.mode == STATUS and self.status is not None:
+            return TaskFilter(statuses=(self.status,))
+        if self.mode == OPERATOR and self.operator is not None:
+            return TaskFilter(assignee_id=self.operator.id)
+        return None
+
+    def label(self) -> str:
+        if self.mode == MINE:
+            return _("Mine (open)")
+        if self.mode == UNASSIGNED:
+            return _("Unassigned (open)")
+        if self.mode == CHANNEL and self.channel is not None:
+            return _("Channel: {name}").format(name=one_line(self.channel.name, 20))
+        if self.mode == STATUS and self.status is not None:
+            return _("Status: {status}").format(status=_(STATUS_LABELS[self.status]))
+        if self.mode == OPERATOR and self.operator is not None:
+            return _("Operator: {name}").format(name=one_line(self.operator.name, 20))
+        return _("All tasks")
+
+
+def next_channel(current: FilterChoice, channels: list[ChannelRow]) -> FilterChoice:
+    """The next channel after the current one (the first when not filtering by channel)."""
+    if not channels:
+        return current
+    index = -1
+    if current.mode == CHANNEL and current.channel is not None:
+        ids = [c.id for c in channels]
+        index = ids.index(current.channel.id) if current.channel.id in ids else -1
+    return FilterChoice(CHANNEL, channel=channels[(index + 1) % len(channels)])
+
+
+def next_status(current: FilterChoice) -> FilterChoice:
+    index = STATUSES.index(current.status) if (current.mode == STATUS and current.status) else -1
+    return FilterChoice(STATUS, status=STATUSES[(index + 1) % len(STATUSES)])
+
+
+def next_operator(current: FilterChoice, operators: list[OperatorRow]) -> FilterChoice:
+    if not operators:
+        return current
+    index = -1
+    if current.mode == OPERATOR and current.operator is not None:
+        ids = [o.id for o in operators]
+        index = ids.index(current.operator.id) if current.operator.id in ids else -1
+    return FilterChoice(OPERATOR, operator=operators[(index + 1) % len(operators)])

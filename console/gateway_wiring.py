@@ -1,0 +1,41 @@
+"""From the config file to a :class:`connectors.gateway.Gateway`.
+
+The channels themselves are made to exist in the database by ``console.bootstrap``
+(``ensure_channel``); here each configured channel is looked up by name for its id
+and paired with its connector options, which never go into the database (they hold
+tokens).
+"""
+
+from __future__ import annotations
+
+from connectors.base import ChannelSpec
+from connectors.gateway import Gateway
+from console.config import Config
+from storage.store import Store
+
+
+def channel_specs(store: Store, config: Config) -> list[ChannelSpec]:
+    """One spec per configured channel; ``options.public_url`` defaults to the server's
+    (Telegram's webhook mode builds its address from it)."""
+    specs = []
+    for channel in config.channels:
+        row = store.channel_by_name(channel.name)
+        options = dict(channel.options or {})
+        if config.server.public_url and not options.get("public_url"):
+            options["public_url"] = config.server.public_url
+        specs.append(ChannelSpec(id=row.id, name=channel.name, kind=channel.kind,
+                                 settings=dict(row.settings or {}), options=options))
+    return specs
+
+
+def make_gateway(store: Store, config: Config) -> Gateway:
+    """A gateway for every configured channel; nothing runs until ``await gateway.start()``.
+
+    The HTTP port is bound here, so :meth:`Gateway.addresses` is exact before start
+    (and names the fallback port when the configured one is taken).
+    """
+    server = config.server
+    gateway = Gateway(store, channel_specs(store, config), host=server.host, port=server.port,
+                      max_body_bytes=server.max_body_bytes, public_url=server.public_url)
+    gateway.bind()
+    return gateway

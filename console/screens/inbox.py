@@ -1,0 +1,333 @@
+"""The inbox: task list left, conversation centre, composer below, contact card right.
+
+This screen is the mediator ("messages up, attributes down"): the task list, thread,
+composer and card post messages; the screen calls the store in thread workers and
+tells the widgets what changed. Live updates arrive as :class:`StoreChanged` batches
+from the app's events bridge; nothing here polls.
+
+Layout: below 110 columns (``-narrow``) the task list is 30 columns and the contact
+card, when open, takes the task list's place, so the conversation keeps at least 50
+columns at 80×24. Filters, mass actions and dialogs live in
+:mod:`console.screens.inbox_actions`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from console.events_bridge import StoreChanged
+from console.filters import ALL, FilterChoice
+from console.screens.inbox_actions import InboxActions
+from storage import events as ev
+from storage.errors import SwitchboardError
+from storage.i18n import _
+from storage.rows import OperatorRow, TaskRow
+from storage.store import Store
+from widgets.composer import Composer
+from widgets.contact_card import ContactCardView
+from widgets.quick_reply_picker import QuickReplyPicker
+from widgets.status_bar import StatusBar
+from widgets.task_list import TaskList
+from widgets.thread_view import ThreadView
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class InboxScreen(InboxActions, Screen[None]):
+    """The operator's main screen."""
+
+    DEFAULT_CSS = """
+    InboxScreen #body { height: 1fr; }
+    InboxScreen #left { width: 42; border-right: vkey $panel; }
+    InboxScreen.-narrow #left { width: 30; }
+    InboxScreen #filter-bar { height: 1; padding: 0 1; background: $boost; color: $text; text-style: bold; }
+    InboxScreen #tasks { height: 1fr; }
+    InboxScreen #centre { width: 1fr; }
+    InboxScreen #thread { height: 1fr; }
+    InboxScreen #card { display: none; width: 44; }
+    InboxScreen.-card-open #card { display: block; }
+    InboxScreen.-narrow #card { width: 30; }
+    InboxScreen.-narrow.-card-open #left { display: none; }
+    InboxScreen StatusBar { dock: none; }
+    """
+
+    BINDINGS = [
+        Binding("1", "filter('mine')", _("Mine"), id="inbox.filter_mine",
+                tooltip=_("Show my open tasks.")),
+        Binding("2", "filter('unassigned')", _("Unassigned"), id="inbox.filter_unassigned",
+                tooltip=_("Show open tasks nobody has taken.")),
+        Binding("3", "filter('all')", _("All"), id="inbox.filter_all",
+                tooltip=_("Show every task.")),
+        Binding("4", "filter_channel", _("Channel"), id="inbox.filter_channel",
+                tooltip=_("Show one channel's tasks; press again for the next channel.")),
+        Binding("5", "filter_status", _("Status"), id="inbox.filter_status",
+                tooltip=_("Show tasks in one status; press again for the next status.")),
+        Binding("ctrl+o", "toggle_card", _("Contact"), id="inbox.toggle_card",
+                tooltip=_("Show or hide the contact card of the open task.")),
+        Binding("ctrl+t", "take_over", _("Take"), id="inbox.take_over",
+                tooltip=_("Take the open task: it becomes yours.")),
+        Binding("m", "merge_tasks", _("Merge"), id="inbox.merge_tasks",
+                tooltip=_("Merge the marked tasks into one of them.")),
+        Binding("a", "assign", _("Assign"), id="inbox.assign",
+                tooltip=_("Assign the marked tasks (or the highlighted one).")),
+        Binding("s", "status", _("Status"), id="inbox.status", show=False,
+                tooltip=_("Change the status of the marked tasks (or the highlighted one).")),
+        Binding("M", "merge_contacts", _("Merge contacts"), id="inbox.merge_contacts",
+                show=False, tooltip=_("Find two contacts and merge them.")),
+        Binding("escape", "focus_tasks", _("Task list"), id="inbox.focus_tasks", show=False,
+                tooltip=_("Back to the task list; clears the marks when already there.")),
+    ]
+
+    def __init__(self, store: Store, operator: OperatorRow, *, keys: dict[str, str] | None = None,
+                 language: str | None = None, default_filter: str = ALL) -> None:
+        super().__init__()
+        self.store = store
+        self.me = operator
+        self.keys = dict(keys or {})
+        self.language = language
+        self.choice = FilterChoice(default_filter)
+        self.current: TaskRow | None = None
+        self.marks: frozenset[int] = frozenset()
+        self.channels: list[Any] = []
+        self.operators: list[OperatorRow] = []
+
+    # ---- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Static("", id="filter-bar")
+                yield TaskList(self.store, self.choice.task_filter(self.me.id), id="tasks")
+            with Vertical(id="centre"):
+                yield from self.compose_above_thread()
+                yield ThreadView(self.store, id="thread")
+                yield Composer(id="composer")
+            yield ContactCardView(self.store, id="card")
+        yield StatusBar(id="status")
+        yield Footer(compact=True)
+
+    def compose_above_thread(self) -> list[Widget]:
+        """Widgets above the conversation (the supervisor's summary)."""
+        return []
+
+    def on_mount(self) -> None:
+        composer = self.query_one(Composer)
+        composer.set_key_hints(self.keys.get("composer.send", "ctrl+s"),
+                               self.keys.get("composer.toggle_note", "ctrl+n"))
+        self._update_composer()
+        self._update_filter_bar()
+        status = self.query_one(StatusBar)
+        status.operator, status.role = self.me.name, self.me.role
+        status.connection = getattr(self.app, "connection_label", "")
+        for name, (state, detail) in getattr(self.app, "health", {}).items():
+            status.set_health(name, state, detail)
+        self.query_one(TaskList).focus()
+        self.load_directory()
+
+    @work(thread=True, exclusive=True, group="directory", exit_on_error=False)
+    def load_directory(self) -> None:
+        """Channels and operators for the filters and the assign dialog."""
+        channels, operators = self.store.list_channels(), self.store.list_operators()
+        self.app.call_from_thread(self._directory_loaded, channels, operators)
+
+    def _directory_loaded(self, channels: list[Any], operators: list[OperatorRow]) -> None:
+        self.channels, self.operators = channels, operators
+
+    # ---- one place for store calls ----------------------------------------------------------
+    @work(thread=True, group="store", exit_on_error=False)
+    def store_call(self, call: Callable[[], T], done: Callable[[T], None] | None = None,
+                   failed: Callable[[str], None] | None = None) -> None:
+        """Run ``call`` off the event loop; ``done``/``failed`` run back on it.
+
+        Every store error is a user-facing sentence: it is shown, nothing else happens
+        (the store changed nothing). Anything else is a bug: logged and shown.
+        """
+        try:
+            result = call()
+        except SwitchboardError as err:
+            self.app.call_from_thread(failed or self.show_error, str(err))
+            return
+        except Exception as err:  # noqa: BLE001 - a bug must not kill the console
+            log.exception("store call failed")
+            self.app.call_from_thread(failed or self.show_error,
+                                      _("Unexpected error: {error}").format(error=err))
+            return
+        if done is not None:
+            self.app.call_from_thread(done, result)
+
+    def show_error(self, message: str) -> None:
+        self.notify(message, severity="error", timeout=8)
+
+    # ---- opening tasks ---------------------------------------------------------------------
+    @on(TaskList.Selected, "#tasks")
+    def _task_selected(self, event: TaskList.Selected) -> None:
+        self.open_task(event.task)
+        self.query_one(Composer).focus()
+
+    @on(TaskList.MarksChanged, "#tasks")
+    def _marks_changed(self, event: TaskList.MarksChanged) -> None:
+        self.marks = frozenset(event.ids)
+        self._update_filter_bar()
+        self.refresh_bindings()
+
+    @on(TaskList.Highlighted, "#tasks")
+    def _task_highlighted(self, event: TaskList.Highlighted) -> None:
+        self.refresh_bindings()
+
+    def open_task(self, task: TaskRow, message_id: int | None = None) -> None:
+        """Show ``task``'s thread, mark it read, point the composer and card at it."""
+        changed = self.current is None or self.current.id != task.id
+        self.current = task
+        thread = self.query_one(ThreadView)
+        if message_id is not None:
+            thread.jump_to(message_id, task)
+        elif changed:
+            thread.show_task(task)
+        tasks = self.query_one(TaskList)
+        tasks.mark_selected(task.id)
+        self._update_composer()
+        if self.has_class("-card-open"):
+            self.query_one(ContactCardView).show_contact(task.contact_id)
+        if task.unread_count:
+            self.store_call(lambda: self.store.mark_read(task.id))
+        self.refresh_bindings()
+
+    def open_task_id(self, task_id: int, message_id: int | None = None) -> None:
+        """Open a task known only by id (search hit, contact card, write first)."""
+        def opened(task: TaskRow) -> None:
+            self.open_task(task, message_id)
+            self.query_one(TaskList).select_task_id(task.id)
+        self.store_call(lambda: self.store.get_task(task_id), opened)
+
+    def composer_block_reason(self, task: TaskRow | None) -> str:
+        """Why the composer is read-only for ``task`` (empty: it is not)."""
+        if task is None:
+            return _("Open a task to write (Enter on the task list)")
+        if task.merged_into_id is not None:
+            return _("This task was merged into another; write there")
+        return ""
+
+    def _update_composer(self) -> None:
+        self.query_one(Composer).blocked_reason = self.composer_block_reason(self.current)
+
+    def _update_filter_bar(self) -> None:
+        text = _("Filter: {label}").format(label=self.choice.label())
+        if self.marks:
+            text += "  " + _("· {n} marked").format(n=len(self.marks))
+        self.query_one("#filter-bar", Static).update(text)
+
+    # ---- composer --------------------------------------------------------------------------
+    @on(Composer.Submitted)
+    def _submitted(self, event: Composer.Submitted) -> None:
+        task = self.current
+        if task is None:
+            return
+        composer, text, private = event.composer, event.text, event.private
+
+        def sent(_message: object) -> None:
+            if composer.text == text:
+                composer.clear()
+            self.notify(_("Private note saved.") if private else _("Reply queued for sending."),
+                        timeout=3)
+
+        self.store_call(lambda: self.store.reply(task.id, self.me.id, text, private=private), sent)
+
+    @on(Composer.QuickReplyRequested)
+    def _quick_reply(self, event: Composer.QuickReplyRequested) -> None:
+        composer, location = event.composer, event.location
+        task_id = self.current.id if self.current else None
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                composer.focus()
+            else:
+                composer.insert_quick_reply(location, text)
+
+        self.app.push_screen(QuickReplyPicker(self.store, task_id, self.me.id, self.language),
+                             chosen)
+
+    # ---- thread ----------------------------------------------------------------------------
+    @on(ThreadView.RetryRequested)
+    def _retry(self, event: ThreadView.RetryRequested) -> None:
+        self.retry_message(event.message.id)
+
+    def retry_message(self, message_id: int) -> None:
+        self.store_call(lambda: self.store.retry(message_id, self.me.id),
+                        lambda _m: self.notify(_("Queued for sending again."), timeout=3))
+
+    # ---- contact card ----------------------------------------------------------------------
+    @on(ContactCardView.TaskChosen)
+    def _card_task(self, event: ContactCardView.TaskChosen) -> None:
+        self.open_task_id(event.task_id)
+
+    @on(ContactCardView.WriteRequested)
+    def _write_first(self, event: ContactCardView.WriteRequested) -> None:
+        from console.screens.write_first import WriteFirstDialog
+
+        card = self.query_one(ContactCardView).card
+        name = card.contact.name if card else ""
+
+        def written(message: Any) -> None:
+            if message is not None:
+                self.notify(_("Message queued for sending."), timeout=3)
+                self.open_task_id(message.task_id)
+
+        self.app.push_screen(WriteFirstDialog(self.store, event.contact_id, name, event.option,
+                                              self.me.id), written)
+
+    # ---- live updates ----------------------------------------------------------------------
+    def on_store_changed(self, message: StoreChanged) -> None:
+        tasks = self.query_one(TaskList)
+        thread = self.query_one(ThreadView)
+        current = self.current
+        changed: set[int] = set()
+        reload_thread = False
+        card_stale = False
+        for event in message.events:
+            if event.task_id is not None:
+                changed.add(event.task_id)
+            if event.kind == ev.TASK_MERGED:
+                sources = set(event.data.get("sources") or ())
+                changed |= sources
+                if current and (event.task_id == current.id or current.id in sources):
+                    reload_thread = True
+            if event.kind in (ev.CONTACT_MERGED, ev.CONTACT_UPDATED, ev.TASK_CREATED):
+                card_stale = True
+            if current is None or event.task_id != current.id or event.message_id is None:
+                continue
+            if event.kind == ev.MESSAGE_STORED:
+                thread.message_added(event.message_id)
+            elif event.kind == ev.MESSAGE_UPDATED:
+                thread.message_changed(event.message_id)
+        for task_id in changed:
+            tasks.task_changed(task_id)
+        if current is not None and current.id in changed:
+            self._refresh_current(current.id, reload_thread)
+            card_stale = True
+        if card_stale and self.has_class("-card-open"):
+            self.query_one(ContactCardView).reload()
+        self.after_store_changed(message)
+
+    def after_store_changed(self, message: StoreChanged) -> None:
+        """Hook for subclasses (the supervisor's summary)."""
+
+    def _refresh_current(self, task_id: int, reload_thread: bool) -> None:
+        def refreshed(task: TaskRow) -> None:
+            if self.current is None or self.current.id != task.id:
+                return
+            self.current = task
+            if reload_thread:
+                self.query_one(ThreadView).show_task(task)
+            self._update_composer()
+            self.refresh_bindings()
+        self.store_call(lambda: self.store.get_task(task_id), refreshed, lambda _e: None)

@@ -1,0 +1,84 @@
+"""The supervisor's view: every thread, a filter by operator, a live summary, read-only
+until the supervisor takes a task over.
+
+It is the inbox with three differences: the composer is blocked (with the reason in
+its title) on any task that is not the supervisor's own, ``6`` cycles the filter
+through the operators, and a summary above the conversation shows open tasks per
+operator and who waits for a first reply. The summary reloads on store events
+(coalesced by the bridge, one query per batch), never on a timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from textual import work
+from textual.binding import Binding
+from textual.widget import Widget
+
+from console.events_bridge import StoreChanged
+from console.filters import ALL, OPERATOR, FilterChoice, next_operator
+from console.screens.inbox import InboxScreen
+from storage.i18n import _
+from storage.rows import OperatorRow, TaskRow
+from storage.store import Store
+from widgets.supervisor_summary import SupervisorSummaryView
+
+
+class SupervisorScreen(InboxScreen):
+    BINDINGS = [
+        Binding("6", "filter_operator", _("Operator"), id="supervisor.filter_operator",
+                tooltip=_("Show one operator's tasks; press again for the next operator.")),
+    ]
+
+    def __init__(self, store: Store, operator: OperatorRow, *, keys: dict[str, str] | None = None,
+                 language: str | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(store, operator, keys=keys, language=language, default_filter=ALL)
+        self.clock = clock
+
+    def compose_above_thread(self) -> list[Widget]:
+        return [SupervisorSummaryView(self.clock, id="summary")]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.load_summary()
+
+    def composer_block_reason(self, task: TaskRow | None) -> str:
+        reason = super().composer_block_reason(task)
+        if reason or task is None:
+            return reason
+        if task.assignee_id != self.me.id:
+            key = self.keys.get("inbox.take_over", "ctrl+t")
+            return _("Read-only: take the task over ({key}) to write").format(key=key)
+        return ""
+
+    def action_filter_operator(self) -> None:
+        operators = list(self.operators)
+        if not operators:
+            self.notify(_("No operators yet."), severity="warning")
+            return
+        self.set_choice(next_operator(self.choice, operators))
+
+    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
+    def load_summary(self) -> None:
+        summary = self.store.supervisor_summary()
+        self.app.call_from_thread(self._summary_loaded, summary)
+
+    def _summary_loaded(self, summary: object) -> None:
+        self.query_one(SupervisorSummaryView).summary = summary  # type: ignore[assignment]
+
+    def after_store_changed(self, message: StoreChanged) -> None:
+        self.load_summary()
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        commands = super().palette_commands()
+        for operator in self.operators:
+            commands.append((_("Filter: operator {name}").format(name=operator.name),
+                             _("Show this operator's tasks"),
+                             lambda o=operator: self._filter_by(o)))
+        return commands
+
+    def _filter_by(self, operator: OperatorRow) -> None:
+        self.set_choice(FilterChoice(OPERATOR, operator=operator))

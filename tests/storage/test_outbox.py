@@ -1,0 +1,110 @@
+"""The outbox: claim order per task, retries, delivery states, recovery at start-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage.models import DELIVERED, FAILED, QUEUED, READ, SENDING, SENT, utcnow
+from tests.storage.conftest import Desk
+
+
+def test_one_message_per_task_in_order(desk: Desk) -> None:
+    a = desk.say(desk.telegram, "1").task.id
+    b = desk.say(desk.web, "2").task.id
+    a1, a2, a3 = (desk.store.reply(a, desk.anna, f"a{n}").id for n in (1, 2, 3))
+    b1 = desk.store.reply(b, desk.anna, "b1").id
+    first = desk.store.claim_outbox(limit=10)
+    assert [i.message_id for i in first] == [a1, b1]  # one per task, oldest first
+    assert desk.store.get_message(a1).delivery_state == SENDING
+    assert desk.store.get_message(a1).attempts == 1
+    assert desk.store.claim_outbox(limit=10) == []  # a1 still sending holds a2 back
+    desk.store.mark_sent(a1, "tg-a1")
+    assert [i.message_id for i in desk.store.claim_outbox(limit=10)] == [a2]
+    desk.store.mark_sent(a2, "tg-a2")
+    (item,) = desk.store.claim_outbox(limit=10)
+    assert (item.message_id, item.channel_kind, item.chat_id, item.text) == (a3, "telegram", "1", "a3")
+
+
+def test_limit_and_channel_filter(desk: Desk) -> None:
+    ids = {}
+    for channel, chat in ((desk.telegram, "1"), (desk.web, "2"), (desk.vk, "3")):
+        task = desk.say(channel, chat).task.id
+        ids[channel] = desk.store.reply(task, desk.anna, "x").id
+    assert [i.message_id for i in desk.store.claim_outbox(channel_ids=(desk.web,))] == [ids[desk.web]]
+    assert len(desk.store.claim_outbox(limit=1)) == 1
+    assert len(desk.store.claim_outbox(limit=5)) == 1  # the last one left
+
+
+def test_transient_failure_retries_later_and_holds_the_task(desk: Desk) -> None:
+    task = desk.say(desk.telegram, "1").task.id
+    m1 = desk.store.reply(task, desk.anna, "one").id
+    m2 = desk.store.reply(task, desk.anna, "two").id
+    desk.store.claim_outbox()
+    later = utcnow() + timedelta(seconds=30)
+    desk.store.schedule_retry(m1, later, "429 Too Many Requests")
+    row = desk.store.get_message(m1)
+    assert row.delivery_state == QUEUED and row.failure_reason == "429 Too Many Requests"
+    assert desk.store.claim_outbox() == []  # m1 not due yet, and m2 waits behind it
+    assert abs((desk.store.next_outbox_due() - later).total_seconds()) < 0.001
+    (item,) = desk.store.claim_outbox(now=later + timedelta(seconds=1))
+    assert item.message_id == m1 and item.attempts == 2
+    desk.store.mark_sent(m1, "tg-1")
+    assert desk.store.get_message(m1).failure_reason == ""
+    assert [i.message_id for i in desk.store.claim_outbox()] == [m2]
+
+
+def test_permanent_failure_does_not_block_the_rest(desk: Desk) -> None:
+    task = desk.say(desk.telegram, "1").task.id
+    m1 = desk.store.reply(task, desk.anna, "one").id
+    m2 = desk.store.reply(task, desk.anna, "two").id
+    desk.store.claim_outbox()
+    desk.store.mark_failed(m1, "Bad Request: message is too long")
+    assert desk.store.get_message(m1).delivery_state == FAILED
+    assert [i.message_id for i in desk.store.claim_outbox()] == [m2]
+
+
+def test_delivery_states_never_move_backwards(desk: Desk) -> None:
+    task = desk.say(desk.whatsapp, "+1").task.id
+    m = desk.store.reply(task, desk.anna, "hi").id
+    desk.store.claim_outbox()
+    desk.store.mark_sent(m, "wamid.1")
+    assert desk.store.find_message(desk.whatsapp, "wamid.1").id == m
+    desk.store.mark_delivery(desk.whatsapp, "wamid.1", READ)
+    desk.store.mark_delivery(desk.whatsapp, "wamid.1", DELIVERED)  # late, out of order
+    assert desk.store.get_message(m).delivery_state == READ
+    desk.store.mark_delivery(desk.whatsapp, "wamid.1", FAILED, "131047 re-engagement")
+    row = desk.store.get_message(m)
+    assert row.delivery_state == FAILED and row.failure_reason == "131047 re-engagement"
+    assert desk.store.mark_delivery(desk.whatsapp, "unknown", READ) is None
+
+
+def test_recover_outbox_flags_possible_doubles(desk: Desk) -> None:
+    tg = desk.say(desk.telegram, "1").task.id
+    web = desk.say(desk.web, "2").task.id
+    vk = desk.say(desk.vk, "3").task.id
+    ids = {name: desk.store.reply(t, desk.anna, name).id
+           for name, t in (("telegram", tg), ("web", web), ("vk", vk))}
+    queued_only = desk.store.reply(tg, desk.anna, "still queued").id
+    desk.store.claim_outbox(limit=10)  # three "sending" when the process dies
+    assert desk.store.recover_outbox() == 3
+    for name, mid in ids.items():
+        row = desk.store.get_message(mid)
+        assert row.delivery_state == QUEUED
+        # Telegram has no idempotency key: a resend may double; VK and the web chat do.
+        assert row.meta.get("possible_double", False) is (name == "telegram")
+    assert desk.store.get_message(queued_only).meta.get("possible_double") is None
+    assert {i.message_id for i in desk.store.claim_outbox(limit=10)} == set(ids.values())
+    assert desk.store.recover_outbox() == 3  # idempotent about what is sending now
+
+
+def test_mark_on_unknown_message_is_a_clear_error(desk: Desk) -> None:
+    import pytest
+
+    from storage.errors import NotFound
+
+    with pytest.raises(NotFound, match="does not exist"):
+        desk.store.mark_sent(9999, "x")
+    note = desk.store.note(desk.say(desk.web, "1").task.id, desk.anna, "private")
+    with pytest.raises(NotFound):
+        desk.store.mark_failed(note.id, "x")  # a note is not an outgoing message
+    assert SENT  # states are plain strings shared with the connectors

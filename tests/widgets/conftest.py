@@ -1,0 +1,50 @@
+"""Helpers that fill a real store for the widget tests (no mocks: real SQLite, real rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.inputs import Inbound
+from storage.store import Store
+
+BASE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def fill_tasks(store: Store, count: int, channel_id: int, start: datetime = BASE) -> list[int]:
+    """``count`` tasks, one inbound message each, task i active at ``start + i minutes``.
+
+    Returns task ids oldest activity first (so the list shows them reversed).
+    """
+    batch = [
+        Inbound(channel_id=channel_id, chat_id=f"chat-{i}", sender_id=f"chat-{i}",
+                text=f"hello from client {i}", external_id=f"m-{i}",
+                sent_at=start + timedelta(minutes=i), display_name=f"Client {i:05d}")
+        for i in range(count)
+    ]
+    ids: list[int] = []
+    for chunk in range(0, len(batch), 500):
+        ids.extend(r.task.id for r in store.ingest_many(batch[chunk:chunk + 500]))
+    return ids
+
+
+@pytest.fixture
+def web(sqlite_store: Store) -> int:
+    return sqlite_store.ensure_channel("webchat", "web").id
+
+
+@pytest.fixture
+def anna(sqlite_store: Store) -> int:
+    return sqlite_store.ensure_operator("Anna").id
+
+
+@pytest.fixture
+def small_store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(str(tmp_path / "small.db"))
+    try:
+        yield store
+    finally:
+        store.close()
