@@ -128,14 +128,20 @@ class Gateway:
 
     async def start(self) -> None:
         """Start the writer, the HTTP server, every connector and the outbox worker."""
+        if self._stopping is not None:
+            return
         self._stopping = asyncio.Event()
-        await self.writer.start()
-        await self.server.start()
-        self._session = aiohttp.ClientSession()
-        for name, connector in self.connectors.items():
-            self._supervisors.append(asyncio.create_task(
-                self._supervise(name, connector), name=f"connector-{name}"))
-        await self.outbox.start()
+        try:
+            await self.writer.start()
+            await self.server.start()
+            self._session = aiohttp.ClientSession()
+            for name, connector in self.connectors.items():
+                self._supervisors.append(asyncio.create_task(
+                    self._supervise(name, connector), name=f"connector-{name}"))
+            await self.outbox.start()
+        except BaseException:
+            await self.stop()  # leave nothing half-running
+            raise
 
     async def stop(self) -> None:
         """Stop taking work, finish what is in hand, close everything."""

@@ -28,6 +28,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +49,8 @@ from storage.i18n import _
 from storage.inputs import Inbound
 from storage.models import DELIVERED, FAILED, READ
 from storage.ops_outbox import OutboxItem
+
+log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Switchboard-Signature"
 TRANSIENT_STATUSES = {408, 425, 429}
@@ -111,6 +114,9 @@ class GenericConnector(Connector):
             result = await self.ingest(inbound)
         except SwitchboardError as err:
             return _answer(422, str(err))
+        except Exception:  # not committed (a lock, a lost database): the sender must retry
+            log.exception("storing a webhook message failed")
+            return _answer(503, _("The message could not be stored; please deliver it again."))
         return web.json_response({"ok": True, "message_id": result.message.id,
                                   "task_id": result.task.id, "duplicate": result.duplicate})
 

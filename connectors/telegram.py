@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 import random
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -57,6 +54,15 @@ from connectors.telegram_api import (
     mask_token,
     sleep_or_stop,
 )
+from connectors.telegram_hook import (
+    DEFAULT_MAX_BODY,
+    SECRET_HEADER,
+    derived_secret,
+    json_error,
+    read_capped,
+    route_path,
+    webhook_path,
+)
 from connectors.telegram_parse import (
     ALLOWED_UPDATES,
     EditedMessage,
@@ -76,24 +82,8 @@ from storage.store import Store
 
 log = logging.getLogger("switchboard.telegram")
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-DEFAULT_MAX_BODY = 1024 * 1024
+__all__ = ["TelegramConnector", "SECRET_HEADER", "derived_secret", "route_path", "webhook_path"]
 
-
-def webhook_path(channel_name: str) -> str:
-    """The URL path Telegram posts to (percent-encoded: any channel name is safe)."""
-    return f"/hooks/telegram/{quote(channel_name, safe='')}"
-
-
-def route_path(channel_name: str) -> str:
-    """The same path as an aiohttp route, which takes it decoded except ``%`` and ``/``."""
-    return "/hooks/telegram/" + channel_name.replace("%", "%25").replace("/", "%2F")
-
-
-def derived_secret(token: str, channel_name: str) -> str:
-    """A stable webhook secret when none is configured (hex: Telegram's allowed alphabet)."""
-    return hmac.new(token.encode(), f"switchboard-webhook:{channel_name}".encode(),
-                    hashlib.sha256).hexdigest()
 
 
 class TelegramConnector(Connector):
@@ -103,14 +93,15 @@ class TelegramConnector(Connector):
     def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
         opts = spec.options or {}
+        self._config_errors: list[str] = []
         self.token = str(opts.get("token") or "")
         self.mode = str(opts.get("mode") or "polling")
         self.api_base = str(opts.get("api_base") or "") or None
-        self.poll_timeout = float(opts.get("poll_timeout", 25))
-        self.conflict_limit = max(1, int(opts.get("conflict_limit", 5)))
-        self.backoff_initial = float(opts.get("backoff_initial", 1.0))
-        self.backoff_max = float(opts.get("backoff_max", 60.0))
-        self.max_body = int(opts.get("max_body_bytes", DEFAULT_MAX_BODY))
+        self.poll_timeout = int(self._number(opts, "poll_timeout", 25))
+        self.conflict_limit = max(1, int(self._number(opts, "conflict_limit", 5)))
+        self.backoff_initial = self._number(opts, "backoff_initial", 1.0)
+        self.backoff_max = self._number(opts, "backoff_max", 60.0)
+        self.max_body = int(self._number(opts, "max_body_bytes", DEFAULT_MAX_BODY))
         self.secret = str(opts.get("webhook_secret") or "") or (
             derived_secret(self.token, spec.name) if self.token else "")
         self.offset_key = f"telegram:{spec.id}:offset"
@@ -121,6 +112,20 @@ class TelegramConnector(Connector):
         self._fatal: ConnectorError | None = None
         self._offset = 0
 
+    def _number(self, opts: dict[str, Any], key: str, default: float) -> float:
+        """A numeric option; a bad value is kept as a clear error for start() (raising
+        here would take the whole gateway down for one typo)."""
+        value = opts.get(key, default)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not number >= 0:  # also catches NaN
+            self._config_errors.append(_("Telegram option {key} must be a number >= 0, not "
+                                         "{value!r}.").format(key=key, value=value))
+            return default
+        return number
+
     # ---- lifecycle -----------------------------------------------------------------------
     def _masked(self, text: str) -> str:
         return mask_token(text, self.token)
@@ -130,6 +135,8 @@ class TelegramConnector(Connector):
         if not self.token:
             raise ConnectorError(_("Telegram channel {name!r} has no token in its options.")
                                  .format(name=self.spec.name))
+        if self._config_errors:
+            raise ConnectorError(" ".join(self._config_errors))
         if self.mode not in ("polling", "webhook"):
             raise ConnectorError(_("Telegram mode must be polling or webhook, not {mode!r}.")
                                  .format(mode=self.mode))
@@ -305,36 +312,39 @@ class TelegramConnector(Connector):
 
     # ---- webhook -------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
+        """The webhook route, in webhook mode only (a poller has nothing to receive)."""
+        if self.mode != "webhook":
+            return []
         return [web.post(route_path(self.spec.name), self._webhook)]
 
     async def _webhook(self, request: web.Request) -> web.Response:
         """Check the secret header before reading the body; answer 200 only after commit."""
         got = request.headers.get(SECRET_HEADER)
         if got is None:
-            return _json_error(401, _("Missing {header} header.").format(header=SECRET_HEADER))
+            return json_error(401, _("Missing {header} header.").format(header=SECRET_HEADER))
         if not check_secret(self.secret, got):
-            return _json_error(403, _("Wrong {header} header.").format(header=SECRET_HEADER))
+            return json_error(403, _("Wrong {header} header.").format(header=SECRET_HEADER))
         if request.content_length is not None and request.content_length > self.max_body:
-            return _json_error(413, _("The update is larger than {limit} bytes.").format(
+            return json_error(413, _("The update is larger than {limit} bytes.").format(
                 limit=self.max_body))
-        body = await _read_capped(request, self.max_body)
+        body = await read_capped(request, self.max_body)
         if body is None:
-            return _json_error(413, _("The update is larger than {limit} bytes.").format(
+            return json_error(413, _("The update is larger than {limit} bytes.").format(
                 limit=self.max_body))
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            return _json_error(400, _("The update is not valid JSON."))
+            return json_error(400, _("The update is not valid JSON."))
         try:
             parsed = parse_update(data, self.spec.id)
         except ParseError as err:
             log.warning("telegram %s: webhook got a malformed update: %s", self.spec.name, err)
-            return _json_error(400, str(err))
+            return json_error(400, str(err))
         try:
             await self.handle(parsed)
         except Exception:
             log.exception("telegram %s: storing a webhook update failed", self.spec.name)
-            return _json_error(500, _("The update could not be stored; Telegram will retry."))
+            return json_error(500, _("The update could not be stored; Telegram will retry."))
         return web.json_response({"ok": True})
 
     # ---- outbound ------------------------------------------------------------------------
@@ -358,21 +368,3 @@ class TelegramConnector(Connector):
 def _update_order(raw: Any) -> int:
     update_id = raw.get("update_id") if isinstance(raw, dict) else None
     return update_id if isinstance(update_id, int) else -1
-
-
-def _json_error(status: int, message: str) -> web.Response:
-    return web.json_response({"ok": False, "error": message}, status=status)
-
-
-async def _read_capped(request: web.Request, cap: int) -> bytes | None:
-    """The body, or None once it grows past ``cap`` (chunked bodies have no length)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.readany()
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > cap:
-            return None
-        chunks.append(chunk)

@@ -79,6 +79,13 @@ def to_send_error(err: Exception) -> SendError:
     return TransientSendError(str(err) or type(err).__name__)
 
 
+def safe_filename(name: str) -> str:
+    """A file name safe inside a multipart header: file names go raw (UTF-8), so CR/LF,
+    other control characters, quotes and backslashes are replaced."""
+    cleaned = "".join("_" if (ord(c) < 32 or c in '"\\\x7f') else c for c in name).strip()
+    return cleaned or "file"
+
+
 def _looks_like_path(location: str) -> bool:
     return (location.startswith(("/", "~", "./", "../", "file://"))
             or bool(re.match(r"^[A-Za-z]:[\\/]", location)) or os.sep in location)
@@ -101,7 +108,7 @@ async def _file_for(name: str, mime: str, location: str) -> str | Upload:
     except OSError as err:
         raise PermanentSendError(_("The attachment {name} cannot be read: {error}").format(
             name=name, error=err.strerror or err)) from err
-    return Upload(filename=name or path.name, data=data, mime=mime or "application/octet-stream")
+    return Upload(filename=safe_filename(name or path.name), data=data, mime=mime or "application/octet-stream")
 
 
 def _message_key(chat_id: str, result: object) -> str:

@@ -9,12 +9,21 @@ a worker thread, and only then resolves each caller's future.
 ``ingest_many`` is all-or-nothing, so one bad message (a rule violation, a broken
 channel id) would fail its neighbours: on any error the batch is retried one message
 at a time, and only the bad one gets the exception.
+
+SQLite answers "database is locked" at once (without waiting for its busy timeout)
+when a deferred transaction cannot take the write lock that another process holds;
+such a commit is retried with a short backoff for up to ``busy_patience`` seconds
+before the callers hear the error (and answer the webhook 5xx, so it is redelivered).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import peewee as pw
 
 from storage.inputs import Inbound
 from storage.rows import IngestResult
@@ -23,13 +32,22 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 _Pending = tuple[Inbound, "asyncio.Future[IngestResult]"]
+R = TypeVar("R")
+
+
+def is_busy(err: BaseException) -> bool:
+    """A lock held by another connection: worth waiting for, not a bad message."""
+    text = str(err).lower()
+    return isinstance(err, pw.OperationalError) and ("locked" in text or "busy" in text)
 
 
 class GroupCommitWriter:
     """``await writer.ingest(inbound)`` returns once the message is committed."""
 
-    def __init__(self, store: Store, *, window: float = 0.003, max_batch: int = 200) -> None:
+    def __init__(self, store: Store, *, window: float = 0.003, max_batch: int = 200,
+                 busy_patience: float = 15.0) -> None:
         self.store = store
+        self.busy_patience = busy_patience
         self.window = window
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Pending | None] | None = None
@@ -81,7 +99,7 @@ class GroupCommitWriter:
     async def _commit(self, batch: list[_Pending]) -> None:
         inbounds = [inbound for inbound, _f in batch]
         try:
-            results = await asyncio.to_thread(self.store.ingest_many, inbounds)
+            results = await self._patiently(self.store.ingest_many, inbounds)
         except Exception:
             log.info("a batch of %d failed; storing one by one", len(batch), exc_info=True)
             await self._one_by_one(batch)
@@ -94,7 +112,7 @@ class GroupCommitWriter:
     async def _one_by_one(self, batch: list[_Pending]) -> None:
         for inbound, future in batch:
             try:
-                result = await asyncio.to_thread(self.store.ingest, inbound)
+                result = await self._patiently(self.store.ingest, inbound)
             except Exception as err:  # this message alone is bad: only its caller hears it
                 if not future.done():
                     future.set_exception(err)
@@ -102,3 +120,17 @@ class GroupCommitWriter:
             self.batches += 1
             if not future.done():
                 future.set_result(result)
+
+    async def _patiently(self, fn: Callable[[Any], R], arg: Any) -> R:
+        """Run ``fn(arg)`` in a thread, waiting out another process's write lock."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.busy_patience
+        delay = 0.01
+        while True:
+            try:
+                return await asyncio.to_thread(fn, arg)
+            except pw.OperationalError as err:
+                if not is_busy(err) or loop.time() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.25)

@@ -81,11 +81,24 @@ class OutboxOps(OpsBase):
         return items
 
     def next_outbox_due(self) -> datetime | None:
-        """When the earliest queued message becomes due (None: nothing queued)."""
+        """When the earliest *claimable* message becomes due (None: nothing to wait for).
+
+        Only the head of each task's queue counts, as in :meth:`claim_outbox`: a message
+        queued behind one that waits for a retry (or is being sent) is not due, and
+        reporting its time would make the worker wake, claim nothing, and spin."""
         M = self.m.Message
-        row = (M.select(M.next_attempt_at).where(M.delivery_state == QUEUED)
-               .order_by(M.next_attempt_at).first())
-        return row.next_attempt_at if row else None
+        heads: set[int] = set()
+        due: datetime | None = None
+        for row in (M.select(M.task, M.delivery_state, M.next_attempt_at)
+                    .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING)))
+                    .order_by(M.created_at, M.id).limit(2000)):
+            if row.task_id in heads:
+                continue
+            heads.add(row.task_id)
+            if row.delivery_state == QUEUED:
+                at = row.next_attempt_at or utcnow()
+                due = at if due is None or at < due else due
+        return due
 
     def _outbound(self, message_id: int):  # type: ignore[no-untyped-def]
         msg = self.m.Message.get_or_none(self.m.Message.id == message_id)

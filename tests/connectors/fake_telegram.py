@@ -42,52 +42,37 @@ import asyncio
 import itertools
 import json
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-DEFAULT_TOKEN = "123456789:AAHfakeTOKENforTESTSonly_0123456789ab"
-CONFLICT_POLL = ("Conflict: terminated by other getUpdates request; make sure that only one "
-                 "bot instance is running")
-CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is active; use "
-                    "deleteWebhook to delete the webhook first")
-BLOCKED = "Forbidden: bot was blocked by the user"
-CHAT_NOT_FOUND = "Bad Request: chat not found"
-TEXT_EMPTY = "Bad Request: message text is empty"
-TEXT_TOO_LONG = "Bad Request: message is too long"
-CAPTION_TOO_LONG = "Bad Request: message caption is too long"
-BAD_FILE = "Bad Request: wrong file identifier/HTTP URL specified"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-UPDATE_TYPES = ("message", "edited_message", "channel_post", "edited_channel_post",
-                "callback_query", "inline_query", "my_chat_member", "chat_member")
+from tests.connectors.fake_telegram_wire import (
+    BAD_FILE,
+    BLOCKED,
+    CAPTION_TOO_LONG,
+    CHAT_NOT_FOUND,
+    CONFLICT_POLL,
+    CONFLICT_WEBHOOK,
+    DEFAULT_TOKEN,
+    SECRET_HEADER,
+    TEXT_EMPTY,
+    TEXT_TOO_LONG,
+    UPDATE_TYPES,
+    Call,
+    Failure,
+    UploadedFile,
+    _error,
+    _float,
+    _int,
+    _ok,
+    _read_params,
+    _truthy,
+)
 
-
-@dataclass(frozen=True)
-class UploadedFile:
-    filename: str
-    content_type: str
-    data: bytes
-
-
-@dataclass
-class Call:
-    """One request the fake received."""
-
-    method: str
-    token: str
-    params: dict[str, Any]
-    files: dict[str, UploadedFile] = field(default_factory=dict)
-    at: float = field(default_factory=time.monotonic)
-
-
-@dataclass
-class Failure:
-    error_code: int
-    description: str
-    retry_after: int | None = None
-    html: bool = False
+__all__ = ["FakeTelegram", "Call", "UploadedFile", "DEFAULT_TOKEN", "CONFLICT_POLL",
+           "CONFLICT_WEBHOOK", "BLOCKED", "CHAT_NOT_FOUND", "TEXT_EMPTY", "TEXT_TOO_LONG",
+           "CAPTION_TOO_LONG", "BAD_FILE", "SECRET_HEADER"]
 
 
 class FakeTelegram:
@@ -112,6 +97,7 @@ class FakeTelegram:
         self.webhook_retry_delay = webhook_retry_delay
         self.webhook_attempts = webhook_attempts
         self._failures: dict[str, list[Failure]] = {}
+        self._delays: dict[str, float] = {}
         self._update_ids = itertools.count(700_000_000)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._file_ids = itertools.count(1)
@@ -151,10 +137,17 @@ class FakeTelegram:
 
     # ---- test controls -------------------------------------------------------------------
     def fail(self, method: str, error_code: int, description: str, *,
-             retry_after: int | None = None, times: int = 1, html: bool = False) -> None:
-        """The next ``times`` calls of ``method`` fail with this error."""
-        self._failures.setdefault(method.lower(), []).extend(
-            Failure(error_code, description, retry_after, html) for _ in range(times))
+             retry_after: int | None = None, times: int = 1, html: bool = False,
+             after: int = 0) -> None:
+        """``times`` calls of ``method`` fail with this error, once ``after`` more calls
+        have succeeded. ``html`` answers with an HTML page, as a proxy in front would."""
+        queue = self._failures.setdefault(method.lower(), [])
+        queue.extend(Failure(error_code, description, retry_after, html, after if i == 0 else 0)
+                     for i in range(times))
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Every later call of ``method`` waits ``seconds`` before it is answered."""
+        self._delays[method.lower()] = seconds
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method.lower() == method.lower()]
@@ -266,8 +259,12 @@ class FakeTelegram:
         handler = self._handlers().get(method.lower())
         if handler is None:
             return _error(404, "Not Found: method not found")
+        if self._delays.get(method.lower()):
+            await asyncio.sleep(self._delays[method.lower()])
         queued = self._failures.get(method.lower())
-        if queued:
+        if queued and queued[0].after > 0:
+            queued[0].after -= 1
+        elif queued:
             f = queued.pop(0)
             if f.html:
                 return web.Response(status=f.error_code, content_type="text/html",
@@ -435,67 +432,3 @@ class FakeTelegram:
         return await self._send_file(params, files, "photo")
 
 
-async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
-    params: dict[str, Any] = dict(request.query)
-    files: dict[str, UploadedFile] = {}
-    ctype = request.content_type
-    if ctype == "application/json":
-        raw = await request.read()
-        if raw:
-            try:
-                body = json.loads(raw)
-            except ValueError as err:
-                raise ValueError("can't parse JSON object") from err
-            if not isinstance(body, dict):
-                raise ValueError("can't parse JSON object")
-            params.update(body)
-    elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
-        for key, value in form.items():
-            if isinstance(value, web.FileField):
-                files[key] = UploadedFile(value.filename, value.content_type, value.file.read())
-            else:
-                params[key] = _decode_form_value(key, str(value))
-    return params, files
-
-
-def _decode_form_value(key: str, value: str) -> Any:
-    """Form bodies carry arrays and objects JSON-serialized (e.g. ``allowed_updates``)."""
-    if key in ("allowed_updates", "reply_markup", "entities") and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _ok(result: Any, description: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"ok": True, "result": result}
-    if description:
-        body["description"] = description
-    return web.json_response(body)
-
-
-def _error(code: int, description: str, retry_after: int | None = None) -> web.Response:
-    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
-    return web.json_response(body, status=code)
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _float(value: Any, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() in ("true", "1")

@@ -119,6 +119,25 @@ async def test_2xx_only_after_commit(sqlite_path: Path, sqlite_store: Store) -> 
         other.close()
 
 
+async def test_no_2xx_when_the_commit_cannot_happen(sqlite_path: Path, sqlite_store: Store) -> None:
+    hook = spec(sqlite_store, "generic", "crm", secret=SECRET)
+    async with running(sqlite_store, [hook]) as gw, aiohttp.ClientSession() as http:
+        gw.writer.busy_patience = 0.3
+        blocker = sqlite3.connect(sqlite_path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            body = payload(mid="never")
+            async with http.post(f"{gw.external_url()}/hooks/crm", data=body,
+                                 headers=signed(body)) as response:
+                answer = await response.json()
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+    assert response.status == 503
+    assert "deliver it again" in answer["error"]
+    assert sqlite_store.find_message(hook.id, "never") is None
+
+
 async def test_bad_json_is_a_clear_400(sqlite_store: Store) -> None:
     hook = spec(sqlite_store, "generic", "crm", secret=SECRET)
     async with running(sqlite_store, [hook]) as gw, aiohttp.ClientSession() as http:

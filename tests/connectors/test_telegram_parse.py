@@ -162,3 +162,13 @@ def test_split_text_hard_cut_and_code_points() -> None:
     assert split_text(emoji) == [emoji]
     assert split_text("   \n\n  ") == []
     assert split_text("коротко") == ["коротко"]
+
+
+def test_mask_token_hides_the_secret_half() -> None:
+    from connectors.telegram_api import mask, mask_token
+
+    token = "123456789:AAHsecretPARTofTHEtoken_xyz"
+    text = f"POST https://api.telegram.org/bot{token}/getMe failed; secret=AAHsecretPARTofTHEtoken_xyz"
+    masked = mask_token(text, token)
+    assert "AAHsecretPARTofTHEtoken_xyz" not in masked and "123456789:***" in masked
+    assert mask("not-a-token") == "***"

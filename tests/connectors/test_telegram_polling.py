@@ -168,11 +168,12 @@ async def test_offset_saved_only_after_commit(
     try:
         await wait_for(lambda: sqlite_store.get_state(key) == str(u2["update_id"] + 1),
                        what="the offset after the retry")
+        await wait_for(lambda: not fake.updates, what="Telegram told (the next offset)")
     finally:
         await conn.stop()
     offsets = [c.params.get("offset") for c in fake.calls_to("getUpdates")]
-    assert offsets[:2] == [None, None]  # the failed batch was not confirmed
-    assert u1["update_id"] not in [u["update_id"] for u in fake.updates]  # confirmed later
+    assert offsets[:3] == [None, None, u2["update_id"] + 1]  # failed batch fetched again
+    assert u1["update_id"] < u2["update_id"]
     assert [m.text for m in all_messages(sqlite_store, tg_channel.id)] == ["один", "другой"]
 
 
@@ -285,3 +286,37 @@ async def test_missing_token_is_a_clear_error(
         make_connector: Any, session: aiohttp.ClientSession) -> None:
     with pytest.raises(ConnectorError, match="no token"):
         await make_connector(token="").start(session)
+
+
+async def test_bad_option_is_a_clear_error_at_start(
+        make_connector: Any, session: aiohttp.ClientSession) -> None:
+    conn: TelegramConnector = make_connector(poll_timeout="soon")  # constructing must not raise
+    with pytest.raises(ConnectorError, match="poll_timeout must be a number"):
+        await conn.start(session)
+    with pytest.raises(ConnectorError, match="polling or webhook"):
+        await make_connector(mode="push").start(session)
+
+
+async def test_restart_and_duplicates_on_both_backends(
+        fake: FakeTelegram, session: aiohttp.ClientSession, store: Store) -> None:
+    """The offset and the (chat, message_id) dedupe hold on SQLite and PostgreSQL alike."""
+    from connectors.base import ChannelSpec
+    from tests.connectors.telegram_fixtures import FAST_OPTIONS, store_ingest
+
+    channel = store.ensure_channel("telegram", "tg-both", {})
+    spec = ChannelSpec(channel.id, channel.name, "telegram", {},
+                       {"token": fake.token, "api_base": fake.url, **FAST_OPTIONS})
+    key = f"telegram:{channel.id}:offset"
+    first_update = fake.push_message("Привет")
+    for _round in range(2):
+        conn = TelegramConnector(spec, store, store_ingest(store))
+        await conn.start(session)
+        try:
+            last = fake.push_message(f"раунд {_round}")
+            await wait_for(lambda last=last: store.get_state(key) == str(last["update_id"] + 1),
+                           what="the round committed")
+        finally:
+            await conn.stop()
+        fake.push(message=first_update["message"])  # the same message, a new update_id
+    texts = [m.text for m in all_messages(store, channel.id)]
+    assert texts == ["Привет", "раунд 0", "раунд 1"]

@@ -71,7 +71,9 @@ def test_dates(world: World) -> None:
     assert texts(world, "refund from:client before:2026-10-03") == ["Where is my refund?"]
     assert texts(world, "refund from:client after:2026-10-05") == [
         "invoice 9000 is wrong, I want a refund"]
-    assert texts(world, "refund from:client after:2026-10-02 before:2026-10-05") == []
+    assert texts(world, "refund from:client after:2026-10-03 before:2026-10-05") == []
+    assert texts(world, "refund from:client after:2026-10-02 before:2026-10-03") == [
+        "Where is my refund?"]
 
 
 def test_filters_without_words_list_newest_messages(world: World) -> None:

@@ -124,7 +124,8 @@ def test_postgres_events_cross_connections(pg_url: str) -> None:
         channel = writer.ensure_channel("webchat", "web")
         r = writer.ingest(Inbound(channel.id, "c", "c", "Привет через NOTIFY", external_id="n-1"))
         events = rec.wait_for(lambda ev: any(e.message_id == r.message.id for e in ev))
-        (stored,) = [e for e in events if e.kind == "message.stored"]
+        (stored,) = [e for e in events if e.kind == "message.stored"
+                     and e.message_id == r.message.id]
         assert stored.task_id == r.task.id and stored.contact_id == r.contact_id
         # A rolled-back transaction sends nothing across either.
         with pytest.raises(RuntimeError):
