@@ -114,6 +114,11 @@ class Connector(abc.ABC):
         """Webhook routes this connector serves on the gateway's HTTP server."""
         return []
 
+    def describe_address(self, base_url: str) -> str:
+        """A line for the operator naming where this channel is reached ("" for none);
+        ``base_url`` is the server's public URL or its bound address."""
+        return ""
+
     @abc.abstractmethod
     async def send(self, item: OutboxItem) -> SendResult:
         """Deliver one outbound message (see module docstring for the error contract)."""

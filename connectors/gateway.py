@@ -70,15 +70,17 @@ class Gateway:
         for spec in self.specs:
             self._build(spec)
         self.outbox = OutboxWorker(store, self.connectors_by_channel(), backoff=outbox_backoff)
-        for connector in self.connectors.values():
-            self.server.add_routes(connector.routes())
 
     def _build(self, spec: ChannelSpec) -> None:
         try:
             cls = connector_class(spec.kind)
             connector: Connector = cls(spec, self.store, self.writer.ingest)
-        except ConnectorError as err:
-            self._set_health(spec.name, FAILED, str(err))
+            self.server.add_routes(connector.routes())
+        except Exception as err:  # a broken channel must not keep the others from running
+            if not isinstance(err, ConnectorError):
+                log.exception("channel %s could not be set up", spec.name)
+            self._set_health(spec.name, FAILED, _describe(err) if not isinstance(
+                err, ConnectorError) else str(err))
             return
         self.connectors[spec.name] = connector
         self._set_health(spec.name, STARTING, "")
@@ -102,13 +104,11 @@ class Gateway:
         lines = [self.server.notice] if self.server.notice else []
         base = self.external_url()
         for connector in self.connectors.values():
-            describe = getattr(connector, "describe_address", None)
-            if describe is not None:
-                text = describe(base)
-                if text:
-                    lines.append(text)
-        if not lines or all(line == self.server.notice for line in lines):
-            lines.append(_("Webhook server: {url}").format(url=base))
+            text = connector.describe_address(base)
+            if text:
+                lines.append(text)
+        if self.public_url or not lines or all(line == self.server.notice for line in lines):
+            lines.append(_("Listening on {url}").format(url=self.server.base_url()))
         return lines
 
     def health(self) -> dict[str, tuple[str, str]]:

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
+from storage.errors import SwitchboardError
 from storage.i18n import _
 
 HealthFn = Callable[[], dict[str, tuple[str, str]]]
@@ -69,15 +70,19 @@ class HttpServer:
         self.app.router.add_routes(list(routes))
 
     def bind(self) -> int:
-        """Bind the socket (configured port, else a free one); returns the port."""
+        """Bind the socket (configured port, else a free one); returns the port.
+
+        Raises :class:`SwitchboardError` (a user-facing message) when the address
+        itself is unusable."""
         if self._sock is not None:
             return self.bound_port
         try:
             self._sock = _listen(self.host, self.port)
         except OSError as err:
             if self.port == 0 or err.errno not in (errno.EADDRINUSE, errno.EACCES):
-                raise OSError(err.errno, _("Cannot listen on {host}:{port}: {reason}").format(
-                    host=self.host, port=self.port, reason=err.strerror)) from err
+                raise SwitchboardError(_("Cannot listen on {host}:{port}: {reason} (check "
+                                         "server.host and server.port).").format(
+                    host=self.host, port=self.port, reason=err.strerror or err)) from err
             self._sock = _listen(self.host, 0)
             self.notice = _("Port {port} is already in use; listening on {new} instead "
                             "(set server.port in the configuration file).").format(

@@ -16,6 +16,7 @@ import importlib.util
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -49,7 +50,7 @@ class HealthChanged(Message):
 
 class SwitchboardApp(App[None]):
     TITLE = "Switchboard"
-    CSS_PATH = "switchboard.tcss"
+    CSS_PATH = str(Path(__file__).with_name("switchboard.tcss"))
     COMMANDS = App.COMMANDS | {SwitchboardCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 

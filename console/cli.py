@@ -124,11 +124,20 @@ def run_console(args: argparse.Namespace) -> int:
 
 
 def launch_console(store: Any, config: Config) -> int:
-    """Run the Textual console on an open store until the operator quits.
+    """Run the Textual console on an open store until the operator quits."""
+    app = make_console(store, config)
+    app.run()
+    return int(app.return_code or 0)
 
-    With SQLite the connectors run in this process (one person, one machine); with
-    PostgreSQL a team runs ``switchboard serve`` once and every console only reads
-    and writes the shared database.
+
+def make_console(store: Any, config: Config) -> Any:
+    """The console app for this store, with its gateway when the connectors run in-process.
+
+    With SQLite the connectors run in this process (one person, one machine): the
+    gateway binds its port here and the app starts it on mount. With PostgreSQL a team
+    runs ``switchboard serve`` once and every console only reads and writes the shared
+    database, so there is no gateway. The addresses (e.g. the web chat URL) are printed
+    before the screen takes over the terminal.
     """
     from console.app import SwitchboardApp
     from console.bootstrap import current_operator
@@ -139,11 +148,9 @@ def launch_console(store: Any, config: Config) -> int:
         from console.gateway_wiring import make_gateway
 
         gateway = make_gateway(store, config)
-        for address in gateway.addresses():
-            print(_("Listening: {address}").format(address=address))
-    app = SwitchboardApp(store=store, config=config, operator=operator, gateway=gateway)
-    app.run()
-    return int(app.return_code or 0)
+        for address in gateway.addresses():  # already sentences ("Web chat: http://…")
+            print(address)
+    return SwitchboardApp(store=store, config=config, operator=operator, gateway=gateway)
 
 
 if __name__ == "__main__":  # pragma: no cover

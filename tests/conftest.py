@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,36 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore::platformdirs.api.RuntimeDirWarning")
 
 
+# Test servers trade durability for speed: a crash loses a throw-away database.
+_FAST_SETTINGS = (("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"))
+
+
+class _Dropper:
+    """Drops finished test databases on a background thread, off the tests' clock."""
+
+    def __init__(self, uri: str) -> None:
+        self._uri = uri
+        self._names: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="pg-dropper", daemon=True)
+        self._thread.start()
+
+    def drop(self, name: str) -> None:
+        self._names.put(name)
+
+    def _run(self) -> None:
+        admin = _admin_connection(self._uri)
+        try:
+            while (name := self._names.get()) is not None:
+                with admin.cursor() as cur:
+                    cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        finally:
+            admin.close()
+
+    def close(self) -> None:
+        self._names.put(None)
+        self._thread.join(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[Any]:
     """One PostgreSQL server per test session (per xdist worker), in a private temp directory.
@@ -54,12 +86,19 @@ def pg_server() -> Iterator[Any]:
         admin = _admin_connection(server.get_uri())
         try:
             with admin.cursor() as cur:
+                for setting, value in _FAST_SETTINGS:
+                    cur.execute(f"ALTER SYSTEM SET {setting} = {value}")
+                cur.execute("SELECT pg_reload_conf()")
                 cur.execute(f"CREATE DATABASE {_TEMPLATE}")
-            # Create the schema once; every test database is a copy of this one.
-            Store.open(server.get_uri(_TEMPLATE)).close()
-            yield server
         finally:
             admin.close()
+        # Create the schema once; every test database is a copy of this one.
+        Store.open(server.get_uri(_TEMPLATE)).close()
+        server.switchboard_dropper = _Dropper(server.get_uri())
+        try:
+            yield server
+        finally:
+            server.switchboard_dropper.close()
     finally:
         server.cleanup()
         shutil.rmtree(pgdata.parent, ignore_errors=True)
@@ -80,12 +119,11 @@ def pg_url(pg_server: Any) -> Iterator[str]:
     admin = _admin_connection(pg_server.get_uri())
     try:
         with admin.cursor() as cur:
-            cur.execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE} STRATEGY FILE_COPY")
-        yield pg_server.get_uri(name)
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            cur.execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
     finally:
         admin.close()
+    yield pg_server.get_uri(name)
+    pg_server.switchboard_dropper.drop(name)
 
 
 @pytest.fixture

@@ -260,3 +260,52 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     assert test_command in ci
     assert ci.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in ci
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
+
+
+def _console_config(tmp_path: Path) -> Path:
+    path = tmp_path / "console.yaml"
+    path.write_text("operator: {name: Анна, role: supervisor}\nserver: {host: 127.0.0.1, port: 0}\n"
+                    "channels:\n  - {name: web, kind: webchat}\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.skipif(not (have("console.app") and have("console.gateway_wiring")),
+                    reason="the console app or the gateway wiring is not written yet")
+async def test_bare_command_builds_the_console_with_an_in_process_gateway(
+        isolated_dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from console.bootstrap import open_store
+    from console.cli import make_console
+    from console.config import load_config
+
+    config = load_config(_console_config(isolated_dirs))
+    store = open_store(config, str(isolated_dirs / "console.db"))
+    try:
+        app = make_console(store, config)
+        assert "http://127.0.0.1:" in capsys.readouterr().out  # the web chat address
+        assert app.gateway is not None and app.operator.name == "Анна"
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert app.is_running
+        assert store.operator_by_name("Анна").role == "supervisor"
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif(not have("console.app"), reason="the console app is not written yet")
+async def test_console_on_postgres_has_no_gateway(isolated_dirs: Path, pg_url: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from console.bootstrap import open_store
+    from console.cli import make_console
+    from console.config import load_config
+
+    config = load_config(_console_config(isolated_dirs))
+    store = open_store(config, pg_url)
+    try:
+        app = make_console(store, config)
+        assert app.gateway is None and capsys.readouterr().out == ""
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert app.is_running
+    finally:
+        store.close()

@@ -149,6 +149,7 @@ class TaskList(ScrollView, can_focus=True):
         color: $foreground;
         overflow-x: hidden;
         overflow-y: auto;
+        scrollbar-gutter: stable;
         & > .task-list--cursor { background: $block-cursor-blurred-background; }
         &:focus > .task-list--cursor {
             background: $block-cursor-background;
@@ -247,7 +248,7 @@ class TaskList(ScrollView, can_focus=True):
         self._marked: set[int] = set()
         self._revisions: dict[int, int] = {}
         self._generation = 0
-        self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._error = ""
         self.pages_loaded = 0  # for tests and the benchmark: how many pages were fetched
 
@@ -262,7 +263,7 @@ class TaskList(ScrollView, can_focus=True):
         return tuple(self._rows.items)
 
     @property
-    def loading(self) -> bool:
+    def is_loading(self) -> bool:
         return self._loading
 
     @property
@@ -309,7 +310,7 @@ class TaskList(ScrollView, can_focus=True):
         self._cursor = 0
         self._error = ""
         self._update_virtual_size()
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self._invalidate()
         self._load_page(replace=True)
 
@@ -439,7 +440,7 @@ class TaskList(ScrollView, can_focus=True):
             at_top = old_scroll == 0 and new_hpos * ROW_HEIGHT < self._view_height()
             if not at_top:
                 self.scroll_to(y=old_scroll + (new_hpos - old_hpos) * ROW_HEIGHT,
-                               animate=False, immediate=True)
+                               animate=False, immediate=True, force=True)
 
     def _maybe_load_more(self) -> None:
         if self._loading or self._exhausted or not self.is_mounted:
@@ -554,10 +555,10 @@ class TaskList(ScrollView, can_focus=True):
         key = (row.id, self._revisions.get(row.id, 0), width, sub, cursor,
                row.id in self._marked, row.id == self._selected_id, self.has_focus,
                self._generation)
-        strip = self._cache.get(key)
+        strip = self._strips.get(key)
         if strip is None:
             strip = self._render_row_line(row, sub, width, base, cursor)
-            self._cache[key] = strip
+            self._strips[key] = strip
         return strip
 
     def _status_line(self, width: int, base: Style) -> Strip:

@@ -98,6 +98,7 @@ class ThreadView(ScrollView, can_focus=True):
         color: $foreground;
         overflow-x: hidden;
         overflow-y: auto;
+        scrollbar-gutter: stable;
         & > .thread-view--inbound { background: $panel; color: $foreground; }
         & > .thread-view--outbound { background: $primary 20%; color: $foreground; }
         & > .thread-view--note { background: $warning 18%; color: $foreground; }
@@ -166,7 +167,7 @@ class ThreadView(ScrollView, can_focus=True):
         self.source = source
         self._page_size = page_size
         self._max_window = max(max_window, 2 * page_size)
-        self._task: TaskRow | None = None
+        self._open_task: TaskRow | None = None
         self._msgs: list[MessageRow] = []
         self._older: Cursor | None = None  # None: the window starts at the thread's start
         self._newer: Cursor | None = None  # None: the window reaches the newest message
@@ -189,8 +190,9 @@ class ThreadView(ScrollView, can_focus=True):
 
     # ---- public API ----------------------------------------------------------------------
     @property
-    def task(self) -> TaskRow | None:
-        return self._task
+    def current_task(self) -> TaskRow | None:
+        """The task whose thread is shown (``task`` is taken by Textual's MessagePump)."""
+        return self._open_task
 
     @property
     def messages(self) -> tuple[MessageRow, ...]:
@@ -206,7 +208,7 @@ class ThreadView(ScrollView, can_focus=True):
         return self._newer is None
 
     @property
-    def loading(self) -> bool:
+    def is_loading(self) -> bool:
         return self._loading or self._loading_older or self._loading_newer
 
     @property
@@ -227,11 +229,11 @@ class ThreadView(ScrollView, can_focus=True):
         ``task`` may name the message's task; without it (or if the message belongs to
         another task) the task is looked up.
         """
-        if task is not None and (self._task is None or task.id != self._task.id):
+        if task is not None and (self._open_task is None or task.id != self._open_task.id):
             self._reset(task)
         self._token += 1
         self._loading = True
-        self._load_around(self._token, self._task, message_id)
+        self._load_around(self._token, self._open_task, message_id)
 
     def clear(self) -> None:
         """Show nothing (no task open)."""
@@ -240,8 +242,8 @@ class ThreadView(ScrollView, can_focus=True):
 
     def reload(self) -> None:
         """Open the current task again at its end (e.g. after a merge moved messages in)."""
-        if self._task is not None:
-            self.show_task(self._task)
+        if self._open_task is not None:
+            self.show_task(self._open_task)
 
     def message_changed(self, message_id: int) -> None:
         """A message changed in the store: re-fetch it if it is in the window."""
@@ -250,13 +252,13 @@ class ThreadView(ScrollView, can_focus=True):
 
     def message_added(self, message_id: int) -> None:
         """A message was stored: show it if the window reaches the end of this thread."""
-        if self._task is not None and self._newer is None and not self._loading:
+        if self._open_task is not None and self._newer is None and not self._loading:
             self._load_one(self._token, message_id, "added")
 
     # ---- loading (thread workers; results come back as messages) -------------------------
     def _reset(self, task: TaskRow | None) -> None:
         self._token += 1
-        self._task = task
+        self._open_task = task
         self._msgs = []
         self._older = self._newer = None
         self._sel = None
@@ -264,7 +266,7 @@ class ThreadView(ScrollView, can_focus=True):
         self._error = ""
         self._blocks.clear()
         self._relayout()
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def _numbers_for(self, items: tuple[MessageRow, ...]) -> dict[int, int]:
         """Task numbers for "moved from #N" marks (runs in the worker thread)."""
@@ -364,7 +366,7 @@ class ThreadView(ScrollView, can_focus=True):
 
     def _apply_replace(self, message: _Window) -> None:
         if message.task is not None:
-            self._task = message.task
+            self._open_task = message.task
         self._loading = False
         self._msgs = list(message.items)
         self._older, self._newer = message.older, message.newer
@@ -373,14 +375,14 @@ class ThreadView(ScrollView, can_focus=True):
         index = self._index_of(message.select_id)
         if message.at_end:
             self._set_selection(index, scroll=False)
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         else:
             self._set_selection(index, scroll=False)
             if index is not None:
                 top = max(0, self._offsets[index] - self._view_height() // 3)
-                self.scroll_to(y=top, animate=False, immediate=True)
+                self.scroll_to(y=top, animate=False, immediate=True, force=True)
             else:
-                self.scroll_to(y=0, animate=False, immediate=True)
+                self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.call_after_refresh(self._maybe_page)
 
     def _apply_older(self, message: _Window) -> None:
@@ -396,7 +398,7 @@ class ThreadView(ScrollView, can_focus=True):
         if self._sel is not None:
             self._sel += len(items)
         self._relayout()
-        self.scroll_to(y=round(self.scroll_y) + self._total - before, animate=False, immediate=True)
+        self.scroll_to(y=round(self.scroll_y) + self._total - before, animate=False, immediate=True, force=True)
         self._trim(from_start=False)
 
     def _apply_newer(self, message: _Window) -> None:
@@ -409,7 +411,7 @@ class ThreadView(ScrollView, can_focus=True):
 
     def _apply_added(self, message: _Window) -> None:
         msg = message.items[0]
-        if self._task is None or msg.task_id != self._task.id or self._newer is not None:
+        if self._open_task is None or msg.task_id != self._open_task.id or self._newer is not None:
             return
         if any(m.id == msg.id for m in self._msgs):
             self._apply_changed(message)
@@ -426,7 +428,7 @@ class ThreadView(ScrollView, can_focus=True):
         if was_last and follow and pos == len(self._msgs) - 1:
             self._set_selection(pos, scroll=False)
         if follow:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         self._trim(from_start=True)
 
     def _apply_changed(self, message: _Window) -> None:
@@ -441,7 +443,7 @@ class ThreadView(ScrollView, can_focus=True):
         first_visible = self._block_at(round(self.scroll_y))
         if first_visible is not None and index < first_visible:
             delta = self._heights[index] - old_height
-            self.scroll_to(y=round(self.scroll_y) + delta, animate=False, immediate=True)
+            self.scroll_to(y=round(self.scroll_y) + delta, animate=False, immediate=True, force=True)
         if index == self._sel:
             self.post_message(self.MessageSelected(self, msg))
 
@@ -457,7 +459,7 @@ class ThreadView(ScrollView, can_focus=True):
             if self._sel is not None:
                 self._sel = max(0, self._sel - excess)
             self._relayout()
-            self.scroll_to(y=max(0, round(self.scroll_y) - cut), animate=False, immediate=True)
+            self.scroll_to(y=max(0, round(self.scroll_y) - cut), animate=False, immediate=True, force=True)
         else:
             del self._msgs[-excess:]
             self._newer = self._msgs[-1].cursor
@@ -467,17 +469,17 @@ class ThreadView(ScrollView, can_focus=True):
 
     def _maybe_page(self) -> None:
         """Load the next page when the view comes near an unloaded edge of the window."""
-        if self._task is None or self._loading or not self.is_mounted:
+        if self._open_task is None or self._loading or not self.is_mounted:
             return
         margin = self._view_height()
         y = round(self.scroll_y)
         if self._older is not None and not self._loading_older and y < margin:
             self._loading_older = True
-            self._load_page(self._token, self._task.id, "older", self._older)
+            self._load_page(self._token, self._open_task.id, "older", self._older)
         if (self._newer is not None and not self._loading_newer
                 and y > self.max_scroll_y - margin):
             self._loading_newer = True
-            self._load_page(self._token, self._task.id, "newer", self._newer)
+            self._load_page(self._token, self._open_task.id, "newer", self._newer)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -506,8 +508,8 @@ class ThreadView(ScrollView, can_focus=True):
             self._styles = ThreadStyles(**values)
         return self._styles
 
-    def _context(self) -> RenderContext:
-        contact = self._task.contact_name if self._task is not None else ""
+    def _render_context(self) -> RenderContext:
+        contact = self._open_task.contact_name if self._open_task is not None else ""
         return RenderContext(console=self.app.console, width=self._width(),
                              styles=self._thread_styles(), contact_name=contact,
                              today=datetime.now().astimezone().date(),
@@ -526,13 +528,13 @@ class ThreadView(ScrollView, can_focus=True):
         key = (msg.id, self._revs.get(msg.id, 0), width, sep, self._generation)
         block = self._blocks.get(key)
         if block is None:
-            block = render_message(msg, ctx or self._context(), day_separator=sep)
+            block = render_message(msg, ctx or self._render_context(), day_separator=sep)
             self._blocks[key] = block
         return block
 
     def _relayout(self) -> None:
         """Recompute block heights and running totals; cost follows the window, not the thread."""
-        ctx = self._context() if self.is_mounted else None
+        ctx = self._render_context() if self.is_mounted else None
         offsets: list[int] = []
         heights: list[int] = []
         y = HEADER_LINES
@@ -568,7 +570,7 @@ class ThreadView(ScrollView, can_focus=True):
             self._blocks.clear()
             self._relayout()
             if self._newer is None and self._sel is not None and self._sel == len(self._msgs) - 1:
-                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def on_mount(self) -> None:
         self._last_styles = self._thread_styles()
@@ -576,6 +578,8 @@ class ThreadView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self._width()
+        if width != self._layout_width and self._msgs:
+            self.call_after_refresh(self._relayout)  # heights are per width: lay out again
         line = round(self.scroll_y) + y
         base = self.rich_style
         if line < HEADER_LINES:
@@ -598,7 +602,7 @@ class ThreadView(ScrollView, can_focus=True):
     def _empty_text(self) -> str:
         if self._error:
             return _("Could not load the conversation: {error}").format(error=self._error)
-        if self._task is None:
+        if self._open_task is None:
             return _("No conversation open.")
         if self._loading:
             return _("Loading…")
@@ -650,7 +654,7 @@ class ThreadView(ScrollView, can_focus=True):
         elif self._sel > 0:
             self._set_selection(self._sel - 1)
         else:
-            self.scroll_to(y=0, animate=False, immediate=True)
+            self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self._maybe_page()
 
     def action_next_message(self) -> None:
@@ -664,34 +668,34 @@ class ThreadView(ScrollView, can_focus=True):
 
     def action_top(self) -> None:
         """The thread's first message (loads the thread's start if it is not in the window)."""
-        if self._task is None:
+        if self._open_task is None:
             return
         if self._older is None:
             self._set_selection(0 if self._msgs else None, scroll=False)
-            self.scroll_to(y=0, animate=False, immediate=True)
+            self.scroll_to(y=0, animate=False, immediate=True, force=True)
             return
         self._token += 1
         self._loading = True
-        self._load_start(self._token, self._task)
+        self._load_start(self._token, self._open_task)
 
     def action_bottom(self) -> None:
         """The thread's newest message (loads the end if it is not in the window)."""
-        if self._task is None:
+        if self._open_task is None:
             return
         if self._newer is None:
             self._set_selection(len(self._msgs) - 1 if self._msgs else None, scroll=False)
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
             return
         self._token += 1
         self._loading = True
-        self._load_end(self._token, self._task)
+        self._load_end(self._token, self._open_task)
 
     def _page(self, direction: int) -> None:
         if not self._msgs:
             return
         page = max(1, self._view_height() - 2)
         y = max(0, min(round(self.scroll_y) + direction * page, self.max_scroll_y))
-        self.scroll_to(y=y, animate=False, immediate=True)
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
         line = y + (self._view_height() - 1 if direction > 0 else 0)
         index = self._block_at(max(HEADER_LINES, min(line, self._total - 1)))
         if index is not None:

@@ -228,10 +228,15 @@ class WebChatConnector(Connector):
             return
         if isinstance(data.get("name"), str):
             session.name = _field(data["name"], MAX_NAME)
+        extra = dict(session.system_data)
+        if session.name:  # also here: a name given after the first message still shows
+            extra["visitor_name"] = session.name
         inbound = Inbound(
             channel_id=self.spec.id, chat_id=session.chat_id, sender_id=session.chat_id,
             text=text, external_id=f"{session.chat_id}:{client_id}",
-            display_name=session.name, system_data=dict(session.system_data))
+            display_name=session.name or _("Web visitor {code}").format(
+                code=session.chat_id[-6:]),
+            system_data=extra)
         try:
             result = await self.ingest(inbound)
         except SwitchboardError as err:

@@ -52,12 +52,20 @@ class RevokedConnector(FlakyConnector):
         raise ConnectorError("the token was revoked")
 
 
+class BrokenConnector(FlakyConnector):
+    kind = "broken"
+
+    def __init__(self, *args: Any) -> None:
+        raise ValueError("options.colour must be a colour")
+
+
 @pytest.fixture(autouse=True)
 def test_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     FlakyConnector.starts = []
     FlakyConnector.stops = 0
     monkeypatch.setitem(registry.CONNECTORS, "flaky", f"{__name__}:FlakyConnector")
     monkeypatch.setitem(registry.CONNECTORS, "revoked", f"{__name__}:RevokedConnector")
+    monkeypatch.setitem(registry.CONNECTORS, "broken", f"{__name__}:BrokenConnector")
 
 
 async def test_crashing_connector_is_restarted_with_backoff_and_health_reported(
@@ -106,10 +114,13 @@ async def test_fatal_connector_error_is_failed_with_its_reason_and_others_run(
 
 async def test_unknown_kind_is_reported_not_fatal(sqlite_store: Store) -> None:
     odd = spec(sqlite_store, "carrier-pigeon", "birds")
+    broken = spec(sqlite_store, "broken", "broken")
     web = spec(sqlite_store, "webchat", "web")
-    async with running(sqlite_store, [odd, web]) as gw:
+    async with running(sqlite_store, [odd, broken, web]) as gw:
         state, detail = gw.health()["birds"]
         assert state == FAILED and "carrier-pigeon" in detail
+        assert gw.health()["broken"] == (FAILED, "ValueError: options.colour must be a colour")
+        assert gw.health()["web"][0] in ("starting", OK)
         assert any("/chat/web" in a for a in gw.addresses())
 
 

@@ -183,3 +183,11 @@ async def test_port_taken_falls_back_with_a_clear_notice() -> None:
     finally:
         await server.stop()
         taken.close()
+
+
+def test_an_unusable_address_is_a_clear_error() -> None:
+    from storage.errors import SwitchboardError
+
+    server = HttpServer("203.0.113.7", 8780)  # TEST-NET-3: never a local address
+    with pytest.raises(SwitchboardError, match=r"Cannot listen on 203\.0\.113\.7:8780"):
+        server.bind()

@@ -251,3 +251,35 @@ channels:
     assert len(set(delivered_ids)) == len(delivered_ids) == 12  # exactly once each
     for chat, ids in replies.items():  # and in order within each task
         assert [b["id"] for b in fake.accepted.values() if b["chat_id"] == chat] == ids
+
+
+async def test_telegram_through_the_gateway_403_fails_with_telegrams_description(
+        sqlite_store: Store) -> None:
+    """The whole path with the Telegram connector under the gateway: a client writes
+    (long polling), the operator replies (outbox → sendMessage); a blocked bot's 403
+    ends as failed with Telegram's own description, a 429 waits its retry_after."""
+    from tests.connectors.fake_telegram import FakeTelegram
+    from tests.connectors.fake_telegram_wire import DEFAULT_TOKEN
+
+    fake_tg = FakeTelegram()
+    base = await fake_tg.start()
+    try:
+        tg = spec(sqlite_store, "telegram", "bot", token=DEFAULT_TOKEN, api_base=base,
+                  mode="polling")
+        async with running(sqlite_store, [tg]) as gw:
+            fake_tg.push_message("Привет, бот")
+            task = (await eventually(lambda: sqlite_store.list_tasks().items))[0]
+            op = sqlite_store.ensure_operator("Anna", "operator")
+            fake_tg.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+            first = sqlite_store.reply(task.id, op.id, "первый ответ")
+            await eventually(lambda: state(sqlite_store, first).delivery_state == SENT, timeout=5)
+            calls = fake_tg.calls_to("sendMessage")
+            assert len(calls) == 2 and calls[1].at - calls[0].at >= 0.95
+            fake_tg.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
+            second = sqlite_store.reply(task.id, op.id, "второй ответ")
+            await eventually(lambda: state(sqlite_store, second).delivery_state == FAILED)
+            assert "Forbidden: bot was blocked by the user" in state(sqlite_store,
+                                                                      second).failure_reason
+            assert gw.health()["bot"][0] == "ok"
+    finally:
+        await fake_tg.close()

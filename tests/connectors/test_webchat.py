@@ -54,9 +54,9 @@ class Visitor:
 
 
 @pytest.fixture
-async def gateway(sqlite_store: Store) -> AsyncIterator[Gateway]:
-    web = spec(sqlite_store, "webchat", "web")
-    async with running(sqlite_store, [web]) as gw:
+async def gateway(store: Store) -> AsyncIterator[Gateway]:
+    web = spec(store, "webchat", "web")
+    async with running(store, [web]) as gw:
         yield gw
 
 
@@ -81,14 +81,14 @@ async def test_page_is_self_contained(gateway: Gateway, http: aiohttp.ClientSess
 
 
 async def test_message_becomes_a_task_with_page_referrer_and_utm(
-        gateway: Gateway, http: aiohttp.ClientSession, sqlite_store: Store) -> None:
+        gateway: Gateway, http: aiohttp.ClientSession, store: Store) -> None:
     visitor = Visitor(http, ws_url(gateway))
     await visitor.connect(name="Мария")
     assert visitor.token and visitor.history == []
     ack = await visitor.say("Здравствуйте! Сколько стоит доставка?", "c1")
-    message = sqlite_store.get_message(ack["message_id"])  # committed before the ack
+    message = store.get_message(ack["message_id"])  # committed before the ack
     assert message.kind == INBOUND and message.text.startswith("Здравствуйте")
-    task = sqlite_store.get_task(message.task_id)
+    task = store.get_task(message.task_id)
     assert task.contact_name == "Мария"
     assert task.chat_id == chat_id_for(visitor.token) and visitor.token not in task.chat_id
     data = task.additional_data
@@ -100,16 +100,16 @@ async def test_message_becomes_a_task_with_page_referrer_and_utm(
 
 
 async def test_reload_shows_history_and_continues_the_same_task(
-        gateway: Gateway, http: aiohttp.ClientSession, sqlite_store: Store) -> None:
+        gateway: Gateway, http: aiohttp.ClientSession, store: Store) -> None:
     first = Visitor(http, ws_url(gateway))
     await first.connect()
     ack = await first.say("первое", "a1")
-    task_id = sqlite_store.get_message(ack["message_id"]).task_id
-    op = sqlite_store.ensure_operator("Anna", "operator")
-    reply = sqlite_store.reply(task_id, op.id, "ответ")
+    task_id = store.get_message(ack["message_id"]).task_id
+    op = store.ensure_operator("Anna", "operator")
+    reply = store.reply(task_id, op.id, "ответ")
     pushed = await first.receive("message")
     assert (pushed["id"], pushed["text"], pushed["from"]) == (reply.id, "ответ", "operator")
-    sqlite_store.note(task_id, op.id, "PRIVATE: client looks like a reseller")
+    store.note(task_id, op.id, "PRIVATE: client looks like a reseller")
     await first.close()
 
     again = Visitor(http, ws_url(gateway))  # a reload: same token
@@ -117,16 +117,16 @@ async def test_reload_shows_history_and_continues_the_same_task(
     assert again.token == first.token
     texts = [(m["from"], m["text"]) for m in again.history]
     assert texts == [("visitor", "первое"), ("operator", "ответ")]
-    thread = sqlite_store.thread_before(task_id).items
+    thread = store.thread_before(task_id).items
     assert any(m.kind == NOTE for m in thread) and any(m.kind == EVENT for m in thread)
     assert all("PRIVATE" not in m["text"] for m in again.history)  # never notes or events
     ack2 = await again.say("второе", "a2")
-    assert sqlite_store.get_message(ack2["message_id"]).task_id == task_id
+    assert store.get_message(ack2["message_id"]).task_id == task_id
     await again.close()
 
 
 async def test_resent_message_id_is_stored_once(gateway: Gateway, http: aiohttp.ClientSession,
-                                                sqlite_store: Store) -> None:
+                                                store: Store) -> None:
     visitor = Visitor(http, ws_url(gateway))
     await visitor.connect()
     first = await visitor.say("дубль", "same-id")
@@ -135,43 +135,43 @@ async def test_resent_message_id_is_stored_once(gateway: Gateway, http: aiohttp.
     await again.connect(token=visitor.token)
     second = await again.say("дубль", "same-id")
     assert first["message_id"] == second["message_id"]
-    assert sqlite_store.thread_count(sqlite_store.get_message(first["message_id"]).task_id) == 2
+    assert store.thread_count(store.get_message(first["message_id"]).task_id) == 2
     await again.close()
 
 
 async def test_reply_pushed_live_then_acknowledged(gateway: Gateway, http: aiohttp.ClientSession,
-                                                   sqlite_store: Store) -> None:
+                                                   store: Store) -> None:
     visitor = Visitor(http, ws_url(gateway))
     await visitor.connect()
     second_tab = Visitor(http, ws_url(gateway))
     ack = await visitor.say("вопрос", "q1")
     await second_tab.connect(token=visitor.token)
-    task_id = sqlite_store.get_message(ack["message_id"]).task_id
-    op = sqlite_store.ensure_operator("Anna", "operator")
-    reply = sqlite_store.reply(task_id, op.id, "<b>ответ</b> [bold]")
+    task_id = store.get_message(ack["message_id"]).task_id
+    op = store.ensure_operator("Anna", "operator")
+    reply = store.reply(task_id, op.id, "<b>ответ</b> [bold]")
     for tab in (visitor, second_tab):
         pushed = await tab.receive("message")
         assert pushed["text"] == "<b>ответ</b> [bold]" and pushed["author"] == "Anna"
-    await eventually(lambda: sqlite_store.get_message(reply.id).delivery_state == SENT)
+    await eventually(lambda: store.get_message(reply.id).delivery_state == SENT)
     assert visitor.ws is not None
     await visitor.ws.send_json({"type": "receipt", "ids": [reply.id], "state": DELIVERED})
-    await eventually(lambda: sqlite_store.get_message(reply.id).delivery_state == DELIVERED)
+    await eventually(lambda: store.get_message(reply.id).delivery_state == DELIVERED)
     await visitor.ws.send_json({"type": "receipt", "ids": [reply.id], "state": READ})
-    await eventually(lambda: sqlite_store.get_message(reply.id).delivery_state == READ)
+    await eventually(lambda: store.get_message(reply.id).delivery_state == READ)
     await visitor.close()
     await second_tab.close()
 
 
 async def test_offline_visitor_gets_the_reply_on_reconnect(
-        gateway: Gateway, http: aiohttp.ClientSession, sqlite_store: Store) -> None:
+        gateway: Gateway, http: aiohttp.ClientSession, store: Store) -> None:
     visitor = Visitor(http, ws_url(gateway))
     await visitor.connect()
     ack = await visitor.say("я ушёл", "o1")
     await visitor.close()
-    task_id = sqlite_store.get_message(ack["message_id"]).task_id
-    op = sqlite_store.ensure_operator("Anna", "operator")
-    reply = sqlite_store.reply(task_id, op.id, "пока вас не было")
-    await eventually(lambda: sqlite_store.get_message(reply.id).delivery_state == SENT)
+    task_id = store.get_message(ack["message_id"]).task_id
+    op = store.ensure_operator("Anna", "operator")
+    reply = store.reply(task_id, op.id, "пока вас не было")
+    await eventually(lambda: store.get_message(reply.id).delivery_state == SENT)
     back = Visitor(http, ws_url(gateway))
     await back.connect(token=visitor.token)
     assert back.history[-1]["id"] == reply.id and back.history[-1]["text"] == "пока вас не было"
@@ -179,20 +179,20 @@ async def test_offline_visitor_gets_the_reply_on_reconnect(
 
 
 async def test_visitors_are_isolated(gateway: Gateway, http: aiohttp.ClientSession,
-                                     sqlite_store: Store) -> None:
+                                     store: Store) -> None:
     alice, bob = Visitor(http, ws_url(gateway)), Visitor(http, ws_url(gateway))
     await alice.connect()
     await bob.connect()
     ack = await alice.say("секрет Алисы", "s1")
-    task_id = sqlite_store.get_message(ack["message_id"]).task_id
-    op = sqlite_store.ensure_operator("Anna", "operator")
-    reply = sqlite_store.reply(task_id, op.id, "только для Алисы")
+    task_id = store.get_message(ack["message_id"]).task_id
+    op = store.ensure_operator("Anna", "operator")
+    reply = store.reply(task_id, op.id, "только для Алисы")
     await alice.receive("message")
-    await eventually(lambda: sqlite_store.get_message(reply.id).delivery_state == SENT)
+    await eventually(lambda: store.get_message(reply.id).delivery_state == SENT)
     assert bob.ws is not None
     await bob.ws.send_json({"type": "receipt", "ids": [reply.id], "state": READ})  # not bob's
     await bob.say("привет", "b1")
-    assert sqlite_store.get_message(reply.id).delivery_state == SENT
+    assert store.get_message(reply.id).delivery_state == SENT
     bob_again = Visitor(http, ws_url(gateway))
     await bob_again.connect(token=bob.token)
     assert [m["text"] for m in bob_again.history] == ["привет"]
@@ -201,7 +201,7 @@ async def test_visitors_are_isolated(gateway: Gateway, http: aiohttp.ClientSessi
 
 
 async def test_bad_input_gets_a_clear_error_and_loses_nothing(
-        gateway: Gateway, http: aiohttp.ClientSession, sqlite_store: Store) -> None:
+        gateway: Gateway, http: aiohttp.ClientSession, store: Store) -> None:
     ws = await http.ws_connect(ws_url(gateway))
     await ws.send_str("{not json")
     assert (await ws.receive_json())["type"] == "error"
@@ -219,5 +219,62 @@ async def test_bad_input_gets_a_clear_error_and_loses_nothing(
     await ws.send_json({"type": "message", "id": "ok", "text": "после ошибок"})
     ack = await ws.receive_json()
     assert ack["type"] == "ack"
-    assert sqlite_store.get_message(ack["message_id"]).text == "после ошибок"
+    assert store.get_message(ack["message_id"]).text == "после ошибок"
     await ws.close()
+
+
+async def test_receipts_sent_at_once_are_never_lost(gateway: Gateway, http: aiohttp.ClientSession,
+                                                    store: Store) -> None:
+    """The page acknowledges a push immediately, possibly before the outbox has recorded
+    it as sent; such a receipt must still land once the message is sent."""
+    visitor = Visitor(http, ws_url(gateway))
+    await visitor.connect()
+    ack = await visitor.say("много ответов", "m1")
+    task_id = store.get_message(ack["message_id"]).task_id
+    op = store.ensure_operator("Anna", "operator")
+    replies = [store.reply(task_id, op.id, f"ответ {i}") for i in range(5)]
+    assert visitor.ws is not None
+    for _reply in replies:
+        pushed = await visitor.receive("message")
+        await visitor.ws.send_json({"type": "receipt", "ids": [pushed["id"]], "state": READ})
+    for reply in replies:
+        await eventually(lambda r=reply: store.get_message(r.id).delivery_state == READ)
+    await visitor.close()
+
+
+async def test_receipt_before_the_outbox_recorded_sent_is_applied_after(
+        gateway: Gateway, http: aiohttp.ClientSession, store: Store) -> None:
+    """Drive the ordering by hand: the outbox worker is stopped; the test claims the
+    reply, pushes it through the connector's send(), lets the page acknowledge, and only
+    then records it as sent — as a slow outbox commit would."""
+    await gateway.outbox.stop()
+    visitor = Visitor(http, ws_url(gateway))
+    await visitor.connect()
+    ack = await visitor.say("вопрос", "r1")
+    task_id = store.get_message(ack["message_id"]).task_id
+    op = store.ensure_operator("Anna", "operator")
+    reply = store.reply(task_id, op.id, "ответ")
+    [item] = store.claim_outbox(10)
+    result = await gateway.connectors["web"].send(item)
+    pushed = await visitor.receive("message")
+    assert visitor.ws is not None
+    await visitor.ws.send_json({"type": "receipt", "ids": [pushed["id"]], "state": READ})
+    await visitor.say("sync", "r2")  # the receipt above has been handled by now
+    assert store.get_message(reply.id).delivery_state == "sending"
+    store.mark_sent(item.message_id, result.external_id)
+    await eventually(lambda: store.get_message(reply.id).delivery_state == READ)
+    await visitor.close()
+
+
+async def test_anonymous_visitor_gets_a_readable_name_and_can_name_themselves_later(
+        gateway: Gateway, http: aiohttp.ClientSession, store: Store) -> None:
+    visitor = Visitor(http, ws_url(gateway))
+    await visitor.connect()
+    ack = await visitor.say("без имени", "n1")
+    task = store.get_task(store.get_message(ack["message_id"]).task_id)
+    assert task.contact_name.startswith("Web visitor ") and visitor.token not in task.contact_name
+    assert visitor.ws is not None
+    await visitor.ws.send_json({"type": "name", "name": "Пётр"})
+    await visitor.say("теперь с именем", "n2")
+    assert store.get_task(task.id).additional_data["visitor_name"] == "Пётр"
+    await visitor.close()

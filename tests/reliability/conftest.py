@@ -15,23 +15,40 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # Text that stresses parsers: lone surrogates (valid in JSON, invalid UTF-8), NUL,
 # control and bidi characters, Cyrillic, markup-looking strings.
-NASTY = st.sampled_from([
-    "", "\x00", "\ud800", "\udfff", "\x1b[31mred\x1b[0m", "\x1b]8;;http://x\x07link\x1b]8;;\x07",
+SURROGATES = ["\ud800", "\udfff", "a\udc80b"]
+NASTY_LIST = [
+    "", "\x00", "\x1b[31mred\x1b[0m", "\x1b]8;;http://x\x07link\x1b]8;;\x07",
     "[bold]x[/bold]", "[link=http://evil]x[/]", "\u202eevil\u202c", "\u200b\u200d\ufeff",
     "Привет, мир", "ёЁ", "\r\n\t", "%s%n{0}", "A" * 5000, "😀" * 3,
-])
+]
+NASTY = st.sampled_from(NASTY_LIST + SURROGATES)
 TEXT = st.one_of(st.text(max_size=40), NASTY)
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**63, max_value=2**64),
-                    st.floats(allow_nan=True), TEXT)
-JSON: Any = st.recursive(
-    SCALARS,
-    lambda children: st.one_of(st.lists(children, max_size=4),
-                               st.dictionaries(TEXT, children, max_size=5)),
-    max_leaves=20,
-)
 
 
-def mutate(base: Any, data: st.DataObject, depth: int = 0) -> Any:
+def json_values(text: Any) -> Any:
+    scalars = st.one_of(st.none(), st.booleans(),
+                        st.integers(min_value=-2**63, max_value=2**64),
+                        st.floats(allow_nan=True), text)
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(st.lists(children, max_size=4),
+                                   st.dictionaries(text, children, max_size=5)),
+        max_leaves=20,
+    )
+
+
+JSON: Any = json_values(TEXT)
+# Lone surrogates (valid JSON escapes, invalid UTF-8) currently make the generic and
+# web chat channels fail to store a message (a 503 / "will be sent again": a poison
+# message retried forever). Reported to the lead; the xfail tests in
+# test_untrusted_text.py pin it. Until it is fixed those fuzzers draw text without
+# them — set this to False once the xfail tests pass.
+KNOWN_SURROGATE_BUG = True
+TEXT_NO_SURROGATES = st.one_of(st.text(max_size=40), st.sampled_from(NASTY_LIST))
+JSON_STORABLE: Any = json_values(TEXT_NO_SURROGATES) if KNOWN_SURROGATE_BUG else JSON
+
+
+def mutate(base: Any, data: st.DataObject, depth: int = 0, values: Any = None) -> Any:
     """``base`` with some values replaced by arbitrary JSON, some keys dropped or added."""
     if isinstance(base, dict):
         out = {}
@@ -39,10 +56,12 @@ def mutate(base: Any, data: st.DataObject, depth: int = 0) -> Any:
             choice = data.draw(st.integers(0, 9))
             if choice == 0:
                 continue  # drop the key
-            out[key] = data.draw(JSON) if choice == 1 else mutate(value, data, depth + 1)
+            out[key] = (data.draw(JSON if values is None else values) if choice == 1
+                        else mutate(value, data, depth + 1, values))
         if data.draw(st.integers(0, 5)) == 0:
-            out[data.draw(TEXT)] = data.draw(JSON)
+            out[data.draw(TEXT_NO_SURROGATES if values is not None else TEXT)] = \
+                data.draw(JSON if values is None else values)
         return out
     if isinstance(base, list):
-        return [mutate(v, data, depth + 1) for v in base]
-    return data.draw(JSON) if data.draw(st.integers(0, 4)) == 0 else base
+        return [mutate(v, data, depth + 1, values) for v in base]
+    return data.draw(JSON if values is None else values) if data.draw(st.integers(0, 4)) == 0 else base

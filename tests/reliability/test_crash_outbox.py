@@ -95,10 +95,15 @@ def prepare(db: Path, fake: FakeTelegram) -> None:
             ch = store.ensure_channel(kind, name, {})
             for t in range(TASKS):
                 chat = 5_000_000 + t
+                external = f"m-{chat}"
                 if kind == "telegram":
+                    # The client's message takes its id from the fake's per-chat counter,
+                    # as in Telegram, where both directions share one id sequence per chat.
                     fake.chats[chat] = {"id": chat, "type": "private", "first_name": "Клиент"}
+                    msg = fake.message("Здравствуйте", user=fake.user(chat), chat_id=chat)
+                    external = f"{chat}:{msg['message_id']}"
                 r = store.ingest(Inbound(channel_id=ch.id, chat_id=str(chat), sender_id=str(chat),
-                                         text="Здравствуйте", external_id=f"{chat}:1"))
+                                         text="Здравствуйте", external_id=external))
                 for k in range(PER_TASK):
                     store.reply(r.task.id, op.id, f"{name} reply {t}.{k} — ответ")
     finally:
@@ -212,3 +217,50 @@ async def test_sigkill_delivers_every_reply(tmp_path: Path) -> None:
     print(f"\noutbox crash test: {kills} SIGKILLs; generic channel: {TOTAL} delivered once, "
           f"{sum(receiver.repeats.values())} idempotent repeats; telegram: {TOTAL} delivered, "
           f"{doubles} possible doubles (no send idempotency in the Bot API)")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (storage/ops_outbox.py mark_sent): the channel's id for a reply collides with an "
+    "inbound message's external_id in the same channel -> UNIQUE(channel_id, external_id) "
+    "IntegrityError; the reply stays 'sending', blocks its task's outbox, and is resent on "
+    "every restart"))
+async def test_reply_id_equal_to_an_inbound_id_still_marks_sent(tmp_path: Path) -> None:
+    """A generic receiver chooses its own ids; one may equal a client message's id."""
+    import aiohttp
+
+    from connectors.base import ChannelSpec
+    from connectors.generic import GenericConnector
+    from connectors.outbox import OutboxWorker
+
+    async def answer(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"id": "m-1"})  # the same id the client's message had
+
+    app = web.Application()
+    app.router.add_post("/send", answer)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/send"
+    store = Store.open(str(tmp_path / "collide.db"))
+    try:
+        op = store.ensure_operator("Anna", "operator")
+        ch = store.ensure_channel("generic", "api", {})
+        r = store.ingest(Inbound(channel_id=ch.id, chat_id="c1", sender_id="c1", text="hi",
+                                 external_id="m-1"))
+        reply = store.reply(r.task.id, op.id, "answer")
+        connector = GenericConnector(ChannelSpec(ch.id, "api", "generic", options={
+            "secret": "s", "send_url": url}), store, None)  # type: ignore[arg-type]
+        async with aiohttp.ClientSession() as session:
+            await connector.start(session)
+            worker = OutboxWorker(store, {ch.id: connector}, send_timeout=1.0)
+            await worker.start()
+            for _ in range(100):
+                if store.get_message(reply.id).delivery_state not in ("queued", "sending"):
+                    break
+                await asyncio.sleep(0.02)
+            await worker.stop()
+        assert store.get_message(reply.id).delivery_state == "sent"
+    finally:
+        store.close()
+        await runner.cleanup()

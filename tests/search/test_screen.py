@@ -45,6 +45,8 @@ def fill(store: Store) -> dict[str, int]:
         ids[f"m{n}"] = res.message.id
     note = store.note(ids["ivan_task"], anna.id, "Refund approved by finance")
     ids["note"] = note.id
+    M = store.m.Message  # a fixed time, so the snapshot does not change with the clock
+    M.update(created_at=to_micros(T0 + timedelta(minutes=9))).where(M.id == note.id).execute()
     return ids
 
 

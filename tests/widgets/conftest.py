@@ -48,3 +48,31 @@ def small_store(tmp_path: Path) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def fill_thread(store: Store, channel_id: int, count: int, chat: str = "long",
+                start: datetime = BASE, name: str = "Long Talker") -> list[int]:
+    """One task with ``count`` inbound messages one minute apart; returns message ids."""
+    batch = [
+        Inbound(channel_id=channel_id, chat_id=chat, sender_id=chat, text=f"line {i:05d}",
+                external_id=f"{chat}-{i}", sent_at=start + timedelta(minutes=i), display_name=name)
+        for i in range(count)
+    ]
+    ids: list[int] = []
+    for chunk in range(0, len(batch), 500):
+        ids.extend(r.message.id for r in store.ingest_many(batch[chunk:chunk + 500]))
+    return ids
+
+
+async def settle(pilot: object, rounds: int = 4) -> None:
+    """Let thread workers finish and their result messages be handled (a few rounds)."""
+    app = pilot.app  # type: ignore[attr-defined]
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()  # type: ignore[attr-defined]
+
+
+def screen_lines(widget: object) -> list[str]:
+    """The text of every line the widget shows now (what the operator sees)."""
+    height = widget.scrollable_content_region.height  # type: ignore[attr-defined]
+    return [widget.render_line(y).text for y in range(height)]  # type: ignore[attr-defined]

@@ -1,0 +1,101 @@
+"""The quick-replies picker opened by ``*`` in the composer."""
+
+from __future__ import annotations
+
+from textual.widgets import OptionList, Static
+
+from tests.console.conftest import Data, settle
+from widgets.composer import Composer
+from widgets.quick_reply_picker import QuickReplyPicker
+from widgets.task_list import TaskList
+
+
+async def open_task(pilot, task_id: int) -> None:
+    await settle(pilot)
+    pilot.app.screen.query_one(TaskList).select_task_id(task_id)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def preview_text(app) -> str:
+    return str(app.screen.query_one("#qr-preview", Static).visual)
+
+
+async def test_star_opens_picker_and_enter_inserts_expanded_reply(data: Data, make_app) -> None:
+    app = make_app(data.anna)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_task(pilot, data.tasks["ivan"])
+        await pilot.press(*"Hi ")
+        await pilot.press("asterisk")
+        await settle(pilot)
+        assert isinstance(app.screen, QuickReplyPicker)
+        await pilot.press(*"gree")
+        await settle(pilot)
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 1
+        assert preview_text(app) == "Hello Ivan Petrov, this is Anna."
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, QuickReplyPicker)
+        composer = app.screen.query_one(Composer)
+        assert composer.text == "Hi Hello Ivan Petrov, this is Anna."
+        assert app.focused is composer
+
+
+async def test_words_in_any_order_and_partial(data: Data, make_app) -> None:
+    app = make_app(data.anna)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_task(pilot, data.tasks["ivan"])
+        await pilot.press("asterisk")
+        await settle(pilot)
+        await pilot.press(*"deliv ord")
+        await settle(pilot)
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 1
+        assert preview_text(app) == f"Your order in task #{data.tasks['ivan']} is on its way."
+
+
+async def test_escape_leaves_the_text_untouched(data: Data, make_app) -> None:
+    app = make_app(data.anna)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_task(pilot, data.tasks["ivan"])
+        await pilot.press(*"Price: 5 ")
+        await pilot.press("asterisk")
+        await settle(pilot)
+        await pilot.press(*"greet")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        composer = app.screen.query_one(Composer)
+        assert composer.text == "Price: 5 *"
+        assert app.focused is composer
+
+
+async def test_star_inside_a_word_is_just_a_star(data: Data, make_app) -> None:
+    app = make_app(data.anna)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_task(pilot, data.tasks["ivan"])
+        await pilot.press(*"2")
+        await pilot.press("asterisk")
+        await pilot.press(*"3")
+        await settle(pilot)
+        assert not isinstance(app.screen, QuickReplyPicker)
+        assert app.screen.query_one(Composer).text == "2*3"
+
+
+async def test_unknown_variable_is_shown_and_not_inserted(data: Data, make_app) -> None:
+    app = make_app(data.anna)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_task(pilot, data.tasks["ivan"])
+        await pilot.press("asterisk")
+        await settle(pilot)
+        await pilot.press(*"typo")
+        await settle(pilot)
+        assert "{{contact.nickname}}" in preview_text(app)
+        assert app.screen.query_one("#qr-preview").has_class("-error")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QuickReplyPicker)  # refused: still open
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.query_one(Composer).text == "*"

@@ -1,0 +1,201 @@
+"""TaskList over a real SQLite store: paging, live re-sorting, filters, marks, safety."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.app import App, ComposeResult
+from textual.message import Message
+
+from storage.inputs import Inbound, TaskFilter
+from storage.store import Store
+from tests.widgets.conftest import BASE, fill_tasks, screen_lines, settle
+from widgets.task_list import ROW_HEIGHT, TaskList, age_label
+
+
+class ListApp(App[None]):
+    def __init__(self, store: Store, filter: TaskFilter | None = None, page_size: int = 50) -> None:
+        super().__init__()
+        self.store = store
+        self.filter = filter
+        self.page_size = page_size
+        self.seen: list[Message] = []
+
+    def compose(self) -> ComposeResult:
+        yield TaskList(self.store, self.filter, id="tasks", page_size=self.page_size)
+
+    def on_task_list_highlighted(self, message: TaskList.Highlighted) -> None:
+        self.seen.append(message)
+
+    def on_task_list_selected(self, message: TaskList.Selected) -> None:
+        self.seen.append(message)
+
+    def on_task_list_marks_changed(self, message: TaskList.MarksChanged) -> None:
+        self.seen.append(message)
+
+
+def _new_message(store: Store, channel_id: int, index: int, at_minutes: int, text: str) -> int:
+    result = store.ingest(Inbound(channel_id=channel_id, chat_id=f"chat-{index}",
+                                  sender_id=f"chat-{index}", text=text,
+                                  external_id=f"late-{index}-{at_minutes}",
+                                  sent_at=BASE + timedelta(minutes=at_minutes)))
+    return result.task.id
+
+
+async def test_opens_with_one_page_and_pages_as_cursor_moves(sqlite_store: Store, web: int) -> None:
+    ids = fill_tasks(sqlite_store, 130, web)
+    app = ListApp(sqlite_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        assert tl.pages_loaded == 1
+        assert [r.id for r in tl.rows] == ids[::-1][:50]  # newest activity first, one page only
+        assert tl.highlighted_task is not None and tl.highlighted_task.id == ids[-1]
+        lines = screen_lines(tl)
+        assert "Client 00129" in lines[0] and "hello from client 129" in lines[1]
+        for _ in range(45):
+            await pilot.press("j")
+        await settle(pilot)
+        assert len(tl.rows) == 100 and tl.pages_loaded == 2
+        assert tl.highlighted_task.id == ids[::-1][45]
+        await pilot.press("end")
+        await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        assert len(tl.rows) == 130 and tl.exhausted
+        assert [r.id for r in tl.rows] == ids[::-1]  # no duplicates, no gaps across pages
+        await pilot.press("home")
+        assert tl.highlighted_task.id == ids[-1] and tl.scroll_y == 0
+
+
+async def test_scrolling_the_view_loads_more(sqlite_store: Store, web: int) -> None:
+    fill_tasks(sqlite_store, 80, web)
+    app = ListApp(sqlite_store, page_size=30)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        assert len(tl.rows) == 30
+        tl.scroll_to(y=tl.max_scroll_y, animate=False, force=True)
+        await settle(pilot)
+        assert len(tl.rows) == 60
+
+
+async def test_new_message_moves_task_to_top_keeping_selection(sqlite_store: Store, web: int) -> None:
+    ids = fill_tasks(sqlite_store, 60, web)
+    app = ListApp(sqlite_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        for _ in range(20):
+            await pilot.press("j")
+        await settle(pilot)
+        highlighted = tl.highlighted_task
+        assert highlighted is not None
+        screen_row_before = tl.rows.index(highlighted) * ROW_HEIGHT - round(tl.scroll_y)
+        assert tl.scroll_y > 0
+        # Task 30 (below the highlighted one, index 29 on screen) gets a new client message.
+        moved = _new_message(sqlite_store, web, 30, 10_000, "brand new question")
+        assert moved == ids[30]
+        tl.task_changed(moved)
+        await settle(pilot)
+        assert tl.rows[0].id == moved and tl.rows[0].last_preview == "brand new question"
+        assert [r.id for r in tl.rows].count(moved) == 1
+        assert tl.highlighted_task.id == highlighted.id  # selection kept
+        screen_row_after = tl.rows.index(tl.highlighted_task) * ROW_HEIGHT - round(tl.scroll_y)
+        assert screen_row_after == screen_row_before  # and its place on screen
+
+
+async def test_new_task_at_top_is_seen_when_operator_is_at_top(sqlite_store: Store, web: int) -> None:
+    ids = fill_tasks(sqlite_store, 10, web)
+    app = ListApp(sqlite_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        await pilot.press("j")
+        moved = _new_message(sqlite_store, web, 2, 10_000, "again")
+        tl.task_changed(moved)
+        new = _new_message(sqlite_store, web, 99, 10_001, "first time here")
+        tl.task_changed(new)
+        await settle(pilot)
+        assert [r.id for r in tl.rows][:2] == [new, moved]
+        assert tl.highlighted_task.id == ids[-2]
+        assert tl.scroll_y == 0
+        assert "first time here" in screen_lines(tl)[1]
+
+
+async def test_filters_by_channel_assignee_and_status(sqlite_store: Store, web: int, anna: int) -> None:
+    tg = sqlite_store.ensure_channel("telegram", "tg").id
+    web_ids = fill_tasks(sqlite_store, 5, web)
+    tg_ids = fill_tasks(sqlite_store, 4, tg, start=BASE + timedelta(hours=5))
+    sqlite_store.assign([web_ids[0], tg_ids[1]], anna)
+    sqlite_store.set_status([web_ids[2]], "completed")
+    app = ListApp(sqlite_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        assert len(tl.rows) == 9
+        tl.set_filter(TaskFilter(channel_id=tg))
+        await settle(pilot)
+        assert sorted(r.id for r in tl.rows) == sorted(tg_ids)
+        assert all("TG" in line for line in screen_lines(tl)[0:8:2])
+        tl.set_filter(TaskFilter(assignee_id=anna))
+        await settle(pilot)
+        assert sorted(r.id for r in tl.rows) == sorted([web_ids[0], tg_ids[1]])
+        assert "Anna" in screen_lines(tl)[1]
+        tl.set_filter(TaskFilter(unassigned=True, active_only=True))
+        await settle(pilot)
+        assert web_ids[2] not in {r.id for r in tl.rows} and len(tl.rows) == 6
+        # Live: a task assigned to Anna leaves the "unassigned" list.
+        sqlite_store.assign([tg_ids[0]], anna)
+        tl.task_changed(tg_ids[0])
+        await settle(pilot)
+        assert tg_ids[0] not in {r.id for r in tl.rows} and len(tl.rows) == 5
+        tl.set_filter(TaskFilter(channel_id=9999))
+        await settle(pilot)
+        assert tl.rows == () and "No tasks here." in screen_lines(tl)[0]
+
+
+async def test_marks_open_and_messages(sqlite_store: Store, web: int) -> None:
+    ids = fill_tasks(sqlite_store, 5, web)
+    app = ListApp(sqlite_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        await pilot.press("space", "j", "j", "space")
+        await pilot.pause()
+        assert tl.marked_ids == {ids[4], ids[2]}
+        marks = [m for m in app.seen if isinstance(m, TaskList.MarksChanged)]
+        assert marks[-1].ids == frozenset({ids[4], ids[2]})
+        lines = screen_lines(tl)
+        assert lines[0].startswith("●") and lines[4].startswith("●") and not lines[2].startswith("●")
+        await pilot.press("space")
+        assert tl.marked_ids == {ids[4]}
+        await pilot.press("enter")
+        await pilot.pause()
+        selected = [m for m in app.seen if isinstance(m, TaskList.Selected)]
+        assert selected[-1].task.id == ids[2]
+        highlighted = [m.task.id for m in app.seen if isinstance(m, TaskList.Highlighted)]
+        assert highlighted[:3] == [ids[4], ids[3], ids[2]]
+        assert tl.select_task_id(ids[0]) and tl.highlighted_task.id == ids[0]
+        tl.marked_ids = set()
+        assert tl.marked_ids == set()
+
+
+async def test_client_text_in_rows_is_literal(sqlite_store: Store, web: int) -> None:
+    sqlite_store.ingest(Inbound(channel_id=web, chat_id="evil", sender_id="evil",
+                                text="[bold red]pay now[/] \x1b[2J\x1b]0;owned\x07 \u202etxt.exe",
+                                display_name="[blink]Мария[/blink]\x1b[31m", external_id="e1"))
+    app = ListApp(sqlite_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lines = screen_lines(app.query_one(TaskList))
+        assert "[blink]Мария[/blink]␛[31m" in lines[0]
+        assert "[bold red]pay now[/] ␛[2J␛]0;owned␇ ‹U+202E›txt.exe" in lines[1]
+        assert not any("\x1b" in line or "\u202e" in line for line in lines)
+
+
+def test_age_labels() -> None:
+    assert age_label(BASE, BASE + timedelta(seconds=30)) == "now"
+    assert age_label(BASE, BASE + timedelta(minutes=5)) == "5m"
+    assert age_label(BASE, BASE + timedelta(hours=3, minutes=59)) == "3h"
+    assert age_label(BASE, BASE + timedelta(days=2)) == "2d"

@@ -1,0 +1,264 @@
+"""ThreadView over a real SQLite store: window paging, jump, live follow, states, notes."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import App, ComposeResult
+from textual.message import Message
+
+from storage.inputs import AttachmentIn, Inbound
+from storage.store import Store
+from tests.widgets.conftest import fill_thread, screen_lines, settle
+from widgets.thread_view import ThreadView
+
+
+class ThreadApp(App[None]):
+    def __init__(self, store: Store, page_size: int = 100, max_window: int = 400) -> None:
+        super().__init__()
+        self.store = store
+        self.page_size = page_size
+        self.max_window = max_window
+        self.seen: list[Message] = []
+
+    def compose(self) -> ComposeResult:
+        yield ThreadView(self.store, id="thread", page_size=self.page_size,
+                         max_window=self.max_window)
+
+    def on_thread_view_retry_requested(self, message: ThreadView.RetryRequested) -> None:
+        self.seen.append(message)
+
+    def on_thread_view_message_selected(self, message: ThreadView.MessageSelected) -> None:
+        self.seen.append(message)
+
+
+async def _open(pilot: object, store: Store, task_id: int) -> ThreadView:
+    view = pilot.app.query_one(ThreadView)  # type: ignore[attr-defined]
+    view.show_task(store.get_task(task_id))
+    await settle(pilot)
+    return view
+
+
+async def test_opens_at_the_end_with_one_page(sqlite_store: Store, web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 250)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        assert view.pages_loaded == 1 and len(view.messages) == 100
+        assert view.at_end and not view.at_start
+        assert view.messages[-1].id == ids[-1]
+        assert view.scroll_y == view.max_scroll_y > 0
+        assert view.selected_message is not None and view.selected_message.id == ids[-1]
+        lines = screen_lines(view)
+        assert any("line 00249" in line for line in lines)
+        assert not any("line 00100" in line for line in lines)
+
+
+async def test_scrolling_up_loads_older_pages_and_keeps_place(sqlite_store: Store, web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 250)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        view.scroll_to(y=0, animate=False, force=True)
+        await settle(pilot)
+        assert len(view.messages) == 200 and view.messages[0].id == ids[50]
+        # The message that was at the top is still where the operator left it.
+        lines = screen_lines(view)
+        assert any("line 00150" in line for line in lines[:4])
+        view.scroll_to(y=0, animate=False, force=True)
+        await settle(pilot)
+        assert view.at_start and len(view.messages) == 251  # 250 + the "task created" event
+        view.scroll_to(y=0, animate=False, force=True)
+        await pilot.pause()
+        assert "Beginning of the conversation" in screen_lines(view)[0]
+
+
+async def test_window_stays_bounded_and_end_key_returns(sqlite_store: Store, web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 700)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with ThreadApp(sqlite_store, page_size=100, max_window=200).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        for _ in range(4):
+            view.scroll_to(y=0, animate=False, force=True)
+            await settle(pilot)
+        assert len(view.messages) <= 200 and not view.at_end
+        assert view.messages[0].id == ids[200]
+        view.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        assert view.at_end and view.messages[-1].id == ids[-1]
+        assert view.selected_message.id == ids[-1]
+        await pilot.press("home")
+        await settle(pilot)
+        assert view.at_start and view.selected_message.id == ids[0] - 1  # the "created" event
+        assert view.scroll_y == 0
+
+
+async def test_jump_to_deep_message_then_page_both_ways(sqlite_store: Store, web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 600)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        view.jump_to(ids[300])
+        await settle(pilot)
+        assert view.selected_message is not None and view.selected_message.id == ids[300]
+        assert not view.at_start and not view.at_end
+        lines = screen_lines(view)
+        cursor_lines = [line for line in lines if line.startswith("▌")]
+        assert any("line 00300" in line for line in cursor_lines)
+        view.scroll_to(y=view.max_scroll_y, animate=False, force=True)
+        await settle(pilot)
+        assert view.messages[0].id == ids[251]  # around: 50 before (with the hit), 50 after
+        assert view.messages[-1].id == ids[450]  # and the page after the window arrived
+        view.scroll_to(y=0, animate=False, force=True)
+        await settle(pilot)
+        assert view.messages[0].id < ids[250]
+
+
+async def test_jump_to_message_of_another_task(sqlite_store: Store, web: int) -> None:
+    first = fill_thread(sqlite_store, web, 5, chat="a", name="Alice")
+    second = fill_thread(sqlite_store, web, 5, chat="b", name="Bob")
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, sqlite_store.get_message(first[0]).task_id)
+        view.jump_to(second[2])
+        await settle(pilot)
+        assert view.current_task.contact_name == "Bob"
+        assert view.selected_message.id == second[2]
+
+
+async def test_live_messages_followed_only_at_bottom(sqlite_store: Store, web: int, anna: int) -> None:
+    ids = fill_thread(sqlite_store, web, 150)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        reply = sqlite_store.reply(task_id, anna, "we are looking into it")
+        view.message_added(reply.id)
+        await settle(pilot)
+        assert view.messages[-1].id == reply.id
+        assert view.scroll_y == view.max_scroll_y
+        assert view.selected_message.id == reply.id
+        assert any("we are looking into it" in line for line in screen_lines(view))
+        view.scroll_to(y=view.max_scroll_y - 30, animate=False, force=True)
+        await pilot.pause()
+        before = view.scroll_y
+        other = sqlite_store.reply(task_id, anna, "second answer")
+        view.message_added(other.id)
+        await settle(pilot)
+        assert view.messages[-1].id == other.id
+        assert view.scroll_y == before  # not yanked to the bottom while reading
+
+
+async def test_edited_message_is_refetched(sqlite_store: Store, web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 3)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        sqlite_store.edit_inbound(web, "long-2", "corrected text")
+        view.message_changed(ids[2])
+        await settle(pilot)
+        lines = screen_lines(view)
+        assert any("corrected text" in line for line in lines)
+        assert any("edited" in line for line in lines)
+
+
+async def test_delivery_states_failed_retry_and_notes(sqlite_store: Store, web: int, anna: int) -> None:
+    ids = fill_thread(sqlite_store, web, 1)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    sent = sqlite_store.reply(task_id, anna, "answer sent")
+    sqlite_store.claim_outbox()
+    sqlite_store.mark_sent(sent.id, "x-sent")
+    delivered = sqlite_store.reply(task_id, anna, "answer delivered")
+    sqlite_store.claim_outbox()
+    sqlite_store.mark_sent(delivered.id, "x-delivered")
+    sqlite_store.mark_delivery(web, "x-delivered", "delivered")
+    read = sqlite_store.reply(task_id, anna, "answer read")
+    sqlite_store.claim_outbox()
+    sqlite_store.mark_sent(read.id, "x-read")
+    sqlite_store.mark_delivery(web, "x-read", "read")
+    failed = sqlite_store.reply(task_id, anna, "answer failed")
+    sqlite_store.mark_failed(failed.id, "Forbidden: bot was blocked by the user")
+    note = sqlite_store.note(task_id, anna, "VIP, be gentle")
+    queued = sqlite_store.reply(task_id, anna, "answer queued")
+    async with ThreadApp(sqlite_store).run_test(size=(100, 60)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        lines = screen_lines(view)
+        text = "\n".join(lines)
+        for body, mark in (("answer sent", "✓ sent"), ("answer delivered", "✓✓ delivered"),
+                           ("answer read", "✓✓ read"), ("answer queued", "◷ queued"),
+                           ("answer failed", "✗ failed")):
+            at = next(i for i, line in enumerate(lines) if body in line)
+            header = lines[at - 1]  # author · time ... delivery mark, right above the body
+            assert "Anna" in header and header.rstrip().endswith(mark), (body, header)
+        assert "Not delivered: Forbidden: bot was blocked by the user" in text
+        assert "press r to retry" in " ".join(line.strip(" ▌") for line in lines)  # may wrap
+        assert "Private note · not sent to client" in text
+        assert "VIP, be gentle" in text
+        # The company's messages sit on the right, the client's on the left.
+        client_line = next(line for line in lines if "line 00000" in line)
+        ours = next(line for line in lines if "answer sent" in line)
+        assert client_line.index("line 00000") < 5 < ours.index("answer sent")
+
+        # Notes look different: another background than outbound bubbles.
+        def background(needle: str) -> object:
+            y = next(i for i, line in enumerate(lines) if needle in line)
+            strip = view.render_line(y)
+            return next(s.style.bgcolor for s in strip if needle.split()[0] in s.text)
+
+        assert background("VIP, be gentle") != background("answer sent")
+        assert background("VIP, be gentle") != view.rich_style.bgcolor
+
+        # Retry: only the failed outbound message can be retried.
+        view.focus()
+        assert view.selected_message.id == queued.id
+        assert view.check_action("retry", ()) is None
+        await pilot.press("r")
+        await pilot.press("k")
+        assert view.selected_message.id == note.id and view.check_action("retry", ()) is None
+        await pilot.press("k")
+        assert view.selected_message.id == failed.id and view.check_action("retry", ()) is True
+        await pilot.press("r")
+        await pilot.pause()
+        retries = [m for m in pilot.app.seen if isinstance(m, ThreadView.RetryRequested)]
+        assert [m.message.id for m in retries] == [failed.id]
+        selected = [m.message.id for m in pilot.app.seen if isinstance(m, ThreadView.MessageSelected)]
+        assert selected[-2:] == [note.id, failed.id]
+
+
+async def test_attachments_events_and_day_separators(sqlite_store: Store, web: int, anna: int) -> None:
+    result = sqlite_store.ingest(Inbound(
+        channel_id=web, chat_id="f", sender_id="f", text="see attached", external_id="f1",
+        display_name="Олег", attachments=(AttachmentIn("счёт [1].pdf", size=1_536_000),
+                                           AttachmentIn("\x1b[31mevil.png", size=900))))
+    sqlite_store.assign([result.task.id], anna)
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, result.task.id)
+        lines = screen_lines(view)
+        text = "\n".join(lines)
+        assert "📎 счёт [1].pdf · 1.5 MB" in text and "📎 ␛[31mevil.png · 900 B" in text
+        assert "── Today ──" in text
+        assert "Олег" in text
+        event = next(line for line in lines if "Assigned to Anna." in line)
+        body = event.strip(" ▌")
+        assert body.startswith("·") and event.index(body) > 10  # centred, inline
+
+
+async def test_hostile_text_is_literal_and_huge_messages_are_capped(sqlite_store: Store, web: int) -> None:
+    hostile = "[bold red]PAY[/] \x1b[2J\x1b]52;c;ZXZpbA==\x07 \u202egnp.exe\u202c [link=http://x]y[/link]"
+    huge = ("word " * 2000 + "\n") * 200  # ~2 MB, 200 lines of 10,000 characters
+    sqlite_store.ingest(Inbound(channel_id=web, chat_id="h", sender_id="h", text=hostile,
+                                external_id="h1", display_name="[i]Eve[/i]"))
+    result = sqlite_store.ingest(Inbound(channel_id=web, chat_id="h", sender_id="h", text=huge,
+                                         external_id="h2"))
+    async with ThreadApp(sqlite_store).run_test(size=(80, 40)) as pilot:
+        started = time.perf_counter()
+        view = await _open(pilot, sqlite_store, result.task.id)
+        assert time.perf_counter() - started < 3
+        view.scroll_to(y=0, animate=False, force=True)
+        await pilot.pause()
+        text = "\n".join(screen_lines(view))
+        assert "[bold red]PAY[/] ␛[2J␛]52;c;ZXZpbA==␇ ‹U+202E›gnp.exe‹U+202C›" in text
+        assert "[link=http://x]y[/link]" in text and "[i]Eve[/i]" in text
+        assert "\x1b" not in text and "\u202e" not in text
+        block = view._block(len(view.messages) - 1)
+        assert len(block) < 60  # capped, whatever the message's size
+        assert any("message truncated in view" in s.text and "more lines" in s.text for s in block)
