@@ -1,12 +1,15 @@
 """Bulk loading through the store's own connection: fast inserts, then indexes.
 
 Following docs anchors: a full-text index (or any secondary index) kept up to date
-row by row dominates a bulk load, so the load drops the secondary indexes and SQLite
-triggers of the tables it fills, inserts with ``executemany`` (SQLite) or
-``execute_values`` (PostgreSQL) in large transactions, then re-creates them, runs
-FTS5 ``rebuild`` + ``optimize`` on every external-content FTS5 table (skipping
-``optimize`` makes every later single insert ~5x slower), and resets sequences.
-The schema itself always comes from ``Store.open``: nothing here defines tables.
+row by row dominates a bulk load, so the load first drops the search index the way
+``storage.search.index`` documents for bulk imports (``uninstall``), then the other
+secondary indexes and SQLite triggers of the tables it fills; inserts with
+``executemany`` (SQLite) or ``execute_values`` (PostgreSQL) in large transactions;
+then re-creates the indexes and triggers, rebuilds the search index with
+``storage.search.index.install`` (batched fill, then FTS5 ``optimize`` — skipping it
+makes every later single insert ~5x slower), and resets sequences. Without that
+module, external-content FTS5 tables found in the schema get ``rebuild`` +
+``optimize``. The schema itself always comes from ``Store.open``.
 """
 
 from __future__ import annotations
@@ -81,6 +84,10 @@ def _in_list(tables: Sequence[str]) -> str:
 def bulk_mode(store: Store, tables: Sequence[str] = BULK_TABLES, quiet: bool = False) -> Iterator[None]:
     """Drop secondary indexes (and SQLite triggers) of ``tables``; restore and rebuild after."""
     db = store.db
+    search = _search_index()
+    if search is not None:
+        with db.atomic():
+            search.uninstall(db)
     if store.postgres:
         indexes = db.execute_sql(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
@@ -114,6 +121,17 @@ def bulk_mode(store: Store, tables: Sequence[str] = BULK_TABLES, quiet: bool = F
                 db.execute_sql(sql)
                 bar.add(1)
         bar.finish()
+        if search is not None:
+            bars: dict[str, Bar] = {}
+
+            def progress(label: str, done: int, total: int) -> None:
+                bar = bars.setdefault(label, Bar(f"search: {label}"[:22], total, quiet))
+                bar.add(done - bar.done)
+
+            with db.atomic():
+                search.install(db, progress)
+            for b in bars.values():
+                b.finish()
         if store.postgres:
             for table in tables:
                 db.execute_sql(
@@ -121,10 +139,20 @@ def bulk_mode(store: Store, tables: Sequence[str] = BULK_TABLES, quiet: bool = F
                     f'COALESCE((SELECT max(id) FROM "{table}"), 1))')
             db.execute_sql("ANALYZE")
         else:
-            rebuild_fts(store, quiet)
+            if search is None:
+                rebuild_fts(store, quiet)
             db.execute_sql("PRAGMA foreign_keys = ON")
             db.execute_sql("PRAGMA synchronous = FULL")
             db.execute_sql("PRAGMA cache_size = -32000")
+
+
+def _search_index() -> Any:
+    """``storage.search.index`` when the search feature is installed, else None."""
+    try:
+        from storage.search import index
+    except ImportError:
+        return None
+    return index if hasattr(index, "install") and hasattr(index, "uninstall") else None
 
 
 def rebuild_fts(store: Store, quiet: bool = False) -> list[str]:

@@ -100,12 +100,20 @@ def render_markdown(keys: dict[str, str] | None = None) -> str:
         "",
         "Generated from the console's bindings by `python -m console.keymap` "
         "(a test checks it is current). Every key can be changed in the config file's "
-        "`keys:` section by binding id, e.g. `keys: {composer.send: ctrl+enter}`. "
+        "`keys:` section by binding id, e.g. `keys: {composer.send: f5}`. "
         "`ctrl+p` opens the command palette, where every action is also listed; "
         "`f1` shows this table inside the console.",
         "",
         "Keys in the *Inbox* group work when the focus is not in a text field (press "
-        "`escape` in the composer to return to the task list); ctrl-keys work everywhere.",
+        "`escape` in the composer to return to the task list); ctrl-keys work everywhere. "
+        "`tab` and `shift+tab` move between the task list, the conversation, the composer "
+        "and the contact card.",
+        "",
+        "In the composer, `enter` inserts a newline and the send key (`composer.send`) "
+        "sends, so a half-written message is never sent by accident. Typing `*` at the "
+        "start of a line or after a space opens the quick-replies picker: type any words, "
+        "`enter` inserts the reply with its variables filled in, `escape` goes back with "
+        "the text untouched.",
     ]
     current = None
     for row in binding_table(keys):

@@ -13,13 +13,14 @@ and :class:`ContactCardView.TaskChosen` and never writes to the store itself.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
@@ -71,6 +72,7 @@ class ContactCardView(VerticalScroll):
     }
     ContactCardView .card-name { text-style: bold; color: $text; }
     ContactCardView .card-section { color: $text-muted; text-style: bold; margin-top: 1; }
+    ContactCardView #card-write { height: auto; margin-top: 1; }
     ContactCardView .write-row { height: auto; }
     ContactCardView .write-row Button { min-width: 12; height: 1; border: none; margin-right: 1; }
     ContactCardView .write-reason { color: $text-muted; width: 1fr; }
@@ -96,10 +98,16 @@ class ContactCardView(VerticalScroll):
         self.contact_id: int | None = None
         self.card: ContactCard | None = None
         self.options: list[WriteOption] = []
-        self.border_title = _("Contact")
+        self._lock = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
-        yield Static(_("No contact: open a task."), classes="card-empty")
+        yield Static(_("No contact: open a task."), id="card-name", classes="card-name")
+        yield Static("", id="card-details")
+        yield Static(_("Channels"), classes="card-section")
+        yield Static("", id="card-identities")
+        yield Vertical(id="card-write")
+        yield Static("", id="card-tasks-title", classes="card-section")
+        yield OptionList(id="card-tasks")
 
     def show_contact(self, contact_id: int | None) -> None:
         self.contact_id = contact_id
@@ -113,10 +121,8 @@ class ContactCardView(VerticalScroll):
             self.load(self.contact_id)
 
     def clear(self) -> None:
-        self.card = None
-        self.options = []
-        self.remove_children()
-        self.mount(Static(_("No contact: open a task."), classes="card-empty"))
+        self.contact_id = None
+        self.call_later(self._show, None, None, [])
 
     @work(thread=True, exclusive=True, group="contact-card", exit_on_error=False)
     def load(self, contact_id: int) -> None:
@@ -140,16 +146,31 @@ class ContactCardView(VerticalScroll):
         except SwitchboardError as err:
             self.app.call_from_thread(self.notify, str(err), severity="error")
             return
-        self.app.call_from_thread(self._show, contact_id, card, options)
+        self.app.call_from_thread(self.call_later, self._show, contact_id, card, options)
 
-    def _show(self, contact_id: int, card: ContactCard, options: list[WriteOption]) -> None:
-        if contact_id != self.contact_id:
-            return
-        self.card, self.options = card, options
-        self.remove_children()
+    async def _show(self, contact_id: int | None, card: ContactCard | None,
+                    options: list[WriteOption]) -> None:
+        """Fill the card. Serialized: a burst of reloads must not interleave remounts."""
+        async with self._lock:
+            if contact_id != self.contact_id:
+                return
+            self.card, self.options = card, options
+            rows = self.query_one("#card-write", Vertical)
+            await rows.remove_children()
+            tasks = self.query_one("#card-tasks", OptionList)
+            tasks.clear_options()
+            if card is None:
+                self.query_one("#card-name", Static).update(_("No contact: open a task."))
+                for part in ("#card-details", "#card-identities", "#card-tasks-title"):
+                    self.query_one(part, Static).update("")
+                return
+            self._fill(card)
+            await rows.mount_all([self._write_row(n, o) for n, o in enumerate(options)])
+            tasks.add_options([Option(task_label(t), id=str(t.id)) for t in card.tasks])
+
+    def _fill(self, card: ContactCard) -> None:
         c = card.contact
-        widgets: list[Static | Horizontal | OptionList] = [
-            Static(Text(clean(c.name) or _("(no name)")), classes="card-name")]
+        self.query_one("#card-name", Static).update(Text(clean(c.name) or _("(no name)")))
         details = Text()
         for phone in c.phones:
             details.append(_("Phone: ") + clean(phone) + "\n")
@@ -157,34 +178,34 @@ class ContactCardView(VerticalScroll):
             details.append(_("Email: ") + clean(email) + "\n")
         for absorbed in card.absorbed:
             details.append(_("Merged: ") + clean(absorbed.name) + "\n", style="dim")
-        if details.plain:
-            details.rstrip()
-            widgets.append(Static(details))
-        widgets.append(Static(_("Channels"), classes="card-section"))
+        details.rstrip()
+        self.query_one("#card-details", Static).update(details)
+        identities = Text()
         for identity in card.identities:
-            line = Text(f"{clean(identity.channel_name)} ({identity.channel_kind}): ", style="bold")
-            line.append(clean(identity.display_name or identity.username or identity.external_id))
+            identities.append(f"{clean(identity.channel_name)} ({identity.channel_kind}): ",
+                              style="bold")
+            identities.append(clean(identity.display_name or identity.username
+                                    or identity.external_id))
             if identity.username:
-                line.append(f" @{clean(identity.username)}", style="dim")
+                identities.append(f" @{clean(identity.username)}", style="dim")
             if identity.phone:
-                line.append(f" {clean(identity.phone)}", style="dim")
-            widgets.append(Static(line))
-        for n, option in enumerate(options):
-            button = Button(_("Write: {channel}").format(channel=clean(option.channel_name)),
-                            id=f"write-{n}", disabled=option.refusal is not None,
-                            compact=True)
-            if option.refusal:
-                reason = Static(Text(option.refusal), classes="write-reason -refused")
-            elif option.needs_template:
-                reason = Static(Text(_("needs an approved template")), classes="write-reason")
-            else:
-                reason = Static("", classes="write-reason")
-            widgets.append(Horizontal(button, reason, classes="write-row"))
-        widgets.append(Static(_("Tasks ({n})").format(n=len(card.tasks)), classes="card-section"))
-        tasks = OptionList(*[Option(task_label(t), id=str(t.id)) for t in card.tasks],
-                           id="card-tasks")
-        widgets.append(tasks)
-        self.mount_all(widgets)
+                identities.append(f" {clean(identity.phone)}", style="dim")
+            identities.append("\n")
+        identities.rstrip()
+        self.query_one("#card-identities", Static).update(identities)
+        self.query_one("#card-tasks-title", Static).update(
+            _("Tasks ({n})").format(n=len(card.tasks)))
+
+    def _write_row(self, n: int, option: WriteOption) -> Horizontal:
+        button = Button(_("Write: {channel}").format(channel=clean(option.channel_name)),
+                        id=f"write-{n}", disabled=option.refusal is not None, compact=True)
+        if option.refusal:
+            reason = Static(Text(option.refusal), classes="write-reason -refused")
+        elif option.needs_template:
+            reason = Static(Text(_("needs an approved template")), classes="write-reason")
+        else:
+            reason = Static("", classes="write-reason")
+        return Horizontal(button, reason, classes="write-row")
 
     @on(Button.Pressed)
     def _write(self, event: Button.Pressed) -> None:

@@ -250,6 +250,7 @@ class TaskList(ScrollView, can_focus=True):
         self._generation = 0
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._error = ""
+        self._plain = False
         self.pages_loaded = 0  # for tests and the benchmark: how many pages were fetched
 
     # ---- public API ----------------------------------------------------------------------
@@ -589,15 +590,23 @@ class TaskList(ScrollView, can_focus=True):
             line_style = line_style + style("task-list--selected")
         if cursor:
             line_style = line_style + style("task-list--cursor")
+        self._plain = cursor  # on the cursor bar, pieces keep their weight but not their colour
         if sub == 0:
             text = self._first_line(row, width)
         else:
             text = self._second_line(row, width)
+        self._plain = False
         return self._to_strip(text, width, line_style)
 
     def _part(self, name: str) -> Style:
-        """A component's own style (no background): text pieces sit on the line's style."""
-        return self.get_component_rich_style(name, partial=True)
+        """A component's own style (no background): text pieces sit on the line's style.
+
+        On the cursor row only bold/italic are kept, so no colour can vanish into the
+        cursor's background (e.g. an unread name in $primary on a $primary bar)."""
+        style = self.get_component_rich_style(name, partial=True)
+        if self._plain:
+            return Style(bold=style.bold, italic=style.italic)
+        return style
 
     def _first_line(self, row: TaskRow, width: int) -> Text:
         style = self._part

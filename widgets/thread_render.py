@@ -132,18 +132,23 @@ class _Lines:
 
     def bubble(self, content: Text, offset: int, bubble_width: int, bubble_style: Style,
                edge: str = " ", edge_style: Style | None = None) -> None:
-        """One line of a bubble at ``offset`` (after the gutter), padded to the bubble."""
+        """One line of a bubble at ``offset`` (after the gutter), padded to the bubble.
+
+        Built as one list of segments and one Strip: this runs for every line of every
+        message in the window, so it avoids intermediate strips."""
         base = self.ctx.styles.base
         inner = bubble_width - 2
-        body = Strip(list(content.render(self.ctx.console))).apply_style(bubble_style)
-        body = body.adjust_cell_length(inner, bubble_style)
-        segs = [Segment(" ", base)]
-        if offset:
-            segs.append(Segment(" " * offset, base))
-        segs.append(Segment(edge, edge_style or bubble_style))
-        segs.extend(body)
-        segs.append(Segment(" ", bubble_style))
-        self.strips.append(Strip(segs).adjust_cell_length(self.ctx.width, base))
+        if content.cell_len > inner:
+            content = content.copy()
+            content.truncate(inner)
+        segs = [Segment(" " * (offset + 1), base), Segment(edge, edge_style or bubble_style)]
+        segs.extend(Segment.apply_style(content.render(self.ctx.console), bubble_style))
+        tail = inner - content.cell_len + 1
+        segs.append(Segment(" " * tail, bubble_style))
+        rest = self.ctx.width - (offset + 1 + bubble_width)
+        if rest > 0:
+            segs.append(Segment(" " * rest, base))
+        self.strips.append(Strip(segs, max(self.ctx.width, offset + 1 + bubble_width)))
 
     def blank(self) -> None:
         self.strips.append(Strip.blank(self.ctx.width, self.ctx.styles.base))

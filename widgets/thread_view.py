@@ -268,6 +268,12 @@ class ThreadView(ScrollView, can_focus=True):
         self._relayout()
         self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
+    def _first_page_size(self) -> int:
+        """Opening needs about one screenful, not a page: a message takes two lines or more
+        (header and text; events one), so half the view's height in messages fills it.
+        The page before follows in the background right after the first frame."""
+        return max(10, min(self._page_size, self._view_height() // 2))
+
     def _numbers_for(self, items: tuple[MessageRow, ...]) -> dict[int, int]:
         """Task numbers for "moved from #N" marks (runs in the worker thread)."""
         found: dict[int, int] = {}
@@ -283,7 +289,7 @@ class ThreadView(ScrollView, can_focus=True):
     @work(thread=True, group="thread-load", exit_on_error=False)
     def _load_end(self, token: int, task: TaskRow) -> None:
         try:
-            page = self.source.thread_before(task.id, None, self._page_size)
+            page = self.source.thread_before(task.id, None, self._first_page_size())
             numbers = self._numbers_for(page.items)
         except Exception as error:  # noqa: BLE001 - shown in the pane; the app goes on
             self.post_message(self._Failed(token, str(error)))

@@ -90,7 +90,12 @@ class WriteFirstDialog(Dialog[MessageRow | None]):
         except SwitchboardError as err:
             self.app.call_from_thread(self._failed, str(err))
             return
-        self.app.call_from_thread(self.dismiss, message)
+        self.app.call_from_thread(self._sent, message)
+
+    def _sent(self, message: MessageRow) -> None:
+        # Not awaited: awaiting the dismissal from the worker's callback would wait for
+        # this very worker to end.
+        self.dismiss(message)
 
     def _failed(self, message: str) -> None:
         self.sending = False

@@ -61,7 +61,7 @@ async def deliver(db: Path) -> tuple[int, int, int]:
                             acked += 1
                             break
                         assert resp.status >= 500, f"request {i} refused: {resp.status}"
-                except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
+                except (TimeoutError, aiohttp.ClientError, ConnectionError):
                     pass
                 retries += 1
                 await asyncio.sleep(0.02)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.generic import SIGNATURE_HEADER, sign
-from tests.reliability.conftest import JSON_STORABLE, TEXT, mutate
+from tests.reliability.conftest import JSON_STORABLE, mutate
 from tests.reliability.harness import RunningGateway
 
 SECRET = "fuzz-secret-Ω"

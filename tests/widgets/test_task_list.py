@@ -53,11 +53,15 @@ async def test_opens_with_one_page_and_pages_as_cursor_moves(sqlite_store: Store
         assert tl.highlighted_task is not None and tl.highlighted_task.id == ids[-1]
         lines = screen_lines(tl)
         assert "Client 00129" in lines[0] and "hello from client 129" in lines[1]
-        for _ in range(45):
-            await pilot.press("j")
+        await pilot.press("j", "j", "k")
+        assert tl.highlighted_task.id == ids[-2]
+        await pilot.press("pagedown", "pagedown", "pagedown")  # 12 rows a page at 24 lines
+        await settle(pilot)
+        assert tl.pages_loaded == 1  # row 37 of 50: not near the end yet
+        await pilot.press("pagedown")
         await settle(pilot)
         assert len(tl.rows) == 100 and tl.pages_loaded == 2
-        assert tl.highlighted_task.id == ids[::-1][45]
+        assert tl.highlighted_task.id == ids[::-1][49]
         await pilot.press("end")
         await settle(pilot)
         await pilot.press("end")
@@ -86,8 +90,7 @@ async def test_new_message_moves_task_to_top_keeping_selection(sqlite_store: Sto
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         tl = app.query_one(TaskList)
-        for _ in range(20):
-            await pilot.press("j")
+        await pilot.press("pagedown", "pagedown")
         await settle(pilot)
         highlighted = tl.highlighted_task
         assert highlighted is not None
@@ -199,3 +202,28 @@ def test_age_labels() -> None:
     assert age_label(BASE, BASE + timedelta(minutes=5)) == "5m"
     assert age_label(BASE, BASE + timedelta(hours=3, minutes=59)) == "3h"
     assert age_label(BASE, BASE + timedelta(days=2)) == "2d"
+
+
+async def test_narrow_pane_rows_fit_and_theme_applies(sqlite_store: Store, web: int, anna: int) -> None:
+    ids = fill_tasks(sqlite_store, 3, web)
+    sqlite_store.assign([ids[2]], anna)
+
+    class Narrow(ListApp):
+        CSS = "TaskList { width: 32; }"
+
+    app = Narrow(sqlite_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.theme = "textual-dark"
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        width = tl.scrollable_content_region.width
+        lines = screen_lines(tl)
+        assert all(tl.render_line(y).cell_length == width for y in range(6))
+        assert "Client 00002" in lines[0] and lines[0].rstrip().endswith("1")  # unread badge
+        assert lines[1].rstrip().endswith("Anna")
+        dark = tl.render_line(2)
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = tl.render_line(2)
+        assert dark.text == light.text
+        assert [s.style.bgcolor for s in dark] != [s.style.bgcolor for s in light]

@@ -44,7 +44,9 @@ async def test_opens_at_the_end_with_one_page(sqlite_store: Store, web: int) -> 
     task_id = sqlite_store.get_message(ids[0]).task_id
     async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
         view = await _open(pilot, sqlite_store, task_id)
-        assert view.pages_loaded == 1 and len(view.messages) == 100
+        # A screenful first (half the height in messages: 12), then at most one page before
+        # it in the background: never the whole thread.
+        assert view.pages_loaded <= 2 and 12 <= len(view.messages) <= 12 + 100
         assert view.at_end and not view.at_start
         assert view.messages[-1].id == ids[-1]
         assert view.scroll_y == view.max_scroll_y > 0
@@ -59,12 +61,15 @@ async def test_scrolling_up_loads_older_pages_and_keeps_place(sqlite_store: Stor
     task_id = sqlite_store.get_message(ids[0]).task_id
     async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
         view = await _open(pilot, sqlite_store, task_id)
+        first = 250 - len(view.messages)  # index of the oldest message shown at opening
         view.scroll_to(y=0, animate=False, force=True)
         await settle(pilot)
-        assert len(view.messages) == 200 and view.messages[0].id == ids[50]
+        assert view.messages[0].id == ids[first - 100] and len(view.messages) == 350 - first
         # The message that was at the top is still where the operator left it.
         lines = screen_lines(view)
-        assert any("line 00150" in line for line in lines[:4])
+        assert any(f"line {first:05d}" in line for line in lines[:4])
+        view.scroll_to(y=0, animate=False, force=True)
+        await settle(pilot)
         view.scroll_to(y=0, animate=False, force=True)
         await settle(pilot)
         assert view.at_start and len(view.messages) == 251  # 250 + the "task created" event
@@ -78,11 +83,12 @@ async def test_window_stays_bounded_and_end_key_returns(sqlite_store: Store, web
     task_id = sqlite_store.get_message(ids[0]).task_id
     async with ThreadApp(sqlite_store, page_size=100, max_window=200).run_test(size=(80, 24)) as pilot:
         view = await _open(pilot, sqlite_store, task_id)
+        first = 700 - len(view.messages)
         for _ in range(4):
             view.scroll_to(y=0, animate=False, force=True)
             await settle(pilot)
-        assert len(view.messages) <= 200 and not view.at_end
-        assert view.messages[0].id == ids[200]
+        assert len(view.messages) == 200 and not view.at_end
+        assert view.messages[0].id == ids[first - 400]
         view.focus()
         await pilot.press("end")
         await settle(pilot)
@@ -249,7 +255,7 @@ async def test_hostile_text_is_literal_and_huge_messages_are_capped(sqlite_store
                                 external_id="h1", display_name="[i]Eve[/i]"))
     result = sqlite_store.ingest(Inbound(channel_id=web, chat_id="h", sender_id="h", text=huge,
                                          external_id="h2"))
-    async with ThreadApp(sqlite_store).run_test(size=(80, 40)) as pilot:
+    async with ThreadApp(sqlite_store).run_test(size=(160, 40)) as pilot:
         started = time.perf_counter()
         view = await _open(pilot, sqlite_store, result.task.id)
         assert time.perf_counter() - started < 3
@@ -262,3 +268,41 @@ async def test_hostile_text_is_literal_and_huge_messages_are_capped(sqlite_store
         block = view._block(len(view.messages) - 1)
         assert len(block) < 60  # capped, whatever the message's size
         assert any("message truncated in view" in s.text and "more lines" in s.text for s in block)
+
+
+async def test_merged_messages_carry_moved_from_mark(sqlite_store: Store, web: int, anna: int) -> None:
+    target = fill_thread(sqlite_store, web, 2, chat="t", name="Tanya")
+    source = fill_thread(sqlite_store, web, 2, chat="s", name="Sasha")
+    target_task = sqlite_store.get_message(target[0]).task_id
+    source_task = sqlite_store.get_task(sqlite_store.get_message(source[0]).task_id)
+    sqlite_store.merge_tasks(target_task, [source_task.id], anna)
+    async with ThreadApp(sqlite_store).run_test(size=(120, 40)) as pilot:
+        view = await _open(pilot, sqlite_store, target_task)
+        assert {m.id for m in view.messages} >= set(source)
+        lines = screen_lines(view)
+        moved = [line for line in lines if f"moved from #{source_task.number}" in line]
+        assert len(moved) >= 2  # both of Sasha's messages, by number, not by id
+        assert any(f"Task #{source_task.number} was merged into this task." in line for line in lines)
+
+
+async def test_theme_change_and_resize_rerender(sqlite_store: Store, web: int) -> None:
+    long_text = "слово " * 60
+    result = sqlite_store.ingest(Inbound(channel_id=web, chat_id="w", sender_id="w", text=long_text,
+                                         external_id="w1", display_name="Wide"))
+    async with ThreadApp(sqlite_store).run_test(size=(80, 30)) as pilot:
+        pilot.app.theme = "textual-dark"
+        view = await _open(pilot, sqlite_store, result.task.id)
+        narrow = sum(1 for line in screen_lines(view) if "слово" in line)
+        y = next(i for i, line in enumerate(screen_lines(view)) if "слово" in line)
+        dark = view.render_line(y)
+        pilot.app.theme = "textual-light"
+        await pilot.pause()
+        light = view.render_line(y)
+        assert dark.text == light.text
+        assert [s.style.bgcolor for s in dark] != [s.style.bgcolor for s in light]
+        await pilot.resize_terminal(160, 30)
+        await settle(pilot)
+        wide = sum(1 for line in screen_lines(view) if "слово" in line)
+        assert wide < narrow
+        assert all(view.render_line(i).cell_length == view.scrollable_content_region.width
+                   for i in range(view.scrollable_content_region.height))

@@ -1,0 +1,158 @@
+"""Search latency through the storage API vs the same query written by hand in SQL.
+
+    python -m bench.search_bench --db PATH|postgresql://… [--messages N] [--runs 30]
+
+``--db`` names a database made by ``python -m bench.generate`` (generated first with
+``--messages N`` if it does not exist yet). For each query — a common word (~12 % of
+messages), a rare word, two word prefixes, a phrase — it measures p50/p99 of:
+
+* ``api``: ``Searcher(store).search(query)`` as the console calls it (parse, hits with
+  snippets, task groups, contacts), by relevance (which falls back to newest first
+  when the words match too many messages to rank) and newest first;
+* ``sql``: the floor — the same match written by hand against the FTS5 table / GIN
+  index, returning the same 50 message rows (id, task, kind, text, time), ordered the
+  way the API ordered them (rank or newest), in the same run, same connection.
+
+It prints a Markdown table (ratio = api / sql) and the index size as a ratio of the
+messages table. Why ratios: absolute times drift between machines (anchors.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from storage.search import Searcher, parse_query
+from storage.search.postgres_fts import tsquery
+from storage.search.sqlite_fts import match_expr
+from storage.store import Store
+
+LIMIT = 50
+QUERIES = (
+    ("one word, common (~12 %)", "заказ"),
+    ("one word, rare (~0.01 %)", "цеппелин"),
+    ("two word prefixes", "гаран рем"),
+    ("two word prefixes, common", "зака дост"),
+    ("phrase", '"добрый день"'),
+    ("phrase, rare", '"сломан телефон"'),
+)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    fn()  # warm the page cache and the statement cache
+    samples = []
+    result = None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples), percentile(samples, 0.99), result
+
+
+def hand_sql(store: Store, text: str, ranked: bool) -> Callable[[], list[Any]]:
+    """The same match by hand: 50 message rows, best or newest first."""
+    q = parse_query(text)
+    if store.postgres:
+        expr = tsquery(q.terms, q.excluded)
+        order = "ts_rank(s.tsv, to_tsquery('simple', %s)) DESC, s.id DESC" if ranked else "s.id DESC"
+        sql = ("SELECT m.id, m.task_id, m.kind, m.text, m.created_at FROM search_message s "
+               "JOIN message m ON m.id = s.id WHERE s.tsv @@ to_tsquery('simple', %s) "
+               f"ORDER BY {order} LIMIT {LIMIT}")
+        params: list[Any] = [expr, expr] if ranked else [expr]
+    else:
+        order = "f.rank" if ranked else "f.rowid DESC"
+        sql = ("SELECT m.id, m.task_id, m.kind, m.text, m.created_at FROM search_message_fts f "
+               "JOIN message m ON m.id = f.rowid WHERE search_message_fts MATCH ? "
+               f"ORDER BY {order} LIMIT {LIMIT}")
+        params = [match_expr(q.terms, q.excluded)]
+    return lambda: store.db.execute_sql(sql, params).fetchall()
+
+
+def sizes(store: Store) -> tuple[int, int]:
+    """(bytes of the message index, bytes of the message table)."""
+    if store.postgres:
+        row = store.db.execute_sql("SELECT pg_total_relation_size('search_message'), "
+                                   "pg_total_relation_size('message')").fetchone()
+        return int(row[0]), int(row[1])
+    index = store.db.execute_sql("SELECT sum(pgsize) FROM dbstat WHERE name LIKE "
+                                 "'search_message_fts%'").fetchone()[0]
+    table = store.db.execute_sql("SELECT sum(pgsize) FROM dbstat WHERE name = 'message'"
+                                 ).fetchone()[0]
+    return int(index or 0), int(table or 0)
+
+
+def run(store: Store, runs: int) -> dict[str, Any]:
+    searcher = Searcher(store)
+    messages = store.m.Message.select().count()
+    rows = []
+    for label, text in QUERIES:
+        for order in ("relevance", "newest"):
+            a50, a99, res = timed(lambda t=text, o=order: searcher.search(t, order=o, limit=LIMIT),
+                                  runs)
+            ranked = order == "relevance" and res.ranked
+            s50, s99, floor = timed(hand_sql(store, text, ranked), runs)
+            assert [h.message_id for h in res.hits] == [r[0] for r in floor] or ranked, (
+                f"{text}: the API and the hand-written query disagree")
+            rows.append({"query": label, "text": text, "order": order, "ranked": ranked,
+                         "hits": len(res.hits), "api_p50": a50, "api_p99": a99,
+                         "sql_p50": s50, "sql_p99": s99, "ratio_p50": a50 / max(s50, 1e-6),
+                         "ratio_p99": a99 / max(s99, 1e-6)})
+    index, table = sizes(store)
+    return {"backend": "postgresql" if store.postgres else "sqlite", "messages": messages,
+            "runs": runs, "rows": rows, "index_bytes": index, "messages_bytes": table,
+            "index_ratio": index / max(table, 1)}
+
+
+def markdown(report: dict[str, Any]) -> str:
+    out = [f"**{report['backend']}**, {report['messages']:,} messages, {report['runs']} runs each",
+           "", "| query | order | hits | api p50 / p99 ms | sql p50 / p99 ms | ratio p50 / p99 |",
+           "|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        order = r["order"] + ("" if r["order"] == "newest" or r["ranked"] else " → newest")
+        out.append(f"| {r['query']} `{r['text']}` | {order} | {r['hits']} | "
+                   f"{r['api_p50']:.2f} / {r['api_p99']:.2f} | {r['sql_p50']:.2f} / "
+                   f"{r['sql_p99']:.2f} | {r['ratio_p50']:.2f} / {r['ratio_p99']:.2f} |")
+    out += ["", f"Index: {report['index_bytes'] / 2**20:.1f} MiB beside "
+                f"{report['messages_bytes'] / 2**20:.1f} MiB of messages "
+                f"({report['index_ratio']:.2f}×)."]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.search_bench",
+                                 description=__doc__.split("\n")[0])
+    ap.add_argument("--db", required=True, help="a database made by bench.generate")
+    ap.add_argument("--messages", type=int, default=1_000_000,
+                    help="generate this many messages first if --db does not exist")
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    a = ap.parse_args(argv)
+    if not a.db.startswith("postgres") and not os.path.exists(a.db):
+        from bench.generate import main as generate
+
+        if generate(["--db", a.db, "--messages", str(a.messages),
+                     "--tasks", str(max(a.messages // 10, 10))]) != 0:
+            return 2
+    store = Store.open(a.db, progress=lambda label, done, total: print(
+        f"{label}: {done:,}/{total:,}", file=sys.stderr))
+    try:
+        report = run(store, a.runs)
+    finally:
+        store.close()
+    print(json.dumps(report, ensure_ascii=False, indent=2) if a.json else markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Every benchmark script runs in its tiny ``--quick`` mode, so none of them can rot.
+
+The figures of a quick run mean nothing (tiny sizes, a shared CI machine): these
+tests only check that each script runs end to end against the current code, exits 0
+and prints its report. The real runs and their figures are in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, timeout: float = 240) -> str:
+    proc = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{args[0]} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return proc.stdout
+
+
+def test_generate_quick(tmp_path: Path) -> None:
+    db = tmp_path / "gen.db"
+    out = run("bench.generate", "--db", str(db), "--quick", "--quiet")
+    info = json.loads(out.strip().splitlines()[-1])
+    assert info["messages"] == 2000 and info["big_thread_task"]
+    from storage.store import Store
+
+    store = Store.open(str(db))
+    try:
+        assert store.thread_count(int(store.get_state("bench.big_thread_task"))) == 500
+        total = store.db.execute_sql("SELECT count(*) FROM message").fetchone()[0]
+        assert total == 2000
+        assert store.db.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        store.close()
+    # Into an existing database: refused with a clear message, nothing changed.
+    proc = subprocess.run([sys.executable, "-m", "bench.generate", "--db", str(db), "--quick",
+                           "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "already holds messages" in proc.stderr
+
+
+@pytest.mark.slow
+def test_ingest_bench_quick() -> None:
+    out = run("bench.ingest_bench", "--quick")
+    assert "raw sqlite3" in out and "webhook HTTP" in out and "group commit" in out
+
+
+def test_latency_bench_quick() -> None:
+    out = run("bench.latency_bench", "--quick")
+    assert "p99" in out and "30 seen by the other console" in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", ["console_bench", "search_bench"])
+def test_other_benches_quick(module: str) -> None:
+    if not (ROOT / "bench" / f"{module}.py").exists():
+        pytest.skip(f"bench/{module}.py does not exist yet")
+    assert run(f"bench.{module}", "--quick").strip()
