@@ -1,7 +1,7 @@
 """Generate a realistic Switchboard database for the benchmarks.
 
     python -m bench.generate --db PATH|postgresql://... --contacts 10000 --tasks 100000 \
-        --messages 1000000 [--big-thread 50000] [--seed 1] [--quick]
+        --messages 1000000 [--big-thread 50000] [--seed 1] [--quick] [--quiet]
 
 The schema comes from ``Store.open`` (so search triggers, indexes and migrations are
 the real ones); rows are bulk-inserted through the store's connection (see
@@ -361,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contacts", type=int, default=10_000)
     ap.add_argument("--tasks", type=int, default=100_000)
     ap.add_argument("--messages", type=int, default=1_000_000)
-    ap.add_argument("--big-thread", type=int, default=50_000)
+    ap.add_argument("--big-thread", type=int, default=None,
+                    help="messages in the one big thread (default: 50,000, or 5 %% of "
+                         "--messages when that is less)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quick", action="store_true",
                     help="tiny sizes (50 contacts, 200 tasks, 2,000 messages, 500 in the big thread)")
@@ -369,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if a.quick:
         a.contacts, a.tasks, a.messages, a.big_thread = 50, 200, 2_000, 500
+    if a.big_thread is None:
+        a.big_thread = min(50_000, a.messages // 20)
     try:
         info = generate(a.db, a.contacts, a.tasks, a.messages, a.big_thread, a.seed, a.quiet)
     except ValueError as err:

@@ -9,9 +9,12 @@ messages), a rare word, two word prefixes, a phrase — it measures p50/p99 of:
 * ``api``: ``Searcher(store).search(query)`` as the console calls it (parse, hits with
   snippets, task groups, contacts), by relevance (which falls back to newest first
   when the words match too many messages to rank) and newest first;
-* ``sql``: the floor — the same match written by hand against the FTS5 table / GIN
-  index, returning the same 50 message rows (id, task, kind, text, time), ordered the
-  way the API ordered them (rank or newest), in the same run, same connection.
+* ``sql``: the floor — the same query written by hand against the FTS5 table / GIN
+  index in one statement: the same 50 messages ordered the way the API ordered them
+  (rank or newest), each with an engine-made snippet (FTS5 ``snippet()`` /
+  ``ts_headline``), its task's number, title, status and contact and the author's
+  name — what the API returns — in the same run, same connection;
+* ``bare``: the bare match alone (message ids and text), for reference.
 
 It prints a Markdown table (ratio = api / sql) and the index size as a ratio of the
 messages table. Why ratios: absolute times drift between machines (anchors.md).
@@ -60,21 +63,41 @@ def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
     return statistics.median(samples), percentile(samples, 0.99), result
 
 
-def hand_sql(store: Store, text: str, ranked: bool) -> Callable[[], list[Any]]:
-    """The same match by hand: 50 message rows, best or newest first."""
+def hand_sql(store: Store, text: str, ranked: bool, full: bool) -> Callable[[], list[Any]]:
+    """The same match by hand: 50 rows, best or newest first.
+
+    ``full``: what the API returns, in SQL — the message, a snippet made by the engine
+    (FTS5 ``snippet()`` / ``ts_headline``), its task's number, title, status and
+    contact, the author's name. Otherwise only the bare match (ids and text).
+    """
     q = parse_query(text)
     if store.postgres:
         expr = tsquery(q.terms, q.excluded)
         order = "ts_rank(s.tsv, to_tsquery('simple', %s)) DESC, s.id DESC" if ranked else "s.id DESC"
-        sql = ("SELECT m.id, m.task_id, m.kind, m.text, m.created_at FROM search_message s "
-               "JOIN message m ON m.id = s.id WHERE s.tsv @@ to_tsquery('simple', %s) "
-               f"ORDER BY {order} LIMIT {LIMIT}")
-        params: list[Any] = [expr, expr] if ranked else [expr]
+        cols = "m.id, m.task_id, m.kind, m.text, m.created_at"
+        joins = ""
+        params: list[Any] = [expr]
+        if full:
+            cols += (", ts_headline('simple', m.text, to_tsquery('simple', %s)), t.number, "
+                     "t.title, t.status, c.name, o.name")
+            joins = ("JOIN task t ON t.id = m.task_id LEFT JOIN contact c ON c.id = t.contact_id "
+                     "LEFT JOIN operator o ON o.id = m.author_operator_id ")
+            params = [expr, expr]
+        sql = (f"SELECT {cols} FROM search_message s JOIN message m ON m.id = s.id {joins}"
+               f"WHERE s.tsv @@ to_tsquery('simple', %s) ORDER BY {order} LIMIT {LIMIT}")
+        if ranked:
+            params.append(expr)
     else:
         order = "f.rank" if ranked else "f.rowid DESC"
-        sql = ("SELECT m.id, m.task_id, m.kind, m.text, m.created_at FROM search_message_fts f "
-               "JOIN message m ON m.id = f.rowid WHERE search_message_fts MATCH ? "
-               f"ORDER BY {order} LIMIT {LIMIT}")
+        cols = "m.id, m.task_id, m.kind, m.text, m.created_at"
+        joins = ""
+        if full:
+            cols += (", snippet(search_message_fts, 0, '[', ']', '…', 24), t.number, t.title, "
+                     "t.status, c.name, o.name")
+            joins = ("JOIN task t ON t.id = m.task_id LEFT JOIN contact c ON c.id = t.contact_id "
+                     "LEFT JOIN operator o ON o.id = m.author_operator_id ")
+        sql = (f"SELECT {cols} FROM search_message_fts f JOIN message m ON m.id = f.rowid "
+               f"{joins}WHERE search_message_fts MATCH ? ORDER BY {order} LIMIT {LIMIT}")
         params = [match_expr(q.terms, q.excluded)]
     return lambda: store.db.execute_sql(sql, params).fetchall()
 
@@ -101,13 +124,14 @@ def run(store: Store, runs: int) -> dict[str, Any]:
             a50, a99, res = timed(lambda t=text, o=order: searcher.search(t, order=o, limit=LIMIT),
                                   runs)
             ranked = order == "relevance" and res.ranked
-            s50, s99, floor = timed(hand_sql(store, text, ranked), runs)
+            s50, s99, floor = timed(hand_sql(store, text, ranked, full=True), runs)
+            b50, _b99, _bare = timed(hand_sql(store, text, ranked, full=False), runs)
             assert [h.message_id for h in res.hits] == [r[0] for r in floor] or ranked, (
                 f"{text}: the API and the hand-written query disagree")
             rows.append({"query": label, "text": text, "order": order, "ranked": ranked,
                          "hits": len(res.hits), "api_p50": a50, "api_p99": a99,
-                         "sql_p50": s50, "sql_p99": s99, "ratio_p50": a50 / max(s50, 1e-6),
-                         "ratio_p99": a99 / max(s99, 1e-6)})
+                         "sql_p50": s50, "sql_p99": s99, "bare_p50": b50,
+                         "ratio_p50": a50 / max(s50, 1e-6), "ratio_p99": a99 / max(s99, 1e-6)})
     index, table = sizes(store)
     return {"backend": "postgresql" if store.postgres else "sqlite", "messages": messages,
             "runs": runs, "rows": rows, "index_bytes": index, "messages_bytes": table,
@@ -116,13 +140,14 @@ def run(store: Store, runs: int) -> dict[str, Any]:
 
 def markdown(report: dict[str, Any]) -> str:
     out = [f"**{report['backend']}**, {report['messages']:,} messages, {report['runs']} runs each",
-           "", "| query | order | hits | api p50 / p99 ms | sql p50 / p99 ms | ratio p50 / p99 |",
-           "|---|---|---|---|---|---|"]
+           "", "| query | order | hits | api p50 / p99 ms | sql p50 / p99 ms | ratio p50 / p99 "
+           "| bare match p50 ms |", "|---|---|---|---|---|---|---|"]
     for r in report["rows"]:
         order = r["order"] + ("" if r["order"] == "newest" or r["ranked"] else " → newest")
         out.append(f"| {r['query']} `{r['text']}` | {order} | {r['hits']} | "
                    f"{r['api_p50']:.2f} / {r['api_p99']:.2f} | {r['sql_p50']:.2f} / "
-                   f"{r['sql_p99']:.2f} | {r['ratio_p50']:.2f} / {r['ratio_p99']:.2f} |")
+                   f"{r['sql_p99']:.2f} | {r['ratio_p50']:.2f} / {r['ratio_p99']:.2f} | "
+                   f"{r['bare_p50']:.2f} |")
     out += ["", f"Index: {report['index_bytes'] / 2**20:.1f} MiB beside "
                 f"{report['messages_bytes'] / 2**20:.1f} MiB of messages "
                 f"({report['index_ratio']:.2f}×)."]

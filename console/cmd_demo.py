@@ -16,10 +16,9 @@ from typing import Any
 
 from console.bootstrap import open_store
 from console.demo_data import DEMO_MARK, seed_demo
-from storage.database import is_postgres, redact_url
+from storage.database import is_postgres, open_database, redact_url
 from storage.errors import SwitchboardError
 from storage.i18n import _
-from storage.store import Store
 
 
 def register(subparsers: Any) -> None:
@@ -73,7 +72,7 @@ def reset_demo_database(url: str) -> None:
 
 
 def _sqlite_is_demo_or_empty(path: Path) -> bool:
-    """Read-only look: no tables at all, or the demo's mark in the key-value table."""
+    """Read-only look: no tables, the demo's mark, or Switchboard's schema with nothing in it."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error:
@@ -85,8 +84,11 @@ def _sqlite_is_demo_or_empty(path: Path) -> bool:
             return True
         if "key_value" not in tables:
             return False
-        return conn.execute("SELECT 1 FROM key_value WHERE key = ?", (DEMO_MARK,)).fetchone() \
-            is not None
+        if conn.execute("SELECT 1 FROM key_value WHERE key = ?", (DEMO_MARK,)).fetchone():
+            return True
+        content = ("contact", "task", "message", "quick_reply")  # a blank Switchboard file
+        return all(t in tables for t in content) and all(
+            conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() is None for t in content)
     except sqlite3.Error:  # not a database at all: do not delete it
         return False
     finally:
@@ -94,13 +96,34 @@ def _sqlite_is_demo_or_empty(path: Path) -> bool:
 
 
 def _reset_postgres(url: str) -> None:
-    store = Store.open(url)
+    """Drop every table of a demo (or blank Switchboard) database, search tables included.
+
+    A database holding anything else — conversations, quick replies, another
+    application's tables — is refused: it may be a team's real desk."""
+    db = open_database(url)
     try:
-        empty = not store.m.Contact.select().exists() and not store.m.Task.select().exists()
-        if not empty and store.get_state(DEMO_MARK) is None:
+        tables = db.get_tables()
+        if not tables:
+            return
+        if not (_pg_has_mark(db, tables) or _pg_is_blank_switchboard(db, tables)):
             raise SwitchboardError(_(
                 "The database {db} holds data that the demo did not create; give the demo an "
                 "empty database.").format(db=redact_url(url)))
-        store.db.drop_tables(store.m.all(), cascade=True)
+        with db.atomic():
+            for table in tables:
+                db.execute_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
     finally:
-        store.close()
+        db.close()
+
+
+def _pg_has_mark(db: Any, tables: list[str]) -> bool:
+    return "key_value" in tables and db.execute_sql(
+        "SELECT 1 FROM key_value WHERE key = %s", (DEMO_MARK,)).fetchone() is not None
+
+
+def _pg_is_blank_switchboard(db: Any, tables: list[str]) -> bool:
+    """Switchboard's schema with no conversations and no quick replies in it."""
+    content = ("contact", "task", "message", "quick_reply")
+    if "key_value" not in tables or not all(t in tables for t in content):
+        return False
+    return all(db.execute_sql(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() is None for t in content)

@@ -75,7 +75,11 @@ class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, Qu
         with self._write_lock:
             self._local.tx = tx
             try:
-                with self.db.atomic():
+                # SQLite: take the write lock at BEGIN. A deferred transaction that reads
+                # first and writes later cannot wait for another process's writer (its
+                # snapshot is stale) and fails at once with "database is locked";
+                # IMMEDIATE waits for the lock under busy_timeout instead.
+                with self.db.atomic() if self.postgres else self.db.atomic("IMMEDIATE"):
                     yield tx
                     if tx.events:
                         self.bus.in_transaction(self.db, tx.events)

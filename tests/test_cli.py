@@ -309,3 +309,41 @@ async def test_console_on_postgres_has_no_gateway(isolated_dirs: Path, pg_url: s
             assert app.is_running
     finally:
         store.close()
+
+
+def test_demo_refuses_a_postgres_database_it_did_not_make(pg_url: str,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    store = Store.open(pg_url)  # a real desk: schema and one client
+    channel = store.ensure_channel("webchat", "web")
+    store.ingest(Inbound(channel.id, "c1", "c1", "real client", external_id="m1"))
+    store.close()
+    assert main(["demo", "--seed-only", "--db", pg_url]) == 1
+    assert "did not create" in capsys.readouterr().err
+    store = Store.open(pg_url)
+    try:
+        assert store.count_tasks() == 1
+    finally:
+        store.close()
+
+
+def test_russian_messages(isolated_dirs: Path) -> None:
+    path = isolated_dirs / "bad.yaml"
+    path.write_text("channels:\n  - {name: tg, kind: telegramm}\n", encoding="utf-8")
+    env = {**os.environ, "LANGUAGE": "ru", "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run([script(), "--config", str(path), "config", "check"],
+                            capture_output=True, text=True, env=env, timeout=60, encoding="utf-8")
+    assert result.returncode == 1
+    assert "Ошибка в настройках" in result.stderr and "неизвестный тип канала" in result.stderr
+    assert f"{path}:2: channels[0].kind:" in result.stderr
+
+
+def test_compiled_catalog_matches_its_source() -> None:
+    """The shipped .mo is what scripts/compile_translations.py makes of the .po."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import compile_translations as ct
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    for po in ct.catalogs():
+        assert po.with_suffix(".mo").read_bytes() == ct.compile_mo(ct.read_po(po)), (
+            f"{po} changed: run python scripts/compile_translations.py")

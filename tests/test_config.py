@@ -55,7 +55,7 @@ def test_missing_default_file_gives_defaults(tmp_path: Path, monkeypatch: pytest
     config = load_config(None)
     assert config.database is None
     assert config.channels == (ChannelConfig(name="web", kind="webchat"),)
-    assert config.theme == "switchboard-dark"
+    assert config.theme == "switchboard-dark" and config.language is None
     assert config.operator.role == "operator" and config.operator.name
     assert config.warnings == ()
 

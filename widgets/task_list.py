@@ -11,22 +11,17 @@ is re-fetched in a worker and re-sorted by last activity; the highlighted task s
 highlighted and keeps its place on screen (unless the operator sits at the very top,
 where a task that jumps to the top should be seen).
 
-Each task is two lines, readable at 80 columns and in a narrow left pane::
-
-    ● TG  Ivan Petrov                       5m  3
-          #12 Hello, where is my order?      Anna
+What a row says is in :mod:`widgets.task_list_render`; how pages and changed tasks
+are loaded is in :mod:`widgets.task_list_loader`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import ClassVar, Protocol
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
-from textual import events, work
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -34,23 +29,23 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from storage.errors import NotFound
 from storage.i18n import _
 from storage.inputs import TaskFilter
-from storage.models import INACTIVE_STATUSES
 from storage.rows import Page, TaskRow
 from widgets.safe_text import one_line
+from widgets.task_list_loader import ROW_HEIGHT, TaskListLoader
+from widgets.task_list_render import (
+    Rows,
+    age_label,
+    channel_tag,
+    first_line,
+    second_line,
+    task_matches,
+)
 
 __all__ = ["TaskList", "TaskSource", "age_label", "channel_tag", "task_matches"]
 
-ROW_HEIGHT = 2
 PAGE_SIZE = 50
-PREFETCH_ROWS = 10  # load the next page when the cursor or the view is this close to the end
-
-_CHANNEL_TAGS = {
-    "telegram": "TG", "webchat": "WEB", "whatsapp": "WA", "vk": "VK", "viber": "VB",
-    "facebook": "FB", "instagram": "IG", "email": "@", "api": "API",
-}
 
 
 class TaskSource(Protocol):
@@ -62,66 +57,7 @@ class TaskSource(Protocol):
     def get_task(self, task_id: int) -> TaskRow: ...
 
 
-def channel_tag(kind: str) -> str:
-    """A short tag for a channel kind (TG, WA, WEB...)."""
-    return _CHANNEL_TAGS.get(kind, kind[:3].upper() or "—")
-
-
-def age_label(then: datetime, now: datetime) -> str:
-    """A compact age: ``now``, ``5m``, ``3h``, ``2d``, ``7w``, ``1y``."""
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=UTC)
-    seconds = max(0, int((now - then).total_seconds()))
-    if seconds < 60:
-        return _("now")
-    for size, unit in ((31_536_000, _("y")), (604_800, _("w")), (86_400, _("d")),
-                       (3_600, _("h")), (60, _("m"))):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return _("now")  # pragma: no cover - loop always returns
-
-
-def task_matches(row: TaskRow, f: TaskFilter | None) -> bool:
-    """Whether ``row`` belongs in a list filtered by ``f``.
-
-    Mirrors ``Queries._filtered``: the list needs it to decide, without a query, if a
-    task that changed (a status, an assignee) still belongs on screen.
-    """
-    if f is None:
-        return True
-    if f.assignee_id is not None and row.assignee_id != f.assignee_id:
-        return False
-    if f.unassigned and row.assignee_id is not None:
-        return False
-    if f.channel_id is not None and row.channel_id != f.channel_id:
-        return False
-    if f.statuses and row.status not in f.statuses:
-        return False
-    if f.active_only and row.status in INACTIVE_STATUSES:
-        return False
-    return not (f.contact_id is not None and row.contact_id != f.contact_id)
-
-
-def _sort_key(row: TaskRow) -> tuple[datetime, int]:
-    return (row.last_activity_at, row.id)
-
-
-@dataclass
-class _Rows:
-    """The loaded rows in display order (newest activity first) and an id index."""
-
-    items: list[TaskRow]
-    index: dict[int, int]
-
-    @classmethod
-    def empty(cls) -> _Rows:
-        return cls([], {})
-
-    def reindex(self) -> None:
-        self.index = {row.id: i for i, row in enumerate(self.items)}
-
-
-class TaskList(ScrollView, can_focus=True):
+class TaskList(TaskListLoader, ScrollView, can_focus=True):
     """A virtual, paged list of tasks, newest activity first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -209,26 +145,6 @@ class TaskList(ScrollView, can_focus=True):
         def control(self) -> TaskList:
             return self.task_list
 
-    class _PageLoaded(Message):
-        def __init__(self, token: int, page: Page[TaskRow], replace: bool) -> None:
-            super().__init__()
-            self.token = token
-            self.page = page
-            self.replace = replace
-
-    class _TaskFetched(Message):
-        def __init__(self, token: int, task_id: int, row: TaskRow | None) -> None:
-            super().__init__()
-            self.token = token
-            self.task_id = task_id
-            self.row = row
-
-    class _LoadFailed(Message):
-        def __init__(self, token: int, error: str) -> None:
-            super().__init__()
-            self.token = token
-            self.error = error
-
     def __init__(self, source: TaskSource, filter: TaskFilter | None = None, *,
                  name: str | None = None, id: str | None = None, classes: str | None = None,
                  disabled: bool = False, page_size: int = PAGE_SIZE) -> None:
@@ -236,7 +152,7 @@ class TaskList(ScrollView, can_focus=True):
         self.source = source
         self._filter = filter
         self._page_size = page_size
-        self._rows = _Rows.empty()
+        self._rows = Rows.empty()
         self._next_cursor: tuple[int, int] | None = None
         self._exhausted = False
         self._loading = False
@@ -251,6 +167,7 @@ class TaskList(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._error = ""
         self._plain = False
+        self._pending_changes: set[int] = set()
         self.pages_loaded = 0  # for tests and the benchmark: how many pages were fetched
 
     # ---- public API ----------------------------------------------------------------------
@@ -303,7 +220,8 @@ class TaskList(ScrollView, can_focus=True):
     def reload(self) -> None:
         """Drop what is loaded and load the first page again (keeps the highlighted id)."""
         self._token += 1
-        self._rows = _Rows.empty()
+        self._pending_changes.clear()
+        self._rows = Rows.empty()
         self._next_cursor = None
         self._exhausted = False
         self._loading = False
@@ -316,7 +234,12 @@ class TaskList(ScrollView, can_focus=True):
         self._load_page(replace=True)
 
     def task_changed(self, task_id: int) -> None:
-        """A task changed in the store: re-fetch it and move it to its place."""
+        """A task changed in the store: re-fetch it and move it to its place.
+
+        While a page is loading, the id is also remembered and fetched again after the
+        page lands: the page's query may have run before the change was committed."""
+        if self._loading:
+            self._pending_changes.add(task_id)
         self._fetch_task(self._token, task_id)
 
     def select_task_id(self, task_id: int) -> bool:
@@ -339,125 +262,6 @@ class TaskList(ScrollView, can_focus=True):
         self._update_virtual_size()
         self._load_page(replace=True)
         self.set_interval(60, self._tick_ages)
-
-    def _load_page(self, replace: bool = False) -> None:
-        if self._loading or (self._exhausted and not replace):
-            return
-        self._loading = True
-        self._fetch_page(self._token, None if replace else self._next_cursor, replace)
-
-    @work(thread=True, group="task-list-page", exit_on_error=False)
-    def _fetch_page(self, token: int, after: tuple[int, int] | None, replace: bool) -> None:
-        try:
-            page = self.source.list_tasks(self._filter, after=after, limit=self._page_size)
-        except Exception as error:  # noqa: BLE001 - shown to the operator, list stays usable
-            self.post_message(self._LoadFailed(token, str(error)))
-            return
-        self.post_message(self._PageLoaded(token, page, replace))
-
-    @work(thread=True, group="task-list-row", exit_on_error=False)
-    def _fetch_task(self, token: int, task_id: int) -> None:
-        try:
-            row: TaskRow | None = self.source.get_task(task_id)
-        except NotFound:
-            row = None
-        except Exception as error:  # noqa: BLE001
-            self.post_message(self._LoadFailed(token, str(error)))
-            return
-        self.post_message(self._TaskFetched(token, task_id, row))
-
-    def on_task_list__page_loaded(self, message: _PageLoaded) -> None:
-        message.stop()
-        if message.token != self._token:
-            return
-        self._loading = False
-        self.pages_loaded += 1
-        items = self._rows.items
-        if message.replace:
-            items.clear()
-        seen = {row.id for row in items}
-        items.extend(row for row in message.page.items if row.id not in seen)
-        self._rows.reindex()
-        self._next_cursor = message.page.next_cursor
-        self._exhausted = message.page.next_cursor is None
-        self._update_virtual_size()
-        self._invalidate()
-        if self._pending_select is not None and self._pending_select in self._rows.index:
-            pos = self._rows.index[self._pending_select]
-            self._pending_select = None
-            self._move_cursor(pos)
-        elif message.replace and items:
-            self._move_cursor(0)
-        self._maybe_load_more()
-
-    def on_task_list__load_failed(self, message: _LoadFailed) -> None:
-        message.stop()
-        if message.token != self._token:
-            return
-        self._loading = False
-        self._error = message.error
-        self._invalidate()
-
-    def on_task_list__task_fetched(self, message: _TaskFetched) -> None:
-        message.stop()
-        if message.token != self._token:
-            return
-        self._apply_task(message.task_id, message.row)
-
-    def _apply_task(self, task_id: int, row: TaskRow | None) -> None:
-        """Put a re-fetched task at its sorted place, keeping the operator's place."""
-        items = self._rows.items
-        old_scroll = round(self.scroll_y)
-        hid = self._highlighted_id
-        old_hpos = self._rows.index.get(hid) if hid is not None else None
-        old_pos = self._rows.index.get(task_id)
-        if old_pos is not None:
-            del items[old_pos]
-        if row is not None and task_matches(row, self._filter):
-            key = _sort_key(row)
-            # Only insert within the loaded range: beyond it the row comes with a later page.
-            if self._exhausted or (items and key > _sort_key(items[-1])) or old_pos is not None:
-                pos = 0
-                while pos < len(items) and _sort_key(items[pos]) > key:
-                    pos += 1
-                items.insert(pos, row)
-        if row is not None:
-            self._revisions[task_id] = self._revisions.get(task_id, 0) + 1
-        if row is None or task_id not in {r.id for r in items}:
-            self._marked.discard(task_id)
-        self._rows.reindex()
-        self._update_virtual_size()
-        self._invalidate()
-        if not items:
-            self._cursor = 0
-            return
-        new_hpos = self._rows.index.get(hid) if hid is not None else None
-        if new_hpos is None:
-            # The highlighted task left the list (filtered out): stay at the same index.
-            self._move_cursor(min(self._cursor, len(items) - 1))
-            return
-        self._cursor = new_hpos
-        if old_hpos is not None and new_hpos != old_hpos:
-            at_top = old_scroll == 0 and new_hpos * ROW_HEIGHT < self._view_height()
-            if not at_top:
-                self.scroll_to(y=old_scroll + (new_hpos - old_hpos) * ROW_HEIGHT,
-                               animate=False, immediate=True, force=True)
-
-    def _maybe_load_more(self) -> None:
-        if self._loading or self._exhausted or not self.is_mounted:
-            return
-        loaded = len(self._rows.items)
-        bottom_row = (round(self.scroll_y) + self._view_height()) // ROW_HEIGHT
-        if self._cursor >= loaded - PREFETCH_ROWS or bottom_row >= loaded - PREFETCH_ROWS:
-            self._load_page()
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        self._maybe_load_more()
-
-    def _tick_ages(self) -> None:
-        """Ages are relative to now: re-render (visible rows only) once a minute."""
-        self._invalidate()
 
     # ---- cursor and actions --------------------------------------------------------------
     def _view_height(self) -> int:
@@ -592,9 +396,9 @@ class TaskList(ScrollView, can_focus=True):
             line_style = line_style + style("task-list--cursor")
         self._plain = cursor  # on the cursor bar, pieces keep their weight but not their colour
         if sub == 0:
-            text = self._first_line(row, width)
+            text = first_line(row, width, self._part, row.id in self._marked)
         else:
-            text = self._second_line(row, width)
+            text = second_line(row, width, self._part)
         self._plain = False
         return self._to_strip(text, width, line_style)
 
@@ -607,48 +411,3 @@ class TaskList(ScrollView, can_focus=True):
         if self._plain:
             return Style(bold=style.bold, italic=style.italic)
         return style
-
-    def _first_line(self, row: TaskRow, width: int) -> Text:
-        style = self._part
-        mark = "●" if row.id in self._marked else " "
-        tag = channel_tag(row.channel_kind)[:3].ljust(3)
-        age = age_label(row.last_activity_at, datetime.now(UTC))
-        badge = f" {row.unread_count} " if row.unread_count else ""
-        right_len = cell_len(age) + 1 + len(badge)
-        name_width = max(1, width - 2 - 4 - right_len - 1)
-        name = one_line(row.contact_name or _("(no name)"), name_width)
-        text = Text()
-        text.append(mark, style("task-list--mark"))
-        text.append(" ")
-        text.append(tag, style("task-list--channel"))
-        text.append(" ")
-        name_style = style("task-list--name")
-        if row.unread_count:
-            name_style = name_style + style("task-list--unread")
-        if not row.active:
-            name_style = name_style + style("task-list--inactive")
-        text.append(name, name_style)
-        pad = width - text.cell_len - right_len
-        text.append(" " * max(1, pad))
-        text.append(age, style("task-list--age"))
-        if badge:
-            text.append(" ")
-            text.append(badge, style("task-list--badge"))
-        return text
-
-    def _second_line(self, row: TaskRow, width: int) -> Text:
-        style = self._part
-        if row.assignee_name:
-            who, who_style = one_line(row.assignee_name, max(4, width // 4)), "task-list--assignee"
-        else:
-            who, who_style = _("unassigned"), "task-list--unassigned"
-        number = f"#{row.number} "
-        text = Text("      ")
-        text.append(number, style("task-list--number"))
-        room = max(1, width - text.cell_len - cell_len(who) - 2)
-        preview = row.last_preview or row.title or ""
-        text.append(one_line(preview, room), style("task-list--preview"))
-        pad = width - text.cell_len - cell_len(who) - 1
-        text.append(" " * max(1, pad))
-        text.append(who, style(who_style))
-        return text

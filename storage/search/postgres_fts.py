@@ -37,6 +37,12 @@ def any_query(terms: tuple[Term, ...]) -> str:
     return " | ".join(_term(t) for t in terms)
 
 
+# What a hit needs, read in the same statement as the match (one round trip).
+HIT_COLUMNS = "m.id, m.task_id, m.kind, m.text, m.created_at, o.name, c.name"
+HIT_JOINS = ("LEFT JOIN operator o ON o.id = m.author_operator_id "
+             "LEFT JOIN contact c ON c.id = m.author_contact_id")
+
+
 class PostgresBackend:
     param = "%s"
 
@@ -46,31 +52,39 @@ class PostgresBackend:
     def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(self.db.execute_sql(sql, params).fetchall())
 
-    def count_upto(self, q: Query, cap: int) -> int:
-        sql = ("SELECT count(*) FROM (SELECT 1 FROM search_message "
-               "WHERE tsv @@ to_tsquery('simple', %s) LIMIT %s) x")
-        return int(self._rows(sql, [tsquery(q.terms, q.excluded), cap])[0][0])
+    def newest_ids(self, q: Query, cap: int) -> list[int]:
+        """Up to ``cap`` matching message ids, newest first, no filters."""
+        sql = ("SELECT id FROM search_message WHERE tsv @@ to_tsquery('simple', %s) "
+               "ORDER BY id DESC LIMIT %s")
+        return [r[0] for r in self._rows(sql, [tsquery(q.terms, q.excluded), cap])]
+
+    def rows_by_ids(self, ids: list[int]) -> list[tuple[Any, ...]]:
+        """Hit rows for ``ids``, in that order."""
+        marks = ", ".join(["%s"] * len(ids))
+        sql = (f"SELECT {HIT_COLUMNS} FROM message m {HIT_JOINS} WHERE m.id IN ({marks}) "
+               f"ORDER BY m.id DESC")
+        return self._rows(sql, list(ids))
 
     def messages(self, q: Query, where: str, params: list[Any], ranked: bool,
-                 limit: int) -> list[tuple[int, int]]:
+                 limit: int) -> list[tuple[Any, ...]]:
         order = "ts_rank(s.tsv, to_tsquery('simple', %s)) DESC, s.id DESC" if ranked else "s.id DESC"
         expr = tsquery(q.terms, q.excluded)
-        sql = (f"SELECT s.id, m.task_id FROM search_message s "
-               f"JOIN message m ON m.id = s.id JOIN task t ON t.id = m.task_id "
+        sql = (f"SELECT {HIT_COLUMNS} FROM search_message s "
+               f"JOIN message m ON m.id = s.id JOIN task t ON t.id = m.task_id {HIT_JOINS} "
                f"WHERE s.tsv @@ to_tsquery('simple', %s){where} ORDER BY {order} LIMIT %s")
         args = [expr, *params, *([expr] if ranked else []), limit]
-        return [(r[0], r[1]) for r in self._rows(sql, args)]
+        return self._rows(sql, args)
 
-    def scan(self, q: Query, where: str, params: list[Any], limit: int) -> list[tuple[int, int]]:
+    def scan(self, q: Query, where: str, params: list[Any], limit: int) -> list[tuple[Any, ...]]:
         extra = ""
         args = list(params)
         if q.excluded:
             extra = (" AND NOT EXISTS (SELECT 1 FROM search_message x WHERE x.id = m.id "
                      "AND x.tsv @@ to_tsquery('simple', %s))")
             args.append(any_query(q.excluded))
-        sql = (f"SELECT m.id, m.task_id FROM message m JOIN task t ON t.id = m.task_id "
+        sql = (f"SELECT {HIT_COLUMNS} FROM message m JOIN task t ON t.id = m.task_id {HIT_JOINS} "
                f"WHERE m.kind <> 'event'{where}{extra} ORDER BY m.id DESC LIMIT %s")
-        return [(r[0], r[1]) for r in self._rows(sql, [*args, limit])]
+        return self._rows(sql, [*args, limit])
 
     def tasks(self, q: Query, where: str, params: list[Any], limit: int) -> list[int]:
         sql = (f"SELECT s.id FROM search_task s JOIN task t ON t.id = s.id "

@@ -5,31 +5,49 @@ so both backends give the same snippets, the text is shown exactly as the client
 wrote it, and highlighting is a list of ``(start, end)`` ranges the widget turns into
 styles; nothing here is markup. Newlines, tabs and carriage returns become spaces
 (one character for one, so ranges stay right).
+
+Matching uses one regular expression per query over the folded text (lower case,
+ё → е), which is the same length as the raw text for every script the index folds;
+when lower-casing changes the length (a handful of characters such as ``İ``), the
+raw text is matched case-insensitively instead.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from storage.search.query import fold
 
-_WORD_PIECE = re.compile(r"[^\W_]+")
-_FLAT = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\v": " ", "\f": " "})
+_FLAT = re.compile(r"[\n\r\t\v\f]")
 SCAN_LIMIT = 20_000  # a megabyte-long message costs no more than its head
 ELLIPSIS = "…"
+_WORD = r"[^\W_]"
 
 
-def matches(token: str, words: tuple[tuple[str, bool], ...]) -> bool:
-    folded = fold(token)
-    return any(folded.startswith(w) if prefix else folded == w for w, prefix in words)
+@lru_cache(maxsize=64)
+def matcher(words: tuple[tuple[str, bool], ...]) -> re.Pattern[str] | None:
+    """One pattern finding every matched word: prefix words to the word's end."""
+    if not words:
+        return None
+    alts = sorted({re.escape(w) + (f"{_WORD}*" if prefix else f"(?!{_WORD})")
+                   for w, prefix in words}, key=len, reverse=True)
+    return re.compile(f"(?<!{_WORD})(?:{'|'.join(alts)})", re.IGNORECASE)
+
+
+def _spans(head: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    if pattern is None:
+        return []
+    folded = fold(head)
+    target = folded if len(folded) == len(head) else head.replace("ё", "е").replace("Ё", "Е")
+    return [(m.start(), m.end()) for m in pattern.finditer(target)]
 
 
 def make_snippet(text: str, words: tuple[tuple[str, bool], ...],
                  width: int = 140) -> tuple[str, tuple[tuple[int, int], ...]]:
     """``text`` cut to about ``width`` characters around the first match, and match ranges."""
-    head = text[:SCAN_LIMIT].translate(_FLAT)
-    spans = [(m.start(), m.end()) for m in _WORD_PIECE.finditer(head)
-             if matches(m.group(), words)] if words else []
+    head = _FLAT.sub(" ", text[:SCAN_LIMIT])
+    spans = _spans(head, matcher(words))
     first = spans[0][0] if spans else 0
     start = max(0, first - width // 4)
     if start > 0:  # begin at a word boundary
@@ -41,10 +59,9 @@ def make_snippet(text: str, words: tuple[tuple[str, bool], ...],
         end = space if space > start + width // 2 else end
     body = head[start:end].strip(" ")
     lead = len(head[start:end]) - len(head[start:end].lstrip(" "))
-    offset = -start - lead
     prefix = ELLIPSIS if start > 0 else ""
     suffix = ELLIPSIS if end < len(text) else ""
-    shift = offset + len(prefix)
+    shift = len(prefix) - start - lead
     ranges = tuple((s + shift, e + shift) for s, e in spans
                    if s >= start + lead and e <= start + lead + len(body))
     return prefix + body + suffix, ranges

@@ -31,6 +31,12 @@ def any_expr(terms: tuple[Term, ...]) -> str:
     return " OR ".join(_term(t) for t in terms)
 
 
+# What a hit needs, read in the same statement as the match (one round trip).
+HIT_COLUMNS = "m.id, m.task_id, m.kind, m.text, m.created_at, o.name, c.name"
+HIT_JOINS = ("LEFT JOIN operator o ON o.id = m.author_operator_id "
+             "LEFT JOIN contact c ON c.id = m.author_contact_id")
+
+
 class SqliteBackend:
     param = "?"
 
@@ -40,22 +46,29 @@ class SqliteBackend:
     def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(self.db.execute_sql(sql, params).fetchall())
 
-    def count_upto(self, q: Query, cap: int) -> int:
-        sql = ("SELECT count(*) FROM (SELECT rowid FROM search_message_fts "
-               "WHERE search_message_fts MATCH ? LIMIT ?)")
-        return int(self._rows(sql, [match_expr(q.terms, q.excluded), cap])[0][0])
+    def newest_ids(self, q: Query, cap: int) -> list[int]:
+        """Up to ``cap`` matching message ids, newest first, no filters (index order)."""
+        sql = ("SELECT rowid FROM search_message_fts WHERE search_message_fts MATCH ? "
+               "ORDER BY rowid DESC LIMIT ?")
+        return [r[0] for r in self._rows(sql, [match_expr(q.terms, q.excluded), cap])]
+
+    def rows_by_ids(self, ids: list[int]) -> list[tuple[Any, ...]]:
+        """Hit rows for ``ids``, in that order."""
+        marks = ", ".join("?" * len(ids))
+        sql = (f"SELECT {HIT_COLUMNS} FROM message m {HIT_JOINS} WHERE m.id IN ({marks}) "
+               f"ORDER BY m.id DESC")
+        return self._rows(sql, list(ids))
 
     def messages(self, q: Query, where: str, params: list[Any], ranked: bool,
-                 limit: int) -> list[tuple[int, int]]:
-        """(message id, task id) of matching messages, best or newest first."""
+                 limit: int) -> list[tuple[Any, ...]]:
+        """Matching messages as hit rows (HIT_COLUMNS), best or newest first."""
         order = "f.rank, f.rowid DESC" if ranked else "f.rowid DESC"
-        sql = (f"SELECT f.rowid, m.task_id FROM search_message_fts f "
-               f"JOIN message m ON m.id = f.rowid JOIN task t ON t.id = m.task_id "
+        sql = (f"SELECT {HIT_COLUMNS} FROM search_message_fts f "
+               f"JOIN message m ON m.id = f.rowid JOIN task t ON t.id = m.task_id {HIT_JOINS} "
                f"WHERE search_message_fts MATCH ?{where} ORDER BY {order} LIMIT ?")
-        return [(r[0], r[1]) for r in self._rows(
-            sql, [match_expr(q.terms, q.excluded), *params, limit])]
+        return self._rows(sql, [match_expr(q.terms, q.excluded), *params, limit])
 
-    def scan(self, q: Query, where: str, params: list[Any], limit: int) -> list[tuple[int, int]]:
+    def scan(self, q: Query, where: str, params: list[Any], limit: int) -> list[tuple[Any, ...]]:
         """Newest messages passing the filters (a query of filters and exclusions only)."""
         extra = ""
         args = list(params)
@@ -63,9 +76,9 @@ class SqliteBackend:
             extra = (" AND NOT EXISTS (SELECT 1 FROM search_message_fts x WHERE x.rowid = m.id "
                      "AND search_message_fts MATCH ?)")
             args.append(any_expr(q.excluded))
-        sql = (f"SELECT m.id, m.task_id FROM message m JOIN task t ON t.id = m.task_id "
+        sql = (f"SELECT {HIT_COLUMNS} FROM message m JOIN task t ON t.id = m.task_id {HIT_JOINS} "
                f"WHERE m.kind <> 'event'{where}{extra} ORDER BY m.id DESC LIMIT ?")
-        return [(r[0], r[1]) for r in self._rows(sql, [*args, limit])]
+        return self._rows(sql, [*args, limit])
 
     def tasks(self, q: Query, where: str, params: list[Any], limit: int) -> list[int]:
         sql = (f"SELECT f.rowid FROM search_task_fts f JOIN task t ON t.id = f.rowid "

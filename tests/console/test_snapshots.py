@@ -15,6 +15,7 @@ from storage.store import Store
 from tests.console.conftest import settle
 from tests.console.fixtures.scenes import busy, every_kind, pin_times
 from widgets.task_list import TaskList
+from widgets.thread_view import ThreadView
 
 
 async def steady(pilot) -> None:
@@ -25,7 +26,16 @@ async def steady(pilot) -> None:
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
     pilot.app.clear_notifications()
+    await settle(pilot, rounds=2)
+    await pilot.wait_for_scheduled_animations()
+    # The thread opens at its end; its scroll lands on a refresh after the page arrived.
+    for thread in pilot.app.screen.query(ThreadView):
+        for _ in range(50):
+            if thread.current_task is None or thread.scroll_y >= thread.max_scroll_y:
+                break
+            await pilot.pause(0.02)
     await settle(pilot, rounds=1)
+    await pilot.pause(0.1)  # let the scrollbars repaint for the final scroll position
 
 
 def open_task(task_id: int | None = None, *keys: str):

@@ -306,3 +306,17 @@ async def test_theme_change_and_resize_rerender(sqlite_store: Store, web: int) -
         assert wide < narrow
         assert all(view.render_line(i).cell_length == view.scrollable_content_region.width
                    for i in range(view.scrollable_content_region.height))
+
+
+async def test_message_arriving_while_opening_is_shown_once(sqlite_store: Store, web: int, anna: int) -> None:
+    ids = fill_thread(sqlite_store, web, 30)
+    task = sqlite_store.get_task(sqlite_store.get_message(ids[0]).task_id)
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = pilot.app.query_one(ThreadView)
+        view.show_task(task)
+        assert view.is_loading
+        reply = sqlite_store.reply(task.id, anna, "arrived during opening")
+        view.message_added(reply.id)  # the screen relays the store event at once
+        await settle(pilot)
+        assert [m.id for m in view.messages].count(reply.id) == 1
+        assert view.messages[-1].id == reply.id

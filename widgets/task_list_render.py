@@ -1,0 +1,143 @@
+"""What one task row of the list says, and the small rules the list sorts and filters by.
+
+Pure functions (no widget state), so the list widget keeps to loading, cursor and
+drawing. A row is two lines, readable at 80 columns and in a narrow left pane::
+
+    ● TG  Ivan Petrov                       5m  3
+          #12 Hello, where is my order?      Anna
+
+Every client-supplied string (name, preview) goes through ``safe_text.one_line`` and
+into ``Text`` as plain text: never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+
+from storage.i18n import _
+from storage.inputs import TaskFilter
+from storage.models import INACTIVE_STATUSES
+from storage.rows import TaskRow
+from widgets.safe_text import one_line
+
+__all__ = ["Rows", "age_label", "channel_tag", "first_line", "second_line", "sort_key",
+           "task_matches"]
+
+Part = Callable[[str], Style]  # component class name -> the style of that text piece
+
+_CHANNEL_TAGS = {
+    "telegram": "TG", "webchat": "WEB", "whatsapp": "WA", "vk": "VK", "viber": "VB",
+    "facebook": "FB", "instagram": "IG", "email": "@", "api": "API",
+}
+
+
+
+def channel_tag(kind: str) -> str:
+    """A short tag for a channel kind (TG, WA, WEB...)."""
+    return _CHANNEL_TAGS.get(kind, kind[:3].upper() or "—")
+
+
+def age_label(then: datetime, now: datetime) -> str:
+    """A compact age: ``now``, ``5m``, ``3h``, ``2d``, ``7w``, ``1y``."""
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 60:
+        return _("now")
+    for size, unit in ((31_536_000, _("y")), (604_800, _("w")), (86_400, _("d")),
+                       (3_600, _("h")), (60, _("m"))):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return _("now")  # pragma: no cover - loop always returns
+
+
+def task_matches(row: TaskRow, f: TaskFilter | None) -> bool:
+    """Whether ``row`` belongs in a list filtered by ``f``.
+
+    Mirrors ``Queries._filtered``: the list needs it to decide, without a query, if a
+    task that changed (a status, an assignee) still belongs on screen.
+    """
+    if f is None:
+        return True
+    if f.assignee_id is not None and row.assignee_id != f.assignee_id:
+        return False
+    if f.unassigned and row.assignee_id is not None:
+        return False
+    if f.channel_id is not None and row.channel_id != f.channel_id:
+        return False
+    if f.statuses and row.status not in f.statuses:
+        return False
+    if f.active_only and row.status in INACTIVE_STATUSES:
+        return False
+    return not (f.contact_id is not None and row.contact_id != f.contact_id)
+
+
+def sort_key(row: TaskRow) -> tuple[datetime, int]:
+    return (row.last_activity_at, row.id)
+
+
+@dataclass
+class Rows:
+    """The loaded rows in display order (newest activity first) and an id index."""
+
+    items: list[TaskRow]
+    index: dict[int, int]
+
+    @classmethod
+    def empty(cls) -> Rows:
+        return cls([], {})
+
+    def reindex(self) -> None:
+        self.index = {row.id: i for i, row in enumerate(self.items)}
+
+
+def first_line(row: TaskRow, width: int, style: Part, marked: bool) -> Text:
+    """Mark, channel tag, contact name ... age and unread badge."""
+    mark = "●" if marked else " "
+    tag = channel_tag(row.channel_kind)[:3].ljust(3)
+    age = age_label(row.last_activity_at, datetime.now(UTC))
+    badge = f" {row.unread_count} " if row.unread_count else ""
+    right_len = cell_len(age) + 1 + len(badge)
+    name_width = max(1, width - 2 - 4 - right_len - 1)
+    name = one_line(row.contact_name or _("(no name)"), name_width)
+    text = Text()
+    text.append(mark, style("task-list--mark"))
+    text.append(" ")
+    text.append(tag, style("task-list--channel"))
+    text.append(" ")
+    name_style = style("task-list--name")
+    if row.unread_count:
+        name_style = name_style + style("task-list--unread")
+    if not row.active:
+        name_style = name_style + style("task-list--inactive")
+    text.append(name, name_style)
+    pad = width - text.cell_len - right_len
+    text.append(" " * max(1, pad))
+    text.append(age, style("task-list--age"))
+    if badge:
+        text.append(" ")
+        text.append(badge, style("task-list--badge"))
+    return text
+
+def second_line(row: TaskRow, width: int, style: Part) -> Text:
+    """Task number and last message preview ... assignee (or "unassigned")."""
+    if row.assignee_name:
+        who, who_style = one_line(row.assignee_name, max(4, width // 4)), "task-list--assignee"
+    else:
+        who, who_style = _("unassigned"), "task-list--unassigned"
+    number = f"#{row.number} "
+    text = Text("      ")
+    text.append(number, style("task-list--number"))
+    room = max(1, width - text.cell_len - cell_len(who) - 2)
+    preview = row.last_preview or row.title or ""
+    text.append(one_line(preview, room), style("task-list--preview"))
+    pad = width - text.cell_len - cell_len(who) - 1
+    text.append(" " * max(1, pad))
+    text.append(who, style(who_style))
+    return text
