@@ -48,6 +48,7 @@ class OutboxOps(OpsBase):
         now = now or utcnow()
         M, T = m.Message, m.Task
         claimed: list[int] = []
+        task_of: dict[int, int] = {}
         with self.transaction() as tx:
             query = (M.select(M.id, M.task, M.delivery_state, M.next_attempt_at)
                      .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING))))
@@ -61,13 +62,15 @@ class OutboxOps(OpsBase):
                 if row.delivery_state == QUEUED and (row.next_attempt_at is None
                                                      or row.next_attempt_at <= now):
                     claimed.append(row.id)
+                    task_of[row.id] = row.task_id
                     if len(claimed) >= limit:
                         break
             if claimed:
                 M.update(delivery_state=SENDING, attempts=M.attempts + 1).where(
                     M.id.in_(claimed)).execute()
                 for mid in claimed:
-                    tx.emit(ev.MESSAGE_UPDATED, message_id=mid, state=SENDING)
+                    tx.emit(ev.MESSAGE_UPDATED, task_id=task_of[mid], message_id=mid,
+                            state=SENDING)
         items = []
         for msg in (M.select(M, T.chat_id.alias("chat_id"), m.Channel.kind.alias("channel_kind"))
                     .join(T, on=(M.task == T.id)).switch(M)
