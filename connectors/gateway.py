@@ -35,7 +35,7 @@ from connectors.base import (
     Health,
 )
 from connectors.http_server import HttpServer
-from connectors.outbox import OutboxWorker
+from connectors.outbox import OutboxWorker, wait_event
 from connectors.registry import connector_class
 from connectors.writer import GroupCommitWriter
 from storage.i18n import _
@@ -196,8 +196,7 @@ class Gateway:
                 self.restarts[name] = self.restarts.get(name, 0) + 1
                 connector.set_health(state, _("{reason} (retrying in {seconds:.0f} s)").format(
                     reason=detail, seconds=delay) if delay >= 1 else detail)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                await wait_event(self._stopping, delay)
         finally:
             await _quietly_stop(connector)
             connector.set_health(STOPPED)
@@ -220,7 +219,8 @@ class Gateway:
 
 async def _quietly_stop(connector: Connector) -> None:
     try:
-        await asyncio.wait_for(connector.stop(), 10)
+        async with asyncio.timeout(10):
+            await connector.stop()
     except asyncio.CancelledError:
         raise
     except Exception:

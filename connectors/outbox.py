@@ -56,6 +56,7 @@ class OutboxWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self._unsubscribe: Any = None
         self.sent = 0  # counters for tests and the status screen
         self.retried = 0
@@ -66,6 +67,7 @@ class OutboxWorker:
             return
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._stopping = False
         self._unsubscribe = self.store.bus.subscribe(self._on_event)
         recovered = await asyncio.to_thread(self.store.recover_outbox)
         if recovered:
@@ -79,7 +81,11 @@ class OutboxWorker:
             self._unsubscribe = None
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            self._stopping = True
+            self._wake.set()
+            done, _pending = await asyncio.wait([task], timeout=5)
+            if not done:  # stuck in a store call: cancel it
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._inflight:  # let sends already on the wire finish and be recorded
@@ -93,7 +99,7 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         channel_ids = tuple(self.connectors)
-        while True:
+        while not self._stopping:
             self._wake.clear()
             room = self.concurrency - len(self._inflight)
             items: list[OutboxItem] = []
@@ -103,7 +109,7 @@ class OutboxWorker:
                         self.store.claim_outbox, room, None, channel_ids)
                 except Exception:
                     log.exception("claiming the outbox failed")
-                    await asyncio.sleep(self.backoff.delay(1))
+                    await wait_event(self._wake, self.backoff.delay(1))
                     continue
             for item in items:
                 task = asyncio.create_task(self._deliver(item), name=f"send-{item.message_id}")
@@ -111,7 +117,8 @@ class OutboxWorker:
                 task.add_done_callback(self._done)
             if items and len(items) == room:
                 continue  # there may be more due right now
-            await self._sleep_until_due()
+            if not self._stopping:
+                await self._sleep_until_due()
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
@@ -130,15 +137,15 @@ class OutboxWorker:
             # or in a channel this gateway does not serve): wait for an event instead.
             if seconds > 0:
                 timeout = min(timeout, seconds + 0.01)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        await wait_event(self._wake, timeout)
 
     async def _deliver(self, item: OutboxItem) -> None:
         connector = self.connectors.get(item.channel_id)
         try:
             if connector is None:
                 raise PermanentSendError(_("No connector runs for this channel."))
-            result = await asyncio.wait_for(connector.send(item), self.send_timeout)
+            async with asyncio.timeout(self.send_timeout):
+                result = await connector.send(item)
         except PermanentSendError as err:
             await self._record(self.store.mark_failed, item.message_id, str(err) or
                                err.__class__.__name__)
@@ -182,3 +189,14 @@ class OutboxWorker:
                 await asyncio.sleep(0.2 * 2 ** attempt)
         # Still in 'sending': the next start's recover_outbox() re-queues it.
 
+
+
+async def wait_event(event: asyncio.Event, timeout: float) -> None:
+    """Wait until ``event`` is set or ``timeout`` passes.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that lands
+    while the event is being set, which left a stopping worker asleep for minutes.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await event.wait()
