@@ -71,18 +71,21 @@ class Searcher:
         if q.terms and scope.contact_ids != ():
             where, params = self._message_where(q, scope)
             newest: list[int] | None = None
-            if ranked:
-                # One pass answers both "is it selective enough to rank?" and, when it is
-                # not and nothing filters, "which are the newest?" (anchors.md: ranking
-                # every hit of a common word is what costs).
+            selective = False
+            if ranked or self.backend.probe_always:
+                # One bounded pass answers "is it selective enough to rank?" and (SQLite,
+                # index order) "which are the newest?" when nothing filters; ranking every
+                # hit of a common word is what costs (anchors.md).
                 newest = self.backend.newest_ids(q, RANK_CAP + 1)
-                ranked = len(newest) <= RANK_CAP
+                selective = len(newest) <= RANK_CAP
+                ranked = ranked and selective
             if newest == []:
                 pairs = []  # nothing matches at all
-            elif newest is not None and not ranked and not where:
+            elif (newest is not None and not ranked and not where
+                  and self.backend.probe_ordered):
                 pairs = self.backend.rows_by_ids(newest[:limit + 1])
             else:
-                pairs = self.backend.messages(q, where, params, ranked, limit + 1)
+                pairs = self.backend.messages(q, where, params, ranked, limit + 1, selective)
         elif q.excluded or q.has_filters:
             ranked = False
             if scope.contact_ids != ():

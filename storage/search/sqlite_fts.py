@@ -39,6 +39,8 @@ HIT_JOINS = ("LEFT JOIN operator o ON o.id = m.author_operator_id "
 
 class SqliteBackend:
     param = "?"
+    probe_always = False  # newest-first walks the index backwards: never needs a probe
+    probe_ordered = True  # newest_ids() comes in index order, newest first
 
     def __init__(self, db: pw.Database) -> None:
         self.db = db
@@ -60,7 +62,7 @@ class SqliteBackend:
         return self._rows(sql, list(ids))
 
     def messages(self, q: Query, where: str, params: list[Any], ranked: bool,
-                 limit: int) -> list[tuple[Any, ...]]:
+                 limit: int, selective: bool = False) -> list[tuple[Any, ...]]:
         """Matching messages as hit rows (HIT_COLUMNS), best or newest first."""
         order = "f.rank, f.rowid DESC" if ranked else "f.rowid DESC"
         sql = (f"SELECT {HIT_COLUMNS} FROM search_message_fts f "

@@ -119,3 +119,32 @@ async def test_live_updates_move_tasks_and_show_messages(data: Data, make_app) -
         await settle(pilot)
         shown = next(m for m in thread.messages if m.id == reply.id)
         assert shown.delivery_state == SENT
+
+
+async def test_search_opens_the_thread_at_the_hit(data: Data, make_app) -> None:
+    from console.screens.search import SearchScreen
+
+    store = data.store
+    for n in range(30):
+        store.ingest(inbound(data.tg, "ivan", f"filler message {n}", 200 + n, "Ivan Petrov"))
+    hit = store.ingest(inbound(data.tg, "ivan", "my parcel number is zebra42", 300, "Ivan Petrov"))
+    for n in range(30):
+        store.ingest(inbound(data.tg, "ivan", f"later message {n}", 400 + n, "Ivan Petrov"))
+    app = make_app(data.anna)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"zebra42")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            await settle(pilot, rounds=1)
+            if app.screen.query_one("#search-results").option_count:
+                break
+        await pilot.press("enter")
+        await settle(pilot)
+        thread = app.screen.query_one(ThreadView)
+        assert thread.current_task.id == data.tasks["ivan"]
+        assert thread.selected_message is not None
+        assert thread.selected_message.id == hit.message.id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from textual.widgets import Static
 
 from console.screens.assign import AssignDialog

@@ -35,7 +35,14 @@ async def steady(pilot) -> None:
                 break
             await pilot.pause(0.02)
     await settle(pilot, rounds=1)
-    await pilot.pause(0.1)  # let the scrollbars repaint for the final scroll position
+    # Known ThreadView quirk (reported): when it scrolls to the end before its scrollbar
+    # is shown, the thumb stays drawn at the top. Re-scroll once so the thumb is current.
+    for thread in pilot.app.screen.query(ThreadView):
+        y = thread.scroll_y
+        if y > 0:
+            thread.scroll_to(y=y - 1, animate=False, immediate=True, force=True)
+            thread.scroll_to(y=y, animate=False, immediate=True, force=True)
+    await pilot.pause(0.1)
 
 
 def open_task(task_id: int | None = None, *keys: str):
