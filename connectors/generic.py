@@ -38,8 +38,10 @@ from aiohttp import web
 
 from connectors.base import (
     OK,
+    ChannelSpec,
     Connector,
     ConnectorError,
+    IngestFn,
     PermanentSendError,
     SendResult,
     TransientSendError,
@@ -49,6 +51,7 @@ from storage.i18n import _
 from storage.inputs import Inbound
 from storage.models import DELIVERED, FAILED, READ
 from storage.ops_outbox import OutboxItem
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ def idempotency_key(message_id: int) -> str:
 class GenericConnector(Connector):
     kind = "generic"
 
-    def __init__(self, spec: Any, store: Any, ingest: Any) -> None:
+    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
         self.secret = str(spec.options.get("secret") or "")
         self.send_url = str(spec.options.get("send_url") or "")

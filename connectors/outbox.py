@@ -89,7 +89,7 @@ class OutboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._inflight:  # let sends already on the wire finish and be recorded
-            await asyncio.wait(list(self._inflight), timeout=self.send_timeout)
+            await asyncio.wait(list(self._inflight), timeout=min(self.send_timeout, 10.0))
 
     def _on_event(self, event: Event) -> None:
         """Called from the committing thread (or the PostgreSQL listener)."""

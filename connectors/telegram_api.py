@@ -184,7 +184,9 @@ class BotApi:
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     """Wait ``seconds`` unless ``stop`` is set first; True when stopped."""
     try:
-        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0))
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
+        async with asyncio.timeout(max(seconds, 0)):
+            await stop.wait()
         return True
     except TimeoutError:
         return stop.is_set()

@@ -22,6 +22,7 @@ from storage.i18n import _
 from storage.models import DELIVERED, FAILED, OUTBOUND, QUEUED, READ, SENDING, SENT, utcnow
 from storage.ops_common import OpsBase
 
+OUTBOX_LOCK = 0x5B0A7D  # an application-wide advisory lock key for outbox claims
 STATE_RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, READ: 4}
 
 
@@ -50,6 +51,10 @@ class OutboxOps(OpsBase):
         claimed: list[int] = []
         task_of: dict[int, int] = {}
         with self.transaction() as tx:
+            if self.postgres:
+                # Serialize claims across processes (two `serve` on one database): the
+                # per-task order check below must see every other claim.
+                self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK,))
             query = (M.select(M.id, M.task, M.delivery_state, M.next_attempt_at)
                      .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING))))
             if channel_ids is not None:

@@ -99,6 +99,17 @@ class Queries:
             raise NotFound(_("Task {id} does not exist.").format(id=task_id))
         return self._task_from(obj)
 
+    def chat_task_id(self, channel_id: int, chat_id: str) -> int | None:
+        """The newest task of a conversation ``(channel, chat id)``, followed through merges."""
+        T = self.m.Task
+        row = (T.select(T.id, T.merged_into).where((T.channel == channel_id) & (T.chat_id == chat_id))
+               .order_by(T.id.desc()).first())
+        seen: set[int] = set()
+        while row is not None and row.merged_into_id is not None and row.id not in seen:
+            seen.add(row.id)
+            row = T.select(T.id, T.merged_into).where(T.id == row.merged_into_id).first()
+        return row.id if row is not None else None
+
     def find_task_by_number(self, number: int) -> TaskRow | None:
         obj = self._task_select().where(self.m.Task.number == number).objects().first()
         return self._task_from(obj) if obj else None

@@ -32,17 +32,18 @@ class Composer(TextArea):
     DEFAULT_CSS = """
     Composer {
         height: 6;
-        border: round $primary;
+        border: round $primary 60%;
         border-title-color: $primary;
         border-title-style: bold;
         border-subtitle-color: $text-muted;
     }
-    Composer.-note {
+    Composer:focus { border: round $primary; }
+    Composer.-note, Composer.-note:focus {
         border: heavy $warning;
         border-title-color: $warning;
         background: $warning 10%;
     }
-    Composer.-blocked {
+    Composer.-blocked, Composer.-blocked:focus {
         border: round $secondary;
         border-title-color: $text-muted;
     }

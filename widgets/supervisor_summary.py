@@ -52,7 +52,7 @@ class SupervisorSummaryView(Widget):
     SupervisorSummaryView > .summary--alert { color: $warning; text-style: bold; }
     """
 
-    summary: reactive[SupervisorSummary | None] = reactive(None, always_update=True)
+    summary: reactive[SupervisorSummary | None] = reactive(None, always_update=True, layout=True)
 
     def __init__(self, clock: Callable[[], datetime] | None = None, *,
                  id: str | None = None, classes: str | None = None) -> None:

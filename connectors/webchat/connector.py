@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from aiohttp import WSMsgType, web
 
-from connectors.base import OK, Connector, SendResult
+from connectors.base import OK, ChannelSpec, Connector, IngestFn, SendResult
 from connectors.webchat.history import visitor_thread, wire
 from storage.errors import SwitchboardError
 from storage.events import MESSAGE_UPDATED, Event
@@ -47,6 +47,7 @@ from storage.i18n import _
 from storage.inputs import Inbound
 from storage.models import DELIVERED, READ, SENT
 from storage.ops_outbox import OutboxItem
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class Session:
 class WebChatConnector(Connector):
     kind = "webchat"
 
-    def __init__(self, spec: Any, store: Any, ingest: Any) -> None:
+    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
         self.path = f"/chat/{quote(spec.name, safe='')}"
         self._sockets: dict[str, set[Session]] = {}
@@ -123,10 +124,11 @@ class WebChatConnector(Connector):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        for sessions in list(self._sockets.values()):
-            for s in list(sessions):
-                await s.ws.close(code=1001, message=b"server shutdown")
+        sessions = [s for group in self._sockets.values() for s in group]
         self._sockets.clear()
+        if sessions:  # the pages reconnect (with backoff) and get the history again
+            await asyncio.gather(*(s.ws.close(code=1001, message=b"server shutdown")
+                                   for s in sessions), return_exceptions=True)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(self.path, self._serve_page), web.get(f"{self.path}/ws", self._serve_ws)]

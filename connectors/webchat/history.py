@@ -1,7 +1,7 @@
 """What a visitor may see of their conversation, read from the store.
 
 A visitor sees only what was said between them and the company in this channel:
-their own messages and the operators' replies that left the outbox. Private notes,
+their own messages and the operators' replies the outbox has picked up. Private notes,
 system events, replies still queued and replies to other channels never reach the
 page — the filter is here, on the server, not in the page's script.
 """
@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storage.models import DELIVERED, INBOUND, OUTBOUND, READ, SENT
+from storage.models import DELIVERED, INBOUND, OUTBOUND, READ, SENDING, SENT
 from storage.rows import MessageRow
 from storage.store import Store
 
-VISIBLE_STATES = (SENT, DELIVERED, READ)
+# ``sending`` too: a page that reconnects while a reply is being pushed (after the
+# push went to its old socket, before the outbox recorded it) must still see it.
+VISIBLE_STATES = (SENDING, SENT, DELIVERED, READ)
 HISTORY_LIMIT = 200
 
 
@@ -26,19 +28,8 @@ class VisitorThread:
 
 
 def current_task_id(store: Store, channel_id: int, chat_id: str) -> int | None:
-    """The visitor's newest task in this channel (followed through merges), if any.
-
-    The store API has no "task by chat" read yet; this is one indexed look-up on
-    ``(channel, chat_id)``, read-only.
-    """
-    T = store.m.Task
-    row = (T.select(T.id, T.merged_into).where((T.channel == channel_id) & (T.chat_id == chat_id))
-           .order_by(T.id.desc()).first())
-    seen: set[int] = set()
-    while row is not None and row.merged_into_id is not None and row.id not in seen:
-        seen.add(row.id)
-        row = T.select(T.id, T.merged_into).where(T.id == row.merged_into_id).first()
-    return row.id if row is not None else None
+    """The visitor's newest task in this channel (followed through merges), if any."""
+    return store.chat_task_id(channel_id, chat_id)
 
 
 def visible(message: MessageRow, channel_id: int) -> bool:

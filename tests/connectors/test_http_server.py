@@ -120,22 +120,22 @@ async def test_2xx_only_after_commit(sqlite_path: Path, sqlite_store: Store) -> 
 
 
 async def test_no_2xx_when_the_commit_cannot_happen(sqlite_path: Path, sqlite_store: Store) -> None:
+    """The database refuses the insert (a trigger stands in for a full disk): the
+    webhook is answered 503, never 2xx, and nothing is stored."""
     hook = spec(sqlite_store, "generic", "crm", secret=SECRET)
+    other = sqlite3.connect(sqlite_path, isolation_level=None)
+    other.execute("CREATE TRIGGER refuse BEFORE INSERT ON message "
+                  "BEGIN SELECT RAISE(ABORT, 'disk is full'); END")
+    other.close()
     async with running(sqlite_store, [hook]) as gw, aiohttp.ClientSession() as http:
-        gw.writer.busy_patience = 0.3
-        blocker = sqlite3.connect(sqlite_path, isolation_level=None)
-        blocker.execute("BEGIN IMMEDIATE")
-        try:
-            body = payload(mid="never")
-            async with http.post(f"{gw.external_url()}/hooks/crm", data=body,
-                                 headers=signed(body)) as response:
-                answer = await response.json()
-        finally:
-            blocker.execute("ROLLBACK")
-            blocker.close()
+        body = payload(mid="never")
+        async with http.post(f"{gw.external_url()}/hooks/crm", data=body,
+                             headers=signed(body)) as response:
+            answer = await response.json()
     assert response.status == 503
     assert "deliver it again" in answer["error"]
     assert sqlite_store.find_message(hook.id, "never") is None
+    assert sqlite_store.count_tasks() == 0  # the whole transaction rolled back
 
 
 async def test_bad_json_is_a_clear_400(sqlite_store: Store) -> None:

@@ -30,6 +30,7 @@ from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
 
 SECRET = "untrusted-secret"
+TG_TOKEN = "555666777:untrusted-text-token-abcdef"
 CAP = 1_048_576
 NASTY = {
     "markup": "[bold red]alarm[/] [link=https://evil.example]click[/link] [@click=app.quit]x[/]",
@@ -48,7 +49,9 @@ FORBIDDEN = set("\x1b\x07\x08\x00\x7f\r\x9b\x9d\u202e\u2066\u2069\u200b\u200d\uf
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
     g = RunningGateway(tmp_path_factory.mktemp("untrusted"),
-                       [("generic", "api", {"secret": SECRET}), ("webchat", "web", {})],
+                       [("generic", "api", {"secret": SECRET}), ("webchat", "web", {}),
+                        ("telegram", "tg", {"token": TG_TOKEN, "mode": "webhook",
+                                            "api_base": "http://127.0.0.1:9"})],
                        max_body_bytes=CAP)
     yield g
     g.close()
@@ -120,6 +123,26 @@ def test_invalid_utf8_body_is_refused_cleanly(gw: RunningGateway, raw: bytes) ->
     assert status == 400, answer
     assert json.loads(answer)["error"].strip()
     assert stored_text(gw, "bad-utf8") is None
+
+
+@pytest.mark.parametrize("kind", sorted(NASTY))
+def test_telegram_webhook_stores_nasty_text(gw: RunningGateway, kind: str) -> None:
+    """Lossless except NUL, which the Telegram parser turns into U+FFFD on purpose
+    (PostgreSQL refuses NUL; telegram_parse._str)."""
+    from connectors.telegram import SECRET_HEADER, derived_secret, webhook_path
+
+    n = 1000 + sorted(NASTY).index(kind)
+    update = {"update_id": n, "message": {
+        "message_id": n, "date": 1_700_000_000, "chat": {"id": 77, "type": "private"},
+        "from": {"id": 77, "is_bot": False, "first_name": NASTY[kind][:40]},
+        "text": NASTY[kind]}}
+    headers = {"Content-Type": "application/json",
+               SECRET_HEADER: derived_secret(TG_TOKEN, "tg")}
+    status, answer = gw.lt.run(_post(gw.base + webhook_path("tg"),
+                                     json.dumps(update).encode(), headers))
+    assert status == 200, answer
+    row = gw.store.find_message(gw.channel_id("tg"), f"77:{n}")
+    assert row is not None and row.text == NASTY[kind].replace("\x00", "\ufffd")
 
 
 async def _ws_send(url: str, text: str, mid: str) -> dict[str, Any]:
@@ -246,3 +269,26 @@ async def test_console_renders_a_1mb_message_quickly(gw: RunningGateway) -> None
     assert "Привет ␛[31m" in text or "Привет" in text
     assert elapsed < 15, f"opening a thread with a 1 MB message took {elapsed:.1f} s"
 
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: PostgreSQL refuses NUL in text (psycopg2 ValueError, not a SwitchboardError), "
+    "so a client message containing \\x00 fails to store on PostgreSQL: generic answers "
+    "503 (retried forever), web chat says 'will be sent again'. SQLite stores it. "
+    "Telegram's parser replaces NUL with U+FFFD; storage (or every connector) should too."))
+def test_nul_in_client_text_is_storable_on_postgres(pg_url: str) -> None:
+    from storage.errors import SwitchboardError
+    from storage.inputs import Inbound
+
+    store = Store.open(pg_url)
+    try:
+        ch = store.ensure_channel("generic", "api", {})
+        try:
+            r = store.ingest(Inbound(channel_id=ch.id, chat_id="c", sender_id="c",
+                                     text="a\x00b", external_id="nul"))
+        except SwitchboardError:
+            return  # a clean, user-facing refusal is acceptable too
+        assert store.get_message(r.message.id).text in ("a\x00b", "a\ufffdb")
+    finally:
+        store.close()

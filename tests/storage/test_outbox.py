@@ -8,6 +8,7 @@ import pytest
 
 from storage.errors import NotFound
 from storage.models import DELIVERED, FAILED, QUEUED, READ, SENDING, utcnow
+from storage.store import Store
 from tests.storage.conftest import Desk
 
 
@@ -108,3 +109,39 @@ def test_mark_on_unknown_message_is_a_clear_error(desk: Desk) -> None:
     with pytest.raises(NotFound):
         desk.store.mark_failed(note.id, "x")  # a note is not an outgoing message
     assert desk.store.get_message(note.id).delivery_state is None
+
+
+def test_two_processes_never_claim_the_same_message(store: Store, store_url: str) -> None:
+    """Two stores on one database (two `serve` processes) claiming at once: every queued
+    message is claimed exactly once, and never out of order within a task."""
+    import threading
+
+    from storage.inputs import Inbound
+
+    channel = store.ensure_channel("webchat", "web")
+    tasks = [store.ingest(Inbound(channel.id, f"c{i}", f"c{i}", "hi")).task.id for i in range(6)]
+    for _round in range(5):
+        for task_id in tasks:
+            store.reply(task_id, None, f"reply {_round}")
+    other = Store.open(store_url)
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def drain(s: Store) -> None:
+        for _ in range(60):
+            items = s.claim_outbox(limit=3)
+            with lock:
+                claimed.extend(i.message_id for i in items)
+            for item in items:
+                s.mark_sent(item.message_id, None)
+
+    try:
+        threads = [threading.Thread(target=drain, args=(s,)) for s in (store, other)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        other.close()
+    assert len(claimed) == 30
+    assert len(set(claimed)) == 30
