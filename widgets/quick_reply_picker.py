@@ -38,6 +38,24 @@ class QuickReplySource(Protocol):
                            operator_id: int | None) -> str: ...
 
 
+def script_language(query: str) -> str | None:
+    """The language a query is typed in, as far as its script tells: Cyrillic → ``ru``,
+    Latin → ``en``; None when it has no letters. Used to put replies in the operator's
+    typing language first ("typing in a language brings up replies in it")."""
+    for char in query:
+        if char.isalpha():
+            return "ru" if "\u0400" <= char <= "\u04ff" else "en"
+    return None
+
+
+def by_language(replies: list[QuickReplyRow], query: str) -> list[QuickReplyRow]:
+    """Replies in the query's language first; the store's order otherwise kept."""
+    language = script_language(query)
+    if language is None:
+        return replies
+    return sorted(replies, key=lambda r: r.language != language)
+
+
 class QuickReplyPicker(ModalScreen[str | None]):
     """Pick a quick reply; dismisses with its expanded text, or None when cancelled."""
 
@@ -108,7 +126,7 @@ class QuickReplyPicker(ModalScreen[str | None]):
         except SwitchboardError as err:
             self.app.call_from_thread(self._show_error, str(err))
             return
-        self.app.call_from_thread(self._show_results, query, found)
+        self.app.call_from_thread(self._show_results, query, by_language(found, query))
 
     def _show_results(self, query: str, found: list[QuickReplyRow]) -> None:
         if query != self.query_one("#qr-query", Input).value:

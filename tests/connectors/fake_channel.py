@@ -36,7 +36,16 @@ class FakeChannelServer:
     accepted: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> body
     script: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
     port: int = 0
+    # After this many accepted deliveries, further ones are recorded (processed) but
+    # never answered until release(): the sender is certainly mid-flight then, as when
+    # a process dies after the server processed a request but before the answer came.
+    hold_after: int | None = None
     _runner: web.AppRunner | None = None
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.hold_after = None
+        self._released.set()
 
     def fail_next(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
         self.script.append((status, headers or {}, body))
@@ -82,5 +91,7 @@ class FakeChannelServer:
         self.requests.append(Received(key, body, time.monotonic(), 200))
         if key not in self.accepted:  # the idempotency key makes a repeat a no-op
             self.accepted[key] = body
+        if self.hold_after is not None and len(self.accepted) > self.hold_after:
+            await self._released.wait()
         return web.json_response({"id": f"fake-{key}"})
 

@@ -224,10 +224,10 @@ channels:
         tasks = [setup_chat(store, crm.id, f"c-{n}") for n in range(3)]
         replies = {f"c-{n}": [store.reply(task_id, op, f"c-{n} reply {i}").id for i in range(4)]
                    for n, (task_id, op) in enumerate(tasks)}
-        fake.delay = 0.25  # slow answers: the kill lands while sends are on the wire
+        fake.hold_after = 2  # the third delivery is processed but never answered
 
         proc = await _serve(config, db)
-        await fake.wait_for(2, timeout=20)
+        await fake.wait_for(3, timeout=20)
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         mid_flight = [m for ids in replies.values() for m in ids
@@ -235,7 +235,7 @@ channels:
         assert mid_flight, "the kill should have left messages in sending"
         assert len(fake.accepted) < 12
 
-        fake.delay = 0.0
+        fake.release()
         proc = await _serve(config, db)
         try:
             await fake.wait_for(12, timeout=30)

@@ -99,3 +99,21 @@ async def test_unknown_variable_is_shown_and_not_inserted(data: Data, make_app) 
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.query_one(Composer).text == "*"
+
+
+async def test_replies_in_the_typing_language_come_first(data: Data, make_app) -> None:
+    data.store.add_quick_reply("Доставка заказа", "Заказ {{task.number}} уже в пути.",
+                               language="ru", tags=("order", "заказ"))
+    data.store.add_quick_reply("Address change", "You can change the address until dispatch.",
+                               language="en", tags=("заказ",))
+    app = make_app(data.anna)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_task(pilot, data.tasks["ivan"])
+        await pilot.press("asterisk")
+        await settle(pilot)
+        await pilot.press(*"заказ")
+        await settle(pilot)
+        picker = app.screen
+        # the store lists them by title (Latin first); the Cyrillic query puts ru first
+        assert [r.title for r in picker.replies] == ["Доставка заказа", "Address change"]
+        assert preview_text(app) == f"Заказ {data.tasks['ivan']} уже в пути."
