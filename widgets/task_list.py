@@ -17,8 +17,11 @@ are loaded is in :mod:`widgets.task_list_loader`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import ClassVar, Protocol
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -147,9 +150,13 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
 
     def __init__(self, source: TaskSource, filter: TaskFilter | None = None, *,
                  name: str | None = None, id: str | None = None, classes: str | None = None,
-                 disabled: bool = False, page_size: int = PAGE_SIZE) -> None:
+                 disabled: bool = False, page_size: int = PAGE_SIZE,
+                 clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.source = source
+        # Ages ("5m", "2d") are relative to this clock: injectable so tests and
+        # snapshots show the same ages whatever day they run.
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._filter = filter
         self._page_size = page_size
         self._rows = Rows.empty()
@@ -379,7 +386,7 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
     def _to_strip(self, text: Text, width: int, base: Style) -> Strip:
         text.no_wrap = True
         text.overflow = "crop"
-        segments = list(text.render(self.app.console))
+        segments = _split_leading_blanks(text.render(self.app.console))
         strip = Strip(segments)
         strip = strip.apply_style(base) if base else strip
         return strip.adjust_cell_length(width, base)
@@ -396,7 +403,7 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
             line_style = line_style + style("task-list--cursor")
         self._plain = cursor  # on the cursor bar, pieces keep their weight but not their colour
         if sub == 0:
-            text = first_line(row, width, self._part, row.id in self._marked)
+            text = first_line(row, width, self._part, row.id in self._marked, self.clock())
         else:
             text = second_line(row, width, self._part)
         self._plain = False
@@ -411,3 +418,23 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
         if self._plain:
             return Style(bold=style.bold, italic=style.italic)
         return style
+
+
+def _split_leading_blanks(segments: Iterable[Segment]) -> list[Segment]:
+    """Segments whose text starts with blanks get the blanks as a segment of their own.
+
+    On the cursor row every piece shares one style, so padding and words merge into
+    one segment ("      #28 Hello"). Screenshot and SVG renderers (the snapshot
+    reports) drop a text run's leading blanks and drew that row shifted left; a blank
+    segment is drawn as background only, so every text run starts at its glyph."""
+    out: list[Segment] = []
+    for segment in segments:
+        text, style, control = segment
+        stripped = text.lstrip(" ")
+        if control or stripped == text or not stripped:
+            out.append(segment)
+            continue
+        blanks = len(text) - len(stripped)
+        out.append(Segment(" " * blanks, style))
+        out.append(Segment(stripped, style))
+    return out

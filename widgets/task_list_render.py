@@ -4,7 +4,7 @@ Pure functions (no widget state), so the list widget keeps to loading, cursor an
 drawing. A row is two lines, readable at 80 columns and in a narrow left pane::
 
     ● TG  Ivan Petrov                       5m  3
-          #12 Hello, where is my order?      Anna
+      #12 Hello, where is my order?          Anna
 
 Every client-supplied string (name, preview) goes through ``safe_text.one_line`` and
 into ``Text`` as plain text: never markup.
@@ -97,11 +97,14 @@ class Rows:
         self.index = {row.id: i for i, row in enumerate(self.items)}
 
 
-def first_line(row: TaskRow, width: int, style: Part, marked: bool) -> Text:
-    """Mark, channel tag, contact name ... age and unread badge."""
+def first_line(row: TaskRow, width: int, style: Part, marked: bool, now: datetime) -> Text:
+    """Mark, channel tag, contact name ... age and unread badge.
+
+    ``now`` comes from the list's clock (injectable), so tests and snapshots do not
+    depend on the day they run."""
     mark = "●" if marked else " "
     tag = channel_tag(row.channel_kind)[:3].ljust(3)
-    age = age_label(row.last_activity_at, datetime.now(UTC))
+    age = age_label(row.last_activity_at, now)
     badge = f" {row.unread_count} " if row.unread_count else ""
     right_len = cell_len(age) + 1 + len(badge)
     name_width = max(1, width - 2 - 4 - right_len - 1)
@@ -125,19 +128,35 @@ def first_line(row: TaskRow, width: int, style: Part, marked: bool) -> Text:
         text.append(badge, style("task-list--badge"))
     return text
 
+
+ASSIGNEE_MAX = 10  # cells an assignee's name may take on the preview line
+PREVIEW_MIN = 24  # cells the preview keeps before an assignee is shown at all
+
+
 def second_line(row: TaskRow, width: int, style: Part) -> Text:
-    """Task number and last message preview ... assignee (or "unassigned")."""
+    """Task number and last message preview ... assignee (or "unassigned").
+
+    The preview is what the operator scans for, so it gets the room: the assignee is
+    cut to :data:`ASSIGNEE_MAX` cells, "unassigned" shrinks to "—", and neither is
+    shown when the preview would be left fewer than :data:`PREVIEW_MIN` cells (the
+    filter bar and the contact card still tell whose task it is)."""
+    number = f"#{row.number} "
+    text = Text("  ")  # under the channel tag: the preview gets the name's indent too
+    text.append(number, style("task-list--number"))
+    free = width - text.cell_len - 1  # one cell of right margin
     if row.assignee_name:
-        who, who_style = one_line(row.assignee_name, max(4, width // 4)), "task-list--assignee"
+        who, who_style = one_line(row.assignee_name, ASSIGNEE_MAX), "task-list--assignee"
     else:
         who, who_style = _("unassigned"), "task-list--unassigned"
-    number = f"#{row.number} "
-    text = Text("      ")
-    text.append(number, style("task-list--number"))
-    room = max(1, width - text.cell_len - cell_len(who) - 2)
+        if free - cell_len(who) - 1 < PREVIEW_MIN:
+            who = "—"
+    if free - cell_len(who) - 1 < min(PREVIEW_MIN, free // 2):
+        who = ""
+    room = max(1, free - (cell_len(who) + 1 if who else 0))
     preview = row.last_preview or row.title or ""
     text.append(one_line(preview, room), style("task-list--preview"))
-    pad = width - text.cell_len - cell_len(who) - 1
-    text.append(" " * max(1, pad))
-    text.append(who, style(who_style))
+    if who:
+        pad = width - text.cell_len - cell_len(who) - 1
+        text.append(" " * max(1, pad))
+        text.append(who, style(who_style))
     return text

@@ -18,7 +18,7 @@ ever wrapped, so a 1 MB message costs what a screenful costs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -68,6 +68,7 @@ class RenderContext:
     contact_name: str = ""
     today: date = field(default_factory=lambda: datetime.now().astimezone().date())
     moved_numbers: dict[int, int] = field(default_factory=dict)
+    tz: tzinfo | None = None  # the zone times are shown in; None: the machine's local zone
 
 
 def human_size(size: int) -> str:
@@ -80,10 +81,11 @@ def human_size(size: int) -> str:
     return f"{value:.1f} {_('TB')}"  # pragma: no cover
 
 
-def local(moment: datetime) -> datetime:
+def local(moment: datetime, tz: tzinfo | None = None) -> datetime:
+    """``moment`` in zone ``tz`` (None: the machine's local zone); naive means UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone()
+    return moment.astimezone(tz)
 
 
 def day_label(day: date, today: date) -> str:
@@ -197,7 +199,7 @@ def render_message(msg: MessageRow, ctx: RenderContext, *, day_separator: bool) 
     """The strips of one message block (day separator, bubble or event line, spacing)."""
     out = _Lines(ctx)
     st = ctx.styles
-    when = local(msg.created_at)
+    when = local(msg.created_at, ctx.tz)
     if day_separator:
         label = Text(f"── {day_label(when.date(), ctx.today)} ──", style=st.day)
         out.centred(label, st.base)

@@ -18,7 +18,8 @@ change. New messages are followed only while the view sits at the bottom.
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
 from typing import ClassVar, Protocol
 
 from rich.segment import Segment
@@ -143,9 +144,14 @@ class ThreadView(ThreadNavigation, ThreadWindow, ScrollView, can_focus=True):
 
     def __init__(self, source: ThreadSource, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None, disabled: bool = False,
-                 page_size: int = PAGE_SIZE, max_window: int = MAX_WINDOW) -> None:
+                 page_size: int = PAGE_SIZE, max_window: int = MAX_WINDOW,
+                 clock: Callable[[], datetime] | None = None, tz: tzinfo | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.source = source
+        # "Today"/"Yesterday" come from the clock, times and days are shown in ``tz``
+        # (None: the machine's local zone). Both injectable: tests pin them (UTC).
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.tz = tz
         self._page_size = page_size
         self._max_window = max(max_window, 2 * page_size)
         self._open_task: TaskRow | None = None
@@ -279,14 +285,14 @@ class ThreadView(ThreadNavigation, ThreadWindow, ScrollView, can_focus=True):
         contact = self._open_task.contact_name if self._open_task is not None else ""
         return RenderContext(console=self.app.console, width=self._width(),
                              styles=self._thread_styles(), contact_name=contact,
-                             today=datetime.now().astimezone().date(),
-                             moved_numbers=self._numbers)
+                             today=local(self.clock(), self.tz).date(),
+                             moved_numbers=self._numbers, tz=self.tz)
 
     def _day_separator(self, index: int) -> bool:
         if index == 0:
             return True
-        return local(self._msgs[index].created_at).date() != local(
-            self._msgs[index - 1].created_at).date()
+        return local(self._msgs[index].created_at, self.tz).date() != local(
+            self._msgs[index - 1].created_at, self.tz).date()
 
     def _block(self, index: int, ctx: RenderContext | None = None) -> list[Strip]:
         msg = self._msgs[index]
@@ -332,7 +338,21 @@ class ThreadView(ThreadNavigation, ThreadWindow, ScrollView, can_focus=True):
                 self._blocks.clear()
                 self._relayout()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """Re-sync the scrollbar when it appears.
+
+        Textual moves the thumb only while the bar is shown; a thread that opened at its
+        end before the bar appeared (its height arrived later) kept the thumb drawn at
+        the top."""
+        if shown:
+            self._sync_scrollbar()
+
+    def _sync_scrollbar(self) -> None:
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
+
     def _on_resize(self, event: events.Resize) -> None:
+        self._sync_scrollbar()
         if self._width() != self._layout_width:
             self._blocks.clear()
             self._relayout()

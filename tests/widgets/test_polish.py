@@ -1,0 +1,137 @@
+"""Fixes found by using the console: cursor row drawing, scrollbar thumb, clocks, row room."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+from textual.app import App, ComposeResult
+
+from storage.inputs import Inbound
+from storage.store import Store
+from tests.widgets.conftest import BASE, fill_tasks, fill_thread, screen_lines, settle
+from widgets.task_list import TaskList
+from widgets.thread_view import ThreadView
+
+_TEXT_RUN = re.compile(r"<text [^>]*>([^<]*)</text>")
+
+
+class ListApp(App[None]):
+    CSS = "TaskList { width: 44; }"
+
+    def __init__(self, store: Store, clock=None) -> None:
+        super().__init__()
+        self.store, self.clock = store, clock
+
+    def compose(self) -> ComposeResult:
+        yield TaskList(self.store, id="tasks", clock=self.clock)
+
+
+class ThreadApp(App[None]):
+    def __init__(self, store: Store, clock=None, tz=None) -> None:
+        super().__init__()
+        self.store, self.clock, self.tz = store, clock, tz
+
+    def compose(self) -> ComposeResult:
+        yield ThreadView(self.store, id="thread", clock=self.clock, tz=self.tz)
+
+
+async def test_cursor_row_text_starts_at_its_glyphs(sqlite_store: Store, web: int) -> None:
+    """The highlighted row was one text run starting with blanks; screenshot renderers
+    drop those and drew the row shifted left. No run may start with a blank."""
+    fill_tasks(sqlite_store, 3, web)
+    app = ListApp(sqlite_store, clock=lambda: BASE + timedelta(hours=1))
+    async with app.run_test(size=(80, 12)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        assert tl.highlighted_task is not None
+        for y in range(2):
+            for segment in tl.render_line(y):
+                assert segment.text == segment.text.lstrip(" ") or not segment.text.strip(), (
+                    y, segment.text)
+        svg = app.export_screenshot()
+        runs = [r.replace("&#160;", " ") for r in _TEXT_RUN.findall(svg)]
+        assert any("#3 hello from client 2" in r for r in runs)
+        assert not [r for r in runs if r.startswith(" ") and r.strip()], runs
+
+
+async def test_task_list_ages_follow_the_injected_clock(sqlite_store: Store, web: int) -> None:
+    fill_tasks(sqlite_store, 2, web)  # activity at BASE and BASE + 1 minute
+    now = [BASE + timedelta(minutes=31)]
+    app = ListApp(sqlite_store, clock=lambda: now[0])
+    async with app.run_test(size=(80, 12)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        first = screen_lines(tl)[0]
+        assert "Client 00001" in first and " 30m " in first
+        now[0] = BASE + timedelta(days=3)
+        tl._tick_ages()  # what the once-a-minute timer does
+        await pilot.pause()
+        assert " 3d " in screen_lines(tl)[0]
+
+
+async def test_thread_times_use_the_chosen_zone_and_clock(sqlite_store: Store, web: int) -> None:
+    at = datetime(2020, 6, 1, 23, 30, tzinfo=UTC)
+    result = sqlite_store.ingest(Inbound(channel_id=web, chat_id="tz", sender_id="tz",
+                                         text="late hello", external_id="tz-1", sent_at=at))
+    task = sqlite_store.get_task(result.task.id)
+    clock = lambda: datetime(2020, 6, 2, 1, 0, tzinfo=UTC)  # noqa: E731
+    async with ThreadApp(sqlite_store, clock=clock, tz=UTC).run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(ThreadView)
+        view.show_task(task)
+        await settle(pilot)
+        text = "\n".join(screen_lines(view))
+        assert "Yesterday" in text and "23:30" in text
+    plus3 = timezone(timedelta(hours=3))
+    async with ThreadApp(sqlite_store, clock=clock, tz=plus3).run_test(size=(80, 20)) as pilot:
+        view = pilot.app.query_one(ThreadView)
+        view.show_task(task)
+        await settle(pilot)
+        text = "\n".join(screen_lines(view))
+        assert "Today" in text and "02:30" in text and "23:30" not in text
+
+
+async def test_scrollbar_thumb_follows_a_thread_opened_at_its_end(sqlite_store: Store,
+                                                                  web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 120)
+    task = sqlite_store.get_task(sqlite_store.get_message(ids[0]).task_id)
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = pilot.app.query_one(ThreadView)
+        view.show_task(task)
+        await settle(pilot)
+        assert view.scroll_y == view.max_scroll_y > 0
+        assert view.show_vertical_scrollbar
+        assert view.vertical_scrollbar.position == view.scroll_y
+        await pilot.resize_terminal(90, 20)
+        await settle(pilot)
+        assert view.vertical_scrollbar.position == view.scroll_y
+
+
+async def test_preview_gets_the_room_and_assignee_fits(sqlite_store: Store, web: int,
+                                                       anna: int) -> None:
+    long_text = "Please check my order number 12345, it has not arrived for two weeks"
+    r = sqlite_store.ingest(Inbound(channel_id=web, chat_id="p", sender_id="p", text=long_text,
+                                    external_id="p-1", sent_at=BASE, display_name="Pat"))
+    sqlite_store.ensure_operator("Alexandrina-Konstantinopolskaya")
+    op = sqlite_store.operator_by_name("Alexandrina-Konstantinopolskaya")
+    sqlite_store.assign([r.task.id], op.id, anna)
+    r2 = sqlite_store.ingest(Inbound(channel_id=web, chat_id="q", sender_id="q", text=long_text,
+                                     external_id="q-1", sent_at=BASE, display_name="Quinn"))
+    for width, min_preview in ((44, 24), (28, 10)):
+        class Sized(ListApp):
+            CSS = f"TaskList {{ width: {width}; }}"
+
+        app = Sized(sqlite_store, clock=lambda: BASE)
+        async with app.run_test(size=(100, 12)) as pilot:
+            await settle(pilot)
+            tl = app.query_one(TaskList)
+            inner = tl.scrollable_content_region.width
+            lines = {tl.rows[i].id: screen_lines(tl)[2 * i + 1] for i in range(2)}
+            for task_id in (r.task.id, r2.task.id):
+                line = lines[task_id]
+                assert len(line) == inner
+                shown = line.split(" ", 3)[3].split("…")[0] if "…" in line else ""
+                preview = line[line.index("Please"):].split("…")[0]
+                assert len(preview) >= min_preview, (width, line, shown)
+            assert "Alexandrin" in lines[r.task.id] or width < 40
+            assert "Alexandrina-Konstantinopolskaya" not in lines[r.task.id]
