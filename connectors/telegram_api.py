@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,15 +30,49 @@ from storage.i18n import _
 DEFAULT_BASE = "https://api.telegram.org"
 
 
+# Any bot token, ours or not: digits, a colon, then the secret's alphabet.
+_ANY_TOKEN = re.compile(r"(?<![0-9])([0-9]{3,}):[A-Za-z0-9_-]{20,}")
+_PIECE = 8  # a run sharing this many consecutive characters with the secret is masked
+# Runs of the token alphabet: a piece of the secret can only hide inside one of them.
+_RUN = re.compile(rf"[A-Za-z0-9_-]{{{_PIECE},}}")
+# Bodies are masked before they are cut for a message; beyond this they are cut first
+# (masking is linear, but an error page of megabytes is not worth scanning).
+MASK_SCAN_LIMIT = 64 * 1024
+
+
 def mask_token(text: str, token: str) -> str:
-    """``text`` with the bot token (and its secret half alone) replaced by a mask."""
+    """``text`` with the bot token, any recognizable piece of it and any other bot token
+    replaced by a mask.
+
+    A proxy's error page or a cut body may echo only part of the token (the URL holds
+    it), so besides the whole token this masks every run of the token's alphabet that
+    shares :data:`_PIECE` consecutive characters with the secret half, and anything
+    shaped like ``<bot id>:<secret>``."""
     if not token:
-        return text
+        return _ANY_TOKEN.sub(r"\1:***", text)
     masked = text.replace(token, mask(token))
     _bot_id, _sep, secret = token.partition(":")
-    if len(secret) >= 8:
+    if len(secret) >= _PIECE:
+        pieces = {secret[i:i + _PIECE] for i in range(len(secret) - _PIECE + 1)}
+
+        def hide(match: re.Match[str]) -> str:
+            run = match.group(0)
+            for i in range(len(run) - _PIECE + 1):
+                if run[i:i + _PIECE] in pieces:
+                    return "***"
+            return run
+
+        masked = _RUN.sub(hide, masked)
+    elif len(secret) >= 4:
         masked = masked.replace(secret, "***")
-    return masked
+    return _ANY_TOKEN.sub(r"\1:***", masked)
+
+
+def snippet(body: bytes, token: str, limit: int = 200) -> str:
+    """At most ``limit`` characters of an answer's body for an error message, masked
+    *before* it is cut: cutting first could split the token so it no longer matched."""
+    text = body[:MASK_SCAN_LIMIT].decode("utf-8", "replace")
+    return mask_token(text, token).strip()[:limit].strip()
 
 
 def mask(token: str) -> str:
@@ -121,9 +156,9 @@ class BotApi:
         except (ValueError, UnicodeDecodeError):
             data = None
         if not isinstance(data, dict) or "ok" not in data:
-            snippet = body[:200].decode("utf-8", "replace").strip()
+            text = snippet(body, self.token)
             reason = mask_token(_("Telegram answered {method} with HTTP {status}: {body}").format(
-                method=method, status=status, body=snippet or _("(empty body)")), self.token)
+                method=method, status=status, body=text or _("(empty body)")), self.token)
             if status >= 500 or status == 0:
                 raise TelegramNetworkError(reason)
             raise TelegramApiError(method, status, reason)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.i18n import _
+from storage.ops_tasks import STATUS_LABELS
 
 
 def register(subparsers: Any) -> None:
@@ -119,7 +120,8 @@ def print_text(results: Any) -> None:
             id=contact.id, name=_plain(contact.name), phones=" ".join(contact.phones)))
     for group in results.groups:
         print(_("#{number} {title} [{status}]").format(
-            number=group.task.number, title=_plain(group.task.title), status=group.task.status))
+            number=group.task.number, title=_plain(group.task.title),
+            status=_(STATUS_LABELS.get(group.task.status, group.task.status))))
         for hit in group.hits:
             when = hit.created_at.strftime("%Y-%m-%d %H:%M") if hit.created_at else ""
             print(f"  {when} {hit.kind:<8} {_plain(hit.snippet)}")

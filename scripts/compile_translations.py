@@ -43,9 +43,11 @@ DEFERRED: dict[str, tuple[str, ...]] = {
 DYNAMIC_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("storage/ops_tasks.py", "STATUS_LABELS[status]"),
     ("widgets/contact_card.py", "STATUS_LABELS.get(task.status, task.status)"),
+    ("widgets/search_results.py", "STATUS_LABELS.get(task.status, task.status)"),
     ("widgets/status_bar.py", "self.role"),
     ("widgets/status_bar.py", "state"),
     ("console/filters.py", "STATUS_LABELS[self.status]"),
+    ("console/cmd_search.py", "STATUS_LABELS.get(group.task.status, group.task.status)"),
     ("console/screens/assign.py", "o.role"),
     ("console/screens/inbox_actions.py", "STATUS_LABELS[status]"),
     ("console/screens/inbox_actions.py", "label"),

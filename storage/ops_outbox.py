@@ -119,7 +119,16 @@ class OutboxOps(OpsBase):
             msg = self._outbound(message_id)
             msg.delivery_state, msg.failure_reason, msg.next_attempt_at = SENT, "", None
             if external_id:
-                msg.external_id = external_id
+                M = self.m.Message
+                clash = M.select(M.id).where((M.channel == msg.channel_id)
+                                             & (M.external_id == external_id) & (M.id != msg.id))
+                if clash.exists():
+                    # The channel's id for this reply equals another message's id (a client
+                    # message's, in channels whose ids are not global): the reply is sent all
+                    # the same; its id is kept aside so the unique key stays the client's.
+                    msg.meta = {**(msg.meta or {}), "channel_message_id": external_id}
+                else:
+                    msg.external_id = external_id
             msg.save()
             tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, state=SENT)
 

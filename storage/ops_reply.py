@@ -28,6 +28,7 @@ from storage.models import (
 from storage.ops_common import OpsBase
 from storage.ops_ingest import bound_key
 from storage.rows import MessageRow
+from storage.text import storable
 
 
 class ReplyOps(OpsBase):
@@ -37,6 +38,7 @@ class ReplyOps(OpsBase):
         """An operator's comment: queued for the client, or a private note when ``private``."""
         if not text.strip() and not attachments:
             raise RuleViolation(_("The message is empty."))
+        text = storable(text)
         with self.transaction() as tx:
             task = self._task(task_id)
             self._operator(operator_id)

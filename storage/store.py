@@ -19,6 +19,7 @@ import peewee as pw
 
 from storage.database import Progress, ensure_schema, is_postgres, open_database, postgres_connector
 from storage.events import Event, EventBus, InProcessBus, PostgresBus
+from storage.ingest_fast import FastIngest
 from storage.models import Models, build_models
 from storage.ops_ingest import IngestOps
 from storage.ops_merge import MergeOps
@@ -50,6 +51,7 @@ class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, Qu
         if bus is None:
             bus = PostgresBus(postgres_connector(db)) if self.postgres else InProcessBus()
         self.bus = bus
+        self._fast_ingest = FastIngest(db)
         self._write_lock = threading.RLock()
         self._local = threading.local()
 

@@ -29,6 +29,7 @@ from textual.widgets.option_list import Option
 
 from storage.i18n import _
 from storage.models import EVENT, INBOUND, NOTE, OUTBOUND
+from storage.ops_tasks import STATUS_LABELS
 from storage.search.rows import SearchHit, SearchResults
 from widgets.safe_text import clean, one_line
 
@@ -160,7 +161,7 @@ class SearchResultsList(OptionList):
             header.append(f"#{task.number} ", style=task_style)
             header.append(clean(one_line(task.title, 200)), style=task_style)
             header.append("  " + clean(one_line(task.contact_name, 40)), style=meta)
-            header.append(f"  {task.status}", style=meta)
+            header.append(f"  {_(STATUS_LABELS.get(task.status, task.status))}", style=meta)
             key = f"t{task.id}"
             self._hits[key] = SearchHit(task_id=task.id, task_number=task.number)
             options.append(Option(header, id=key))

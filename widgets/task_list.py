@@ -17,11 +17,10 @@ are loaded is in :mod:`widgets.task_list_loader`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import ClassVar, Protocol
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -36,6 +35,7 @@ from storage.i18n import _
 from storage.inputs import TaskFilter
 from storage.rows import Page, TaskRow
 from widgets.safe_text import one_line
+from widgets.strips import separate_blanks
 from widgets.task_list_loader import ROW_HEIGHT, TaskListLoader
 from widgets.task_list_render import (
     Rows,
@@ -386,7 +386,7 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
     def _to_strip(self, text: Text, width: int, base: Style) -> Strip:
         text.no_wrap = True
         text.overflow = "crop"
-        segments = _split_leading_blanks(text.render(self.app.console))
+        segments = separate_blanks(text.render(self.app.console))  # see widgets.strips
         strip = Strip(segments)
         strip = strip.apply_style(base) if base else strip
         return strip.adjust_cell_length(width, base)
@@ -419,22 +419,3 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
             return Style(bold=style.bold, italic=style.italic)
         return style
 
-
-def _split_leading_blanks(segments: Iterable[Segment]) -> list[Segment]:
-    """Segments whose text starts with blanks get the blanks as a segment of their own.
-
-    On the cursor row every piece shares one style, so padding and words merge into
-    one segment ("      #28 Hello"). Screenshot and SVG renderers (the snapshot
-    reports) drop a text run's leading blanks and drew that row shifted left; a blank
-    segment is drawn as background only, so every text run starts at its glyph."""
-    out: list[Segment] = []
-    for segment in segments:
-        text, style, control = segment
-        stripped = text.lstrip(" ")
-        if control or stripped == text or not stripped:
-            out.append(segment)
-            continue
-        blanks = len(text) - len(stripped)
-        out.append(Segment(" " * blanks, style))
-        out.append(Segment(stripped, style))
-    return out

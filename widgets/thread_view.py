@@ -35,6 +35,7 @@ from textual.strip import Strip
 
 from storage.i18n import _
 from storage.rows import MessageRow, Page, TaskRow
+from widgets.strips import separate_strip_blanks
 from widgets.thread_keys import ThreadNavigation
 from widgets.thread_render import RenderContext, ThreadStyles, local, render_message
 from widgets.thread_window import HEADER_LINES, ThreadWindow
@@ -302,6 +303,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ScrollView, can_focus=True):
         block = self._blocks.get(key)
         if block is None:
             block = render_message(msg, ctx or self._render_context(), day_separator=sep)
+            block = [separate_strip_blanks(strip) for strip in block]  # see widgets.strips
             self._blocks[key] = block
         return block
 
@@ -411,4 +413,4 @@ class ThreadView(ThreadNavigation, ThreadWindow, ScrollView, can_focus=True):
         content.truncate(max(1, width - 2), overflow="ellipsis")
         left = max(0, (width - content.cell_len) // 2)
         strip = Strip([Segment(" " * left)] + list(content.render(self.app.console)))
-        return strip.apply_style(base).adjust_cell_length(width, base)
+        return separate_strip_blanks(strip.apply_style(base).adjust_cell_length(width, base))

@@ -5,9 +5,10 @@ composer and card post messages; the screen calls the store in thread workers an
 tells the widgets what changed. Live updates arrive as :class:`StoreChanged` batches
 from the app's events bridge; nothing here polls.
 
-Layout: below 110 columns (``-narrow``) the task list is 30 columns and the contact
-card, when open, takes the task list's place, so the conversation keeps at least 50
-columns at 80×24. Filters, mass actions and dialogs live in
+Layout: on wide terminals the task list takes 38% of the width (40–64 columns, 30%
+while the contact card is open) so previews are readable; below 110 columns
+(``-narrow``) it is 30–36 columns and the contact card, when open, takes the task
+list's place, so the conversation keeps at least 50 columns at 80×24. Filters, mass actions and dialogs live in
 :mod:`console.screens.inbox_actions`.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 from textual import on, work
@@ -49,8 +51,9 @@ class InboxScreen(InboxActions, Screen[None]):
 
     DEFAULT_CSS = """
     InboxScreen #body { height: 1fr; }
-    InboxScreen #left { width: 42; border-right: vkey $panel; }
-    InboxScreen.-narrow #left { width: 30; }
+    InboxScreen #left { width: 38%; min-width: 40; max-width: 64; border-right: vkey $panel; }
+    InboxScreen.-card-open #left { width: 30%; min-width: 34; }
+    InboxScreen.-narrow #left { width: 34%; min-width: 30; max-width: 36; }
     InboxScreen #filter-bar { height: 1; padding: 0 1; background: $boost; color: $text; text-style: bold; }
     InboxScreen #tasks { height: 1fr; }
     InboxScreen #centre { width: 1fr; }
@@ -103,14 +106,21 @@ class InboxScreen(InboxActions, Screen[None]):
         self.operators: list[OperatorRow] = []
 
     # ---- layout ----------------------------------------------------------------------------
+    def app_time(self) -> tuple[Callable[[], datetime] | None, tzinfo | None]:
+        """The app's clock (``SwitchboardApp(clock=...)``, for ages and "Today") and the
+        zone message times are shown in (the app's ``timezone``; None: the local zone)."""
+        return getattr(self.app, "clock", None), getattr(self.app, "timezone", None)
+
     def compose(self) -> ComposeResult:
+        clock, tz = self.app_time()
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Static("", id="filter-bar")
-                yield TaskList(self.store, self.choice.task_filter(self.me.id), id="tasks")
+                yield TaskList(self.store, self.choice.task_filter(self.me.id), id="tasks",
+                               clock=clock)
             with Vertical(id="centre"):
                 yield from self.compose_above_thread()
-                yield ThreadView(self.store, id="thread")
+                yield ThreadView(self.store, id="thread", clock=clock, tz=tz)
                 yield Composer(id="composer")
             yield ContactCardView(self.store, id="card")
         yield StatusBar(id="status")

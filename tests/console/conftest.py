@@ -1,8 +1,9 @@
 """Fixtures for the console tests: a real SQLite store filled with fixed-time data.
 
-Times are fixed (2020) so that snapshots are deterministic: the task list shows ages
-in years and the thread shows dates, both stable for months. The process runs in UTC
-so the thread's local times do not depend on the machine.
+Times are fixed (2020) and the app gets a frozen clock (``FROZEN_NOW``) and the UTC
+zone, so snapshots are deterministic: the task list's ages and the thread's "Today" /
+times do not depend on the day or the machine the tests run on. The process also runs
+in UTC for the parts that format times themselves.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 T0 = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)
-FROZEN_NOW = datetime(2020, 6, 1, 12, 0, tzinfo=UTC)
+FROZEN_NOW = datetime(2020, 6, 1, 21, 0, tzinfo=UTC)  # after every pinned scene time
 
 
 def frozen_clock() -> datetime:
@@ -95,7 +96,9 @@ def make_app(sqlite_store: Store) -> Iterator[AppFactory]:
             operator = sqlite_store.ensure_operator("Anna", role)
         config = Config(operator=OperatorConfig(operator.name, operator.role), theme=theme,
                         keys=keys or {})
-        return SwitchboardApp(sqlite_store, config, operator, clock=frozen_clock, **kw)
+        app = SwitchboardApp(sqlite_store, config, operator, clock=frozen_clock, **kw)
+        app.timezone = UTC  # read by the inbox for the conversation's times (None: local)
+        return app
 
     yield factory
 

@@ -1,8 +1,9 @@
 """Snapshot tests (``snap_compare``): regenerate with ``pytest tests/console --snapshot-update``
 after a deliberate UI change and review the SVGs in tests/console/__snapshots__.
 
-Deterministic by construction: fixed 2020 message times (the process runs in UTC), a
-frozen clock for the supervisor's waiting times, the cursor blink off, no toasts.
+Deterministic by construction: fixed 2020 message times, a frozen clock (task ages,
+"Today", the supervisor's waiting times) and the UTC zone given to the app, the cursor
+blink off, no toasts.
 """
 
 from __future__ import annotations
@@ -35,13 +36,6 @@ async def steady(pilot) -> None:
                 break
             await pilot.pause(0.02)
     await settle(pilot, rounds=1)
-    # Known ThreadView quirk (reported): when it scrolls to the end before its scrollbar
-    # is shown, the thumb stays drawn at the top. Re-scroll once so the thumb is current.
-    for thread in pilot.app.screen.query(ThreadView):
-        y = thread.scroll_y
-        if y > 0:
-            thread.scroll_to(y=y - 1, animate=False, immediate=True, force=True)
-            thread.scroll_to(y=y, animate=False, immediate=True, force=True)
     await pilot.pause(0.1)
 
 
@@ -134,6 +128,6 @@ def test_supervisor_view(snap_compare, sqlite_store: Store, make_app) -> None:
     data = busy(sqlite_store)
     sofia = sqlite_store.ensure_operator("Sofia", "supervisor")
     sqlite_store.assign([data.tasks["ivan"]], data.anna.id, data.anna.id)
-    pin_times(sqlite_store, start_minute=900)
+    pin_times(sqlite_store, start_minute=600)
     assert snap_compare(make_app(sofia), terminal_size=(120, 36),
                         run_before=open_task(data.tasks["ivan"]))

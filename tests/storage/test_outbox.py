@@ -145,3 +145,19 @@ def test_two_processes_never_claim_the_same_message(store: Store, store_url: str
         other.close()
     assert len(claimed) == 30
     assert len(set(claimed)) == 30
+
+
+def test_mark_sent_with_an_id_a_client_message_already_has(store: Store) -> None:
+    """A channel whose ids are per chat may give a reply the id of a client message:
+    the reply is still marked sent (never left in "sending" to be resent forever)."""
+    from storage.inputs import Inbound
+
+    channel = store.ensure_channel("generic", "api")
+    inbound = store.ingest(Inbound(channel.id, "c", "c", "hi", external_id="42"))
+    reply = store.reply(inbound.task.id, None, "hello")
+    [item] = store.claim_outbox()
+    store.mark_sent(item.message_id, "42")
+    sent = store.get_message(reply.id)
+    assert sent.delivery_state == "sent"
+    assert sent.meta["channel_message_id"] == "42"
+    assert store.find_message(channel.id, "42").id == inbound.message.id

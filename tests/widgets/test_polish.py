@@ -49,7 +49,7 @@ async def test_cursor_row_text_starts_at_its_glyphs(sqlite_store: Store, web: in
             for segment in tl.render_line(y):
                 assert segment.text == segment.text.lstrip(" ") or not segment.text.strip(), (
                     y, segment.text)
-        svg = app.export_screenshot()
+        svg = app.export_screenshot(simplify=True)  # as the snapshot plugin takes them
         runs = [r.replace("&#160;", " ") for r in _TEXT_RUN.findall(svg)]
         assert any("#3 hello from client 2" in r for r in runs)
         assert not [r for r in runs if r.startswith(" ") and r.strip()], runs
@@ -64,7 +64,7 @@ async def test_task_list_ages_follow_the_injected_clock(sqlite_store: Store, web
         tl = app.query_one(TaskList)
         first = screen_lines(tl)[0]
         assert "Client 00001" in first and " 30m " in first
-        now[0] = BASE + timedelta(days=3)
+        now[0] = BASE + timedelta(days=3, minutes=1)
         tl._tick_ages()  # what the once-a-minute timer does
         await pilot.pause()
         assert " 3d " in screen_lines(tl)[0]
@@ -82,6 +82,11 @@ async def test_thread_times_use_the_chosen_zone_and_clock(sqlite_store: Store, w
         await settle(pilot)
         text = "\n".join(screen_lines(view))
         assert "Yesterday" in text and "23:30" in text
+        # Centred separators and bubble lines start their text runs at a glyph too.
+        runs = [r.replace("&#160;", " ")
+                for r in _TEXT_RUN.findall(pilot.app.export_screenshot(simplify=True))]
+        assert any("Yesterday" in r for r in runs) and any("late hello" in r for r in runs)
+        assert not [r for r in runs if r.startswith(" ") and r.strip()], runs
     plus3 = timezone(timedelta(hours=3))
     async with ThreadApp(sqlite_store, clock=clock, tz=plus3).run_test(size=(80, 20)) as pilot:
         view = pilot.app.query_one(ThreadView)
@@ -130,8 +135,7 @@ async def test_preview_gets_the_room_and_assignee_fits(sqlite_store: Store, web:
             for task_id in (r.task.id, r2.task.id):
                 line = lines[task_id]
                 assert len(line) == inner
-                shown = line.split(" ", 3)[3].split("…")[0] if "…" in line else ""
                 preview = line[line.index("Please"):].split("…")[0]
-                assert len(preview) >= min_preview, (width, line, shown)
-            assert "Alexandrin" in lines[r.task.id] or width < 40
+                assert len(preview) >= min_preview, (width, line)
+            assert "Alexandri…" in lines[r.task.id] or width < 40
             assert "Alexandrina-Konstantinopolskaya" not in lines[r.task.id]
