@@ -46,6 +46,7 @@ from connectors.base import (
     SendResult,
     TransientSendError,
 )
+from connectors.rejections import RejectionLog, is_permanent
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
@@ -76,6 +77,7 @@ class GenericConnector(Connector):
         self.send_url = str(spec.options.get("send_url") or "")
         self.path = f"/hooks/{quote(spec.name, safe='')}"
         self._session: aiohttp.ClientSession | None = None
+        self.rejections = RejectionLog(log, f"generic {spec.name} {self.path}")
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         if not self.secret:
@@ -86,6 +88,7 @@ class GenericConnector(Connector):
 
     async def stop(self) -> None:
         self._session = None
+        self.rejections.close()
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(self.path, self._webhook)]
@@ -95,33 +98,53 @@ class GenericConnector(Connector):
                                                      url=f"{base_url}{self.path}")
 
     async def _webhook(self, request: web.Request) -> web.Response:
+        """Check the signature, parse, store; answer 200 only after commit.
+
+        Every refusal is answered with a reason and logged (rate-limited, see
+        :class:`RejectionLog`). Store failures: a message that can never be stored (a
+        domain refusal, or the database refusing its content) is answered 422 — a 4xx,
+        so the sender gives up instead of delivering a poison message forever; a store
+        that is briefly unavailable (locked, connection lost) is answered 503 so the
+        sender delivers the message again."""
         given = request.headers.get(SIGNATURE_HEADER, "")
         if not given:
-            return _answer(401, _("The {header} header is missing.").format(header=SIGNATURE_HEADER))
+            return self._refuse(request, 401, _("The {header} header is missing.").format(
+                header=SIGNATURE_HEADER))
         body = await request.read()  # capped by the server's client_max_size
         if not self.secret or not hmac.compare_digest(given, sign(self.secret, body)):
-            return _answer(403, _("The signature does not match."))
+            return self._refuse(request, 403, _("The signature does not match."))
         try:
             data = json.loads(body)
         except ValueError:
-            return _answer(400, _("The body is not valid JSON."))
+            return self._refuse(request, 400, _("The body is not valid JSON."))
         if not isinstance(data, dict):
-            return _answer(400, _("The body must be a JSON object."))
+            return self._refuse(request, 400, _("The body must be a JSON object."))
         if "status" in data:
-            return await self._status(data)
+            return await self._status(request, data)
         try:
             inbound = self._inbound(data)
         except ValueError as err:
-            return _answer(400, str(err))
+            return self._refuse(request, 400, str(err))
         try:
             result = await self.ingest(inbound)
-        except SwitchboardError as err:
-            return _answer(422, str(err))
-        except Exception:  # not committed (a lock, a lost database): the sender must retry
+        except Exception as err:
+            if isinstance(err, SwitchboardError):
+                return self._refuse(request, 422, str(err))
+            if is_permanent(err):
+                self.rejections.reject(f"the store refused the message: "
+                                       f"{type(err).__name__}: {err}", 422, request.remote)
+                return _answer(422, _("The message cannot be stored: the database refused its "
+                                      "content. Sending it again will not help."))
+            # Not committed (a lock, a lost database): the sender must deliver it again.
             log.exception("storing a webhook message failed")
             return _answer(503, _("The message could not be stored; please deliver it again."))
         return web.json_response({"ok": True, "message_id": result.message.id,
                                   "task_id": result.task.id, "duplicate": result.duplicate})
+
+    def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
+        """Answer a refusal with its reason, and log it (never the body or the secret)."""
+        self.rejections.reject(reason, status, request.remote)
+        return _answer(status, reason)
 
     def _inbound(self, data: dict[str, Any]) -> Inbound:
         def text_field(name: str, required: bool = False) -> str:
@@ -149,14 +172,21 @@ class GenericConnector(Connector):
             phone=text_field("phone"), email=text_field("email"),
             system_data={str(k): v for k, v in extra.items()})
 
-    async def _status(self, data: dict[str, Any]) -> web.Response:
+    async def _status(self, request: web.Request, data: dict[str, Any]) -> web.Response:
         state, external = data.get("status"), data.get("message_id")
         if state not in (DELIVERED, READ, FAILED) or not isinstance(external, str):
-            return _answer(400, _("A status needs 'status' (delivered, read or failed) and "
-                                  "'message_id'."))
+            return self._refuse(request, 400, _("A status needs 'status' (delivered, read or "
+                                                "failed) and 'message_id'."))
         reason = str(data.get("reason") or "")
-        found = await asyncio.to_thread(self.store.mark_delivery, self.spec.id, external,
-                                        state, reason)
+        try:
+            found = await asyncio.to_thread(self.store.mark_delivery, self.spec.id, external,
+                                            state, reason)
+        except Exception as err:
+            if is_permanent(err):
+                return self._refuse(request, 422, _("The status cannot be stored: {error}")
+                                    .format(error=err))
+            log.exception("storing a delivery status failed")
+            return _answer(503, _("The status could not be stored; please deliver it again."))
         return web.json_response({"ok": True, "found": found is not None})
 
     async def send(self, item: OutboxItem) -> SendResult:
@@ -181,7 +211,7 @@ class GenericConnector(Connector):
                     answer = {}
                 their_id = answer.get("id") if isinstance(answer, dict) else None
                 return SendResult(str(their_id) if their_id else idempotency_key(item.message_id))
-            reason = _reason(response.status, text)
+            reason = _reason(response.status, text, self.secret)
             if response.status in TRANSIENT_STATUSES or response.status >= 500:
                 raise TransientSendError(reason, _retry_after(response.headers.get("Retry-After")))
             raise PermanentSendError(reason)
@@ -191,7 +221,11 @@ def _answer(status: int, message: str) -> web.Response:
     return web.json_response({"ok": False, "error": message}, status=status)
 
 
-def _reason(status: int, text: str) -> str:
+def _reason(status: int, text: str, secret: str = "") -> str:
+    """The receiver's refusal as a failure reason (shown in the console, so the app
+    secret is masked first, in case a receiver echoes it, then the text is cut)."""
+    if secret:
+        text = text.replace(secret, "***")
     try:
         data = json.loads(text)
     except ValueError:

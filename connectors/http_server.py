@@ -15,37 +15,47 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
+from connectors.rejections import RejectionLog
 from storage.errors import SwitchboardError
 from storage.i18n import _
 
 HealthFn = Callable[[], dict[str, tuple[str, str]]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+log = logging.getLogger(__name__)
+
 
 def too_large_message(limit: int) -> str:
     return _("The request body is too large: the limit is {limit} bytes.").format(limit=limit)
 
 
-def body_limit_middleware(limit: int) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """413 with a plain message when the declared or actual body exceeds ``limit``."""
+def body_limit_middleware(limit: int, rejections: RejectionLog | None = None,
+                          ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """413 with a plain message when the declared or actual body exceeds ``limit``;
+    each refusal is logged (rate-limited) with the path, never the body."""
+
+    def refuse(request: web.Request, size: int) -> web.HTTPRequestEntityTooLarge:
+        if rejections is not None:
+            rejections.reject(f"{request.method} {request.path}: "
+                              f"{too_large_message(limit)}", 413, request.remote)
+        return web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size,
+                                             text=too_large_message(limit))
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > limit:
-            raise web.HTTPRequestEntityTooLarge(
-                max_size=limit, actual_size=request.content_length,
-                text=too_large_message(limit))
+            raise refuse(request, request.content_length)
         try:
             return await handler(request)
         except web.HTTPRequestEntityTooLarge:
             # aiohttp raises it from request.read()/json() on a chunked body over the cap.
-            raise web.HTTPRequestEntityTooLarge(
-                max_size=limit, actual_size=limit + 1, text=too_large_message(limit)) from None
+            raise refuse(request, limit + 1) from None
 
     return middleware
 
@@ -60,8 +70,9 @@ class HttpServer:
         self.max_body_bytes = max_body_bytes
         self.health = health or (lambda: {})
         self.notice = ""  # a fallback the operator should hear about
-        self.app = web.Application(client_max_size=max_body_bytes,
-                                   middlewares=[body_limit_middleware(max_body_bytes)])
+        self.rejections = RejectionLog(log, "http server")
+        self.app = web.Application(client_max_size=max_body_bytes, middlewares=[
+            body_limit_middleware(max_body_bytes, self.rejections)])
         self.app.router.add_get("/health", self._health)
         self._sock: socket.socket | None = None
         self._runner: web.AppRunner | None = None
@@ -110,6 +121,7 @@ class HttpServer:
         await web.SockSite(self._runner, self._sock).start()
 
     async def stop(self) -> None:
+        self.rejections.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

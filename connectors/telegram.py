@@ -46,6 +46,7 @@ from connectors.base import (
     SendResult,
     TransientSendError,
 )
+from connectors.rejections import RejectionLog, is_permanent
 from connectors.telegram_api import (
     BotApi,
     TelegramApiError,
@@ -111,6 +112,7 @@ class TelegramConnector(Connector):
         self._poller: asyncio.Task[None] | None = None
         self._fatal: ConnectorError | None = None
         self._offset = 0
+        self.rejections = RejectionLog(log, f"telegram {spec.name} webhook")
 
     def _number(self, opts: dict[str, Any], key: str, default: float) -> float:
         """A numeric option; a bad value is kept as a clear error for start() (raising
@@ -174,6 +176,7 @@ class TelegramConnector(Connector):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self.rejections.close()
         if self.health.state != FAILED:  # keep the reason of a failure visible
             self.set_health(STOPPED)
 
@@ -293,8 +296,11 @@ class TelegramConnector(Connector):
                 await asyncio.to_thread(self.store.set_state, self.offset_key, str(offset))
 
     async def handle(self, parsed: ParsedUpdate) -> None:
-        """Commit one parsed update (returns after commit). A message the store refuses as
-        bad input is logged and dropped: retrying it would never succeed."""
+        """Commit one parsed update (returns after commit). A message that can never be
+        stored (:func:`is_permanent`: a domain refusal, or the database refusing its
+        content) is logged and dropped: retrying it would never succeed, and would hold
+        every later update back. Other errors (the store unavailable) propagate, so the
+        poller retries the batch and the webhook answers 500."""
         try:
             if isinstance(parsed, NewMessage):
                 await self.ingest(parsed.inbound)
@@ -306,9 +312,12 @@ class TelegramConnector(Connector):
             elif isinstance(parsed, Ignored):
                 log.info("telegram %s: update %s ignored: %s %s", self.spec.name,
                          parsed.update_id, parsed.reason, ", ".join(parsed.kinds))
-        except SwitchboardError as err:
-            log.warning("telegram %s: update %s refused by the store: %s", self.spec.name,
-                        parsed.update_id, err)
+        except Exception as err:
+            if not is_permanent(err):
+                raise
+            log.warning("telegram %s: update %s cannot be stored, dropped: %s", self.spec.name,
+                        parsed.update_id, err if isinstance(err, SwitchboardError)
+                        else f"{type(err).__name__}: {err}")
 
     # ---- webhook -------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
@@ -318,34 +327,47 @@ class TelegramConnector(Connector):
         return [web.post(route_path(self.spec.name), self._webhook)]
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        """Check the secret header before reading the body; answer 200 only after commit."""
+        """Check the secret header before reading the body; answer 200 only after commit.
+
+        Every refusal is answered with a reason and logged (rate-limited: a flood of bad
+        requests cannot fill the disk; the secret and the body are never logged).
+        Store failures: Telegram redelivers *any* non-2xx answer and holds the bot's
+        later updates back meanwhile, so a 4xx would not stop a poison update; an update
+        that can never be stored (see :meth:`handle`) is therefore answered 200, logged
+        as a WARNING and dropped. A store that is briefly unavailable gets 500: Telegram
+        delivers the update again."""
         got = request.headers.get(SECRET_HEADER)
         if got is None:
-            return json_error(401, _("Missing {header} header.").format(header=SECRET_HEADER))
+            return self._refuse(request, 401, _("Missing {header} header.").format(
+                header=SECRET_HEADER))
         if not check_secret(self.secret, got):
-            return json_error(403, _("Wrong {header} header.").format(header=SECRET_HEADER))
+            return self._refuse(request, 403, _("Wrong {header} header.").format(
+                header=SECRET_HEADER))
         if request.content_length is not None and request.content_length > self.max_body:
-            return json_error(413, _("The update is larger than {limit} bytes.").format(
-                limit=self.max_body))
+            return self._refuse(request, 413, _("The update is larger than {limit} bytes.")
+                                .format(limit=self.max_body))
         body = await read_capped(request, self.max_body)
         if body is None:
-            return json_error(413, _("The update is larger than {limit} bytes.").format(
-                limit=self.max_body))
+            return self._refuse(request, 413, _("The update is larger than {limit} bytes.")
+                                .format(limit=self.max_body))
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            return json_error(400, _("The update is not valid JSON."))
+            return self._refuse(request, 400, _("The update is not valid JSON."))
         try:
             parsed = parse_update(data, self.spec.id)
         except ParseError as err:
-            log.warning("telegram %s: webhook got a malformed update: %s", self.spec.name, err)
-            return json_error(400, str(err))
+            return self._refuse(request, 400, str(err))
         try:
             await self.handle(parsed)
         except Exception:
             log.exception("telegram %s: storing a webhook update failed", self.spec.name)
             return json_error(500, _("The update could not be stored; Telegram will retry."))
         return web.json_response({"ok": True})
+
+    def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
+        self.rejections.reject(reason, status, request.remote)
+        return json_error(status, reason)
 
     # ---- outbound ------------------------------------------------------------------------
     def _progress_key(self, message_id: int) -> str:

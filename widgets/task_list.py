@@ -359,7 +359,10 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
         items = self._rows.items
         row_index, sub = divmod(line, ROW_HEIGHT)
         if row_index >= len(items):
-            if line == len(items) * ROW_HEIGHT:
+            # One status line below the rows: loading, an error, or "no tasks" (only
+            # when there are none: under a complete list it read as "nothing here").
+            if line == len(items) * ROW_HEIGHT and (self._error or not self._exhausted
+                                                    or self._loading or not items):
                 return self._status_line(width, base)
             return Strip.blank(width, base)
         row = items[row_index]

@@ -16,7 +16,8 @@ Wire protocol (JSON objects, ``type`` first):
   state ``delivered`` or ``read``;
 * server → page: ``welcome {token}``, ``history {messages}``, ``message {...}``
   (see :func:`connectors.webchat.history.wire`), ``ack {id, message_id}`` once the
-  visitor's message is committed, ``error {text}``.
+  visitor's message is committed, ``error {text, id?, retry}`` (``retry`` false: sending
+  the message again cannot help, so the page drops it from its resend queue).
 
 Outbound: :meth:`send` pushes the reply to every open socket of the visitor; it is
 ``sent`` whether or not one is open (an offline visitor gets it with the history on
@@ -40,6 +41,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from aiohttp import WSMsgType, web
 
 from connectors.base import OK, ChannelSpec, Connector, IngestFn, SendResult
+from connectors.rejections import RejectionLog, is_permanent
 from connectors.webchat.history import visitor_thread, wire
 from storage.errors import SwitchboardError
 from storage.events import MESSAGE_UPDATED, Event
@@ -111,6 +113,7 @@ class WebChatConnector(Connector):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._background: set[asyncio.Future[None]] = set()
         self._unsubscribe: Any = None
+        self.rejections = RejectionLog(log, f"webchat {spec.name} {self.path}/ws")
         self._page = resources.files("connectors.webchat").joinpath("page.html").read_text("utf-8")
 
     # ---- connector interface ----------------------------------------------------------
@@ -121,6 +124,7 @@ class WebChatConnector(Connector):
         self.set_health(OK)
 
     async def stop(self) -> None:
+        self.rejections.close()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -170,19 +174,28 @@ class WebChatConnector(Connector):
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
 
     async def _serve_ws(self, request: web.Request) -> web.WebSocketResponse:
+        """One visitor's socket. A frame that cannot be used is answered with an
+        ``error`` frame and logged (rate-limited); the connection stays open."""
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_WS_MESSAGE)
         await ws.prepare(request)
         session: Session | None = None
+        peer = request.remote
         try:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
+                    if msg.type == WSMsgType.BINARY:
+                        self.rejections.reject("a binary frame (only JSON text is read)",
+                                               peer=peer)
                     continue
                 try:
                     data = json.loads(msg.data)
                 except ValueError:
-                    await self._error(ws, _("The message could not be read."))
+                    await self._refuse(ws, peer, _("The message could not be read."),
+                                       log_reason="a frame that is not JSON")
                     continue
                 if not isinstance(data, dict):
+                    await self._refuse(ws, peer, _("The message could not be read."),
+                                       log_reason="a frame that is not a JSON object")
                     continue
                 kind = data.get("type")
                 if kind == "hello":
@@ -190,13 +203,15 @@ class WebChatConnector(Connector):
                         self._forget(session)
                     session = await self._hello(ws, data)
                 elif session is None:
-                    await self._error(ws, _("Say hello first."))
+                    await self._refuse(ws, peer, _("Say hello first."))
                 elif kind == "message":
-                    await self._message(session, data)
+                    await self._message(session, data, peer)
                 elif kind == "name":
                     session.name = _field(data.get("name"), MAX_NAME)
                 elif kind == "receipt":
-                    await self._receipt(session, data)
+                    await self._receipt(session, data, peer)
+                else:
+                    await self._refuse(ws, peer, _("Unknown message type."))
         finally:
             if session is not None:
                 self._forget(session)
@@ -215,18 +230,26 @@ class WebChatConnector(Connector):
         await ws.send_json({"type": "history", "messages": [wire(m) for m in thread.messages]})
         return session
 
-    async def _message(self, session: Session, data: dict[str, Any]) -> None:
+    async def _message(self, session: Session, data: dict[str, Any], peer: str | None) -> None:
+        """Store one visitor message and ``ack`` it after commit.
+
+        Store failures: a message that can never be stored (a domain refusal, or the
+        database refusing its content: :func:`is_permanent`) gets an ``error`` frame with
+        ``retry: false`` and the page drops it from its resend queue; a store that is
+        briefly unavailable gets ``retry: true`` ("will be sent again") and the page
+        resends it after reconnecting. So no message is retried forever."""
         client_id = data.get("id")
         text = data.get("text")
+        ws = session.ws
         if not isinstance(client_id, str) or not CLIENT_ID_RE.match(client_id):
-            await self._error(session.ws, _("The message has no valid id."))
+            await self._refuse(ws, peer, _("The message has no valid id."))
             return
         if not isinstance(text, str) or not text.strip():
-            await self._error(session.ws, _("The message is empty."), client_id)
+            await self._refuse(ws, peer, _("The message is empty."), client_id)
             return
         if len(text) > MAX_TEXT:
-            await self._error(session.ws, _("The message is too long: at most {limit} "
-                                            "characters.").format(limit=MAX_TEXT), client_id)
+            await self._refuse(ws, peer, _("The message is too long: at most {limit} "
+                                           "characters.").format(limit=MAX_TEXT), client_id)
             return
         if isinstance(data.get("name"), str):
             session.name = _field(data["name"], MAX_NAME)
@@ -241,13 +264,17 @@ class WebChatConnector(Connector):
             system_data=extra)
         try:
             result = await self.ingest(inbound)
-        except SwitchboardError as err:
-            await self._error(session.ws, str(err), client_id)
-            return
-        except Exception:
-            log.exception("storing a web chat message failed")
-            await self._error(session.ws, _("The message could not be stored; it will be "
-                                            "sent again."), client_id)
+        except Exception as err:
+            if isinstance(err, SwitchboardError):
+                await self._refuse(ws, peer, str(err), client_id)
+            elif is_permanent(err):
+                await self._refuse(ws, peer, _("The message cannot be stored."), client_id,
+                                   log_reason=f"the store refused the message: "
+                                              f"{type(err).__name__}: {err}")
+            else:
+                log.exception("storing a web chat message failed")
+                await self._error(ws, _("The message could not be stored; it will be "
+                                        "sent again."), client_id, retry=True)
             return
         await session.ws.send_json({"type": "ack", "id": client_id,
                                     "message_id": result.message.id})
@@ -259,10 +286,11 @@ class WebChatConnector(Connector):
                 except (ConnectionError, RuntimeError):
                     self._forget(other)
 
-    async def _receipt(self, session: Session, data: dict[str, Any]) -> None:
+    async def _receipt(self, session: Session, data: dict[str, Any], peer: str | None) -> None:
         state = data.get("state")
         ids = data.get("ids")
         if state not in (DELIVERED, READ) or not isinstance(ids, list):
+            self.rejections.reject("a receipt without a valid state and ids", peer=peer)
             return
         mine = [i for i in ids[:MAX_RECEIPT_IDS] if isinstance(i, int) and i in session.shown]
         if mine:
@@ -291,8 +319,17 @@ class WebChatConnector(Connector):
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    async def _error(self, ws: web.WebSocketResponse, text: str, client_id: str | None = None) -> None:
-        payload: dict[str, Any] = {"type": "error", "text": text}
+    async def _refuse(self, ws: web.WebSocketResponse, peer: str | None, text: str,
+                      client_id: str | None = None, *, log_reason: str | None = None) -> None:
+        """Refuse a frame for good: log why (rate-limited) and tell the page, which
+        drops the message from its resend queue."""
+        self.rejections.reject(log_reason or text, peer=peer)
+        await self._error(ws, text, client_id)
+
+    async def _error(self, ws: web.WebSocketResponse, text: str, client_id: str | None = None,
+                     *, retry: bool = False) -> None:
+        """``retry`` tells the page whether sending the message again can help."""
+        payload: dict[str, Any] = {"type": "error", "text": text, "retry": retry}
         if client_id:
             payload["id"] = client_id
         try:
