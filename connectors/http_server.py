@@ -42,7 +42,7 @@ def body_limit_middleware(limit: int, rejections: RejectionLog | None = None,
 
     def refuse(request: web.Request, size: int) -> web.HTTPRequestEntityTooLarge:
         if rejections is not None:
-            rejections.reject(f"{request.method} {request.path}: "
+            rejections.reject(f"{request.method} {request.rel_url.raw_path}: "
                               f"{too_large_message(limit)}", 413, request.remote)
         return web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size,
                                              text=too_large_message(limit))

@@ -27,6 +27,16 @@ from storage.errors import SwitchboardError
 
 DEFAULT_LIMIT = 20
 DEFAULT_WINDOW = 60.0
+MAX_REASON = 300
+
+
+def printable(text: str, limit: int = MAX_REASON) -> str:
+    """``text`` safe for one log line: control characters escaped (a reason may quote
+    what a client sent, and a newline in it must not forge a second log line), cut."""
+    text = text[:limit]
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
 class RejectionLog:
@@ -63,7 +73,8 @@ class RejectionLog:
         self._logged += 1
         where = f" from {peer}" if peer else ""
         code = f" ({status})" if status is not None else ""
-        self.logger.warning("%s: refused a request%s%s: %s", self.route, where, code, reason)
+        self.logger.warning("%s: refused a request%s%s: %s", self.route, where, code,
+                            printable(reason))
 
     def flush(self) -> None:
         """Log the count of refusals held back, if any (also the timer's callback)."""
