@@ -89,6 +89,8 @@ CASES = {
     "webchat: message without id": lambda gw: gw.lt.run(_ws(
         f"{gw.base}/chat/web/ws", ['{"type": "hello"}', '{"type": "message", "text": "x"}'])),
 }
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_rejection_is_logged_with_a_reason(gw: RunningGateway, case: str) -> None:
     gw.records.take()
