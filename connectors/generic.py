@@ -114,7 +114,10 @@ class GenericConnector(Connector):
         if not self.secret or not hmac.compare_digest(given, sign(self.secret, body)):
             return self._refuse(request, 403, _("The signature does not match."))
         try:
-            data = json.loads(body)
+            # Strict UTF-8 (RFC 8259): json.loads(bytes) would let an encoded surrogate in.
+            data = json.loads(body.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            return self._refuse(request, 400, _("The body is not valid UTF-8."))
         except ValueError:
             return self._refuse(request, 400, _("The body is not valid JSON."))
         if not isinstance(data, dict):
@@ -161,8 +164,11 @@ class GenericConnector(Connector):
         if not isinstance(extra, dict):
             raise ValueError(_("Field 'data' must be an object."))
         sent_at = None
-        if isinstance(data.get("sent_at"), int | float):
-            sent_at = datetime.fromtimestamp(float(data["sent_at"]), UTC)
+        if isinstance(data.get("sent_at"), int | float) and not isinstance(data["sent_at"], bool):
+            try:
+                sent_at = datetime.fromtimestamp(float(data["sent_at"]), UTC)
+            except (ValueError, OverflowError, OSError):  # NaN, out of range
+                raise ValueError(_("Field 'sent_at' must be a Unix time in seconds.")) from None
         chat_id = text_field("chat_id", required=True)
         return Inbound(
             channel_id=self.spec.id, chat_id=chat_id,

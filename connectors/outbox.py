@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -58,6 +58,7 @@ class OutboxWorker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._unsubscribe: Any = None
+        self._reclaimed_for: datetime | None = None  # see _sleep_until_due
         self.sent = 0  # counters for tests and the status screen
         self.retried = 0
         self.failed = 0
@@ -133,10 +134,15 @@ class OutboxWorker:
             due = None
         if due is not None:
             seconds = (due - utcnow()).total_seconds()
-            # Due now but nothing was claimable (held back behind a message in flight,
-            # or in a channel this gateway does not serve): wait for an event instead.
             if seconds > 0:
                 timeout = min(timeout, seconds + 0.01)
+            elif due != self._reclaimed_for:
+                # It fell due between the claim and this read (a retry scheduled a few
+                # milliseconds ahead): claim again now, once for this due time.
+                self._reclaimed_for = due
+                return
+            # Else due now but still nothing claimable (held back behind a message in
+            # flight, or in a channel this gateway does not serve): wait for an event.
         await wait_event(self._wake, timeout)
 
     async def _deliver(self, item: OutboxItem) -> None:

@@ -109,9 +109,9 @@ def is_permanent(err: BaseException) -> bool:
 
     SwitchboardError is a domain refusal; ValueError/TypeError (a driver refusing a
     value: a character the database cannot hold, a number out of range) and peewee's
-    DataError/IntegrityError are about the data. Anything else — OperationalError
-    ("database is locked", a lost connection), InterfaceError, the writer not
-    running — is the store being unavailable: transient."""
-    return isinstance(err, SwitchboardError | ValueError | TypeError | pw.DataError
-                      | pw.IntegrityError)
-
+    DataError are about the data. Anything else is taken as the store being unavailable
+    (OperationalError: "database is locked", a full disk, a lost connection; the writer
+    not running) and is transient. IntegrityError is transient too: a unique clash is
+    how two processes racing to store the same message look, and the retry then finds
+    the message stored — when in doubt, a repeat is better than a lost message."""
+    return isinstance(err, SwitchboardError | ValueError | TypeError | pw.DataError)

@@ -351,8 +351,8 @@ class TelegramConnector(Connector):
             return self._refuse(request, 413, _("The update is larger than {limit} bytes.")
                                 .format(limit=self.max_body))
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            data = json.loads(body.decode("utf-8-sig"))  # strict: no encoded surrogates
+        except ValueError:  # UnicodeDecodeError included
             return self._refuse(request, 400, _("The update is not valid JSON."))
         try:
             parsed = parse_update(data, self.spec.id)

@@ -51,15 +51,18 @@ def mask_token(text: str, token: str) -> str:
     if not token:
         return _ANY_TOKEN.sub(r"\1:***", text)
     masked = text.replace(token, mask(token))
-    _bot_id, _sep, secret = token.partition(":")
+    bot_id, _sep, secret = token.partition(":")
     if len(secret) >= _PIECE:
         pieces = {secret[i:i + _PIECE] for i in range(len(secret) - _PIECE + 1)}
 
         def hide(match: re.Match[str]) -> str:
             run = match.group(0)
-            for i in range(len(run) - _PIECE + 1):
-                if run[i:i + _PIECE] in pieces:
-                    return "***"
+            # The bot id is public (it is what the mask shows): a secret that happens to
+            # share digits with it must not mask it.
+            for part in run.split(bot_id) if bot_id else (run,):
+                for i in range(len(part) - _PIECE + 1):
+                    if part[i:i + _PIECE] in pieces:
+                        return "***"
             return run
 
         masked = _RUN.sub(hide, masked)

@@ -99,6 +99,20 @@ def test_every_variable_argument_to_the_translator_is_declared(scan: ct.Scan) ->
                          + "\n".join(unknown))
 
 
+def test_scan_reports_new_strings_with_their_place(tmp_path: Path) -> None:
+    """The checks above can fail: a new string, plural or variable is found and placed."""
+    (tmp_path / "widgets").mkdir()
+    (tmp_path / "widgets" / "new.py").write_text(
+        'from storage.i18n import _, ngettext\n'
+        'A = _("A brand new label")\n'
+        'B = ngettext("{n} cat", "{n} cats", 2)\n'
+        'C = _(A)\n', encoding="utf-8")
+    found = ct.scan_code(tmp_path)
+    assert found.strings["A brand new label"] == ct.Source("widgets/new.py:2")
+    assert found.strings["{n} cat"] == ct.Source("widgets/new.py:3", "{n} cats")
+    assert found.dynamic == [("widgets/new.py", 4, "A")]
+
+
 def test_deferred_strings_are_extracted(scan: ct.Scan) -> None:
     from storage.models import ROLES
     from storage.ops_tasks import STATUS_LABELS

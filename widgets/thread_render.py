@@ -204,8 +204,11 @@ def render_message(msg: MessageRow, ctx: RenderContext, *, day_separator: bool) 
         label = Text(f"── {day_label(when.date(), ctx.today)} ──", style=st.day)
         out.centred(label, st.base)
     if msg.kind == EVENT:
-        text = one_line(_event_text(msg), max(10, ctx.width - 12))
-        out.centred(Text(f"· {text} · {when:%H:%M} ·", style=st.event), st.base)
+        stamp = f" · {when:%H:%M} ·"
+        # The time always shows: only the event's text is shortened to what is left
+        # of the line (gutter, "· " and the stamp).
+        text = one_line(_event_text(msg), max(8, ctx.width - 1 - 2 - cell_len(stamp)))
+        out.centred(Text(f"· {text}{stamp}", style=st.event), st.base)
         return out.strips
     _render_bubble(out, msg, ctx, when)
     out.blank()
@@ -228,7 +231,12 @@ def _render_bubble(out: _Lines, msg: MessageRow, ctx: RenderContext, when: datet
         out.bubble(text, offset, bubble_width, bubble, edge, edge_style)
 
     if note:
-        line(Text("🔒 " + _("Private note · not sent to client"), style=st.note_mark))
+        # In a narrow pane the long mark would be cut mid-word: the short one keeps
+        # what matters, that the client does not see it.
+        mark = "🔒 " + _("Private note · not sent to client")
+        if cell_len(mark) > inner:
+            mark = "🔒 " + _("Not sent to client")
+        line(Text(mark, style=st.note_mark))
 
     # Header: author · time · marks ... delivery state
     if inbound:

@@ -5,11 +5,11 @@ composer and card post messages; the screen calls the store in thread workers an
 tells the widgets what changed. Live updates arrive as :class:`StoreChanged` batches
 from the app's events bridge; nothing here polls.
 
-Layout: on wide terminals the task list takes 38% of the width (40–64 columns, 30%
-while the contact card is open) so previews are readable; below 110 columns
+Layout: on wide terminals the task list takes 38% of the width (40–64 columns; 28%
+while the contact card takes another 30%) so previews are readable; below 110 columns
 (``-narrow``) it is 30–36 columns and the contact card, when open, takes the task
-list's place, so the conversation keeps at least 50 columns at 80×24. Filters, mass actions and dialogs live in
-:mod:`console.screens.inbox_actions`.
+list's place, so the conversation keeps at least 50 columns at 80×24. Filters, mass
+actions and dialogs live in :mod:`console.screens.inbox_actions`.
 """
 
 from __future__ import annotations
@@ -52,15 +52,15 @@ class InboxScreen(InboxActions, Screen[None]):
     DEFAULT_CSS = """
     InboxScreen #body { height: 1fr; }
     InboxScreen #left { width: 38%; min-width: 40; max-width: 64; border-right: vkey $panel; }
-    InboxScreen.-card-open #left { width: 30%; min-width: 34; }
+    InboxScreen.-card-open #left { width: 28%; min-width: 32; }
     InboxScreen.-narrow #left { width: 34%; min-width: 30; max-width: 36; }
     InboxScreen #filter-bar { height: 1; padding: 0 1; background: $boost; color: $text; text-style: bold; }
     InboxScreen #tasks { height: 1fr; }
     InboxScreen #centre { width: 1fr; }
     InboxScreen #thread { height: 1fr; }
-    InboxScreen #card { display: none; width: 44; }
+    InboxScreen #card { display: none; width: 30%; min-width: 36; max-width: 48; }
     InboxScreen.-card-open #card { display: block; }
-    InboxScreen.-narrow #card { width: 30; }
+    InboxScreen.-narrow #card { width: 30; min-width: 30; }
     InboxScreen.-narrow.-card-open #left { display: none; }
     InboxScreen StatusBar { dock: none; }
     """

@@ -219,11 +219,6 @@ async def test_sigkill_delivers_every_reply(tmp_path: Path) -> None:
           f"{doubles} possible doubles (no send idempotency in the Bot API)")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (storage/ops_outbox.py mark_sent): the channel's id for a reply collides with an "
-    "inbound message's external_id in the same channel -> UNIQUE(channel_id, external_id) "
-    "IntegrityError; the reply stays 'sending', blocks its task's outbox, and is resent on "
-    "every restart"))
 async def test_reply_id_equal_to_an_inbound_id_still_marks_sent(tmp_path: Path) -> None:
     """A generic receiver chooses its own ids; one may equal a client message's id."""
     import aiohttp

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.generic import SIGNATURE_HEADER, sign
-from tests.reliability.conftest import JSON_STORABLE, mutate
+from tests.reliability.conftest import JSON, mutate
 from tests.reliability.harness import RunningGateway
 
 SECRET = "fuzz-secret-Ω"
@@ -68,7 +68,7 @@ def encode(value: Any) -> bytes:
 
 
 @FUZZ
-@given(st.one_of(st.binary(max_size=300), JSON_STORABLE.map(encode)))
+@given(st.one_of(st.binary(max_size=300), JSON.map(encode)))
 def test_signed_garbage_is_refused_cleanly(gw: RunningGateway, body: bytes) -> None:
     gw.records.take()
     status, text = post(gw, body)
@@ -82,7 +82,7 @@ def test_signed_garbage_is_refused_cleanly(gw: RunningGateway, body: bytes) -> N
 @given(st.data())
 def test_near_valid_messages_never_fail_the_server(gw: RunningGateway, data: st.DataObject) -> None:
     payload = mutate(dict(VALID, id=f"m-{data.draw(st.integers(0, 10**9))}"), data,
-                     values=JSON_STORABLE)
+                     values=JSON)
     before = stored(gw)
     gw.records.take()
     status, text = post(gw, encode(payload))

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.conftest import JSON_STORABLE, TEXT_NO_SURROGATES, mutate
+from tests.reliability.conftest import JSON, TEXT, mutate
 from tests.reliability.harness import RunningGateway
 
 TOKEN = "fuzz-visitor-token-0123456789"
@@ -52,14 +52,14 @@ class _Drawer:
 @st.composite
 def shaped(draw: Any) -> str:
     base = draw(st.sampled_from(FRAME_SHAPES))
-    return json.dumps(mutate(base, _Drawer(draw), values=JSON_STORABLE))  # type: ignore[arg-type]
+    return json.dumps(mutate(base, _Drawer(draw), values=JSON))  # type: ignore[arg-type]
 
 
 def frames() -> Any:
     return st.one_of(
         shaped(),
-        JSON_STORABLE.map(json.dumps),
-        TEXT_NO_SURROGATES,
+        JSON.map(json.dumps),
+        TEXT,
         st.binary(max_size=100),
     )
 

@@ -2,7 +2,8 @@
 
 Client text arrives over the real gateway (the generic signed webhook and the web
 chat websocket, real HTTP on loopback) and must be either stored *losslessly* —
-byte for byte what the client sent, markup and escapes included — or rejected
+byte for byte what the client sent, markup and escapes included (only NUL and lone
+surrogates, which no backend can hold, become U+FFFD) — or rejected
 cleanly with a 4xx and a reason (invalid UTF-8, a body over the cap). Then the
 console's widgets (``widgets/thread_view.py``, ``widgets/task_list.py``) render it
 in a Pilot harness: markup is shown literally (never parsed into styles or links),
@@ -77,13 +78,10 @@ def stored_text(gw: RunningGateway, external_id: str) -> str | None:
     return None if row is None else row.text
 
 
-# Known bugs, pinned so the fix shows (strict: an XPASS fails and the mark must go).
-SURROGATE_BUG = pytest.mark.xfail(strict=True, reason=(
-    "BUG: a lone surrogate (valid JSON \\ud800, invalid UTF-8) in the text makes storing "
-    "fail (sqlite3 cannot encode it): generic answers 503 and the sender retries forever, "
-    "web chat answers 'will be sent again'. Telegram's parser replaces it with U+FFFD "
-    "(telegram_parse._str); generic/webchat (or storage, for all) should do the same."))
-
+def as_stored(text: str) -> str:
+    """What the store keeps: everything as sent except NUL, which every backend stores
+    as U+FFFD (PostgreSQL refuses NUL; storage/text.py ``storable``)."""
+    return text.replace("\x00", "\ufffd")
 
 
 # ---- wire → store --------------------------------------------------------------------
@@ -91,7 +89,7 @@ SURROGATE_BUG = pytest.mark.xfail(strict=True, reason=(
 def test_webhook_stores_nasty_text_losslessly(gw: RunningGateway, kind: str) -> None:
     status, text = post(gw, f"nasty-{kind}", NASTY[kind], name=NASTY[kind][:60])
     assert status == 200, text
-    assert stored_text(gw, f"nasty-{kind}") == NASTY[kind]
+    assert stored_text(gw, f"nasty-{kind}") == as_stored(NASTY[kind])
 
 
 def test_message_just_under_the_body_cap_is_stored_whole(gw: RunningGateway) -> None:
@@ -113,9 +111,9 @@ def test_body_over_the_cap_is_refused_with_413(gw: RunningGateway) -> None:
 
 @pytest.mark.parametrize("raw", [
     b"\xff\xfe", b"\xc3\x28", b"\xf8\x88\x80\x80\x80",
-    # An encoded surrogate: json.loads(bytes) decodes with surrogatepass, so it becomes
-    # the lone-surrogate case below.
-    pytest.param(b"\xed\xa0\x80", marks=SURROGATE_BUG),
+    # An encoded surrogate: json.loads(bytes) would decode it with surrogatepass; the
+    # connector decodes the body as strict UTF-8 first.
+    b"\xed\xa0\x80",
 ])
 def test_invalid_utf8_body_is_refused_cleanly(gw: RunningGateway, raw: bytes) -> None:
     body = b'{"id": "bad-utf8", "chat_id": "c", "text": "' + raw + b'"}'
@@ -159,16 +157,16 @@ async def _ws_send(url: str, text: str, mid: str) -> dict[str, Any]:
 def test_webchat_stores_nasty_text_losslessly(gw: RunningGateway, kind: str) -> None:
     answer = gw.lt.run(_ws_send(f"{gw.base}/chat/web/ws", NASTY[kind], f"w{kind}"))
     assert answer["type"] == "ack", answer
-    assert gw.store.get_message(answer["message_id"]).text == NASTY[kind]
+    assert gw.store.get_message(answer["message_id"]).text == as_stored(NASTY[kind])
 
 
-@SURROGATE_BUG
 def test_generic_lone_surrogate_is_stored_or_refused_with_4xx(gw: RunningGateway) -> None:
     status, answer = post_raw(gw, b'{"id": "sur", "chat_id": "c", "text": "a\\ud800b"}')
     assert status < 500, answer
+    assert status == 200, answer  # storable: stored, with U+FFFD in its place
+    assert stored_text(gw, "sur") == "a\ufffdb"
 
 
-@SURROGATE_BUG
 def test_webchat_lone_surrogate_is_stored_or_refused(gw: RunningGateway) -> None:
     async def go() -> dict[str, Any]:
         async with aiohttp.ClientSession() as s, s.ws_connect(f"{gw.base}/chat/web/ws") as ws:
@@ -182,6 +180,8 @@ def test_webchat_lone_surrogate_is_stored_or_refused(gw: RunningGateway) -> None
     answer = gw.lt.run(go())
     retry_forever = answer["type"] == "error" and "sent again" in answer.get("text", "")
     assert not retry_forever, answer
+    assert answer["type"] == "ack", answer  # storable: stored, with U+FFFD in its place
+    assert gw.store.get_message(answer["message_id"]).text == "a\ufffdb"
 
 
 # ---- store → render ------------------------------------------------------------------
@@ -272,11 +272,6 @@ async def test_console_renders_a_1mb_message_quickly(gw: RunningGateway) -> None
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: PostgreSQL refuses NUL in text (psycopg2 ValueError, not a SwitchboardError), "
-    "so a client message containing \\x00 fails to store on PostgreSQL: generic answers "
-    "503 (retried forever), web chat says 'will be sent again'. SQLite stores it. "
-    "Telegram's parser replaces NUL with U+FFFD; storage (or every connector) should too."))
 def test_nul_in_client_text_is_storable_on_postgres(pg_url: str) -> None:
     from storage.errors import SwitchboardError
     from storage.inputs import Inbound
