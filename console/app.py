@@ -14,15 +14,17 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.message import Message
+from textual.screen import Screen
 
 from console.commands import SwitchboardCommands
 from console.events_bridge import EventsBridge, StoreChanged, Wakeup
@@ -60,7 +62,32 @@ class SwitchboardApp(App[None]):
                 tooltip=_("Search the conversations.")),
         Binding("f4", "next_theme", _("Theme"), id="app.next_theme", show=False,
                 tooltip=_("Switch to the next theme; the choice is remembered.")),
+        # Our own palette binding, so its footer label and tooltip are translated
+        # (Textual adds an English one only when the app declares none).
+        Binding("ctrl+p", "command_palette", _("palette"), id="app.command_palette",
+                show=False, priority=True, tooltip=_("Open the command palette.")),
     ]
+
+    def action_command_palette(self) -> None:
+        """The command palette, with a translated prompt."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette",
+                                            placeholder=_("Search for commands…")))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own palette commands, with translated titles and help."""
+        yield SystemCommand(_("Quit"), _("Quit Switchboard."), self.action_quit)
+        yield SystemCommand(_("Keys"), _("Show or hide the keys of the focused pane."),
+                            self.action_hide_help_panel if screen.query("HelpPanel")
+                            else self.action_show_help_panel)
+        if screen.maximized is not None:
+            yield SystemCommand(_("Minimize"), _("Restore the maximized pane."),
+                                screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(_("Maximize"), _("Maximize the focused pane."),
+                                screen.action_maximize)
+        yield SystemCommand(_("Screenshot"), _("Save an SVG screenshot of the screen."),
+                            lambda: self.set_timer(0.1, self.deliver_screenshot))
 
     def __init__(self, store: Store, config: Any, operator: OperatorRow, gateway: Any = None,
                  *, clock: Callable[[], datetime] | None = None) -> None:

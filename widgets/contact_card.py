@@ -73,9 +73,9 @@ class ContactCardView(VerticalScroll):
     ContactCardView .card-name { text-style: bold; color: $text; }
     ContactCardView .card-section { color: $text-muted; text-style: bold; margin-top: 1; }
     ContactCardView #card-write { height: auto; margin-top: 1; }
-    ContactCardView .write-row { height: auto; }
-    ContactCardView .write-row Button { min-width: 12; height: 1; border: none; margin-right: 1; }
-    ContactCardView .write-reason { color: $text-muted; width: 1fr; }
+    ContactCardView .write-row { height: auto; layout: vertical; margin-bottom: 1; }
+    ContactCardView .write-row Button { min-width: 12; height: 1; border: none; }
+    ContactCardView .write-reason { color: $text-muted; width: 1fr; height: auto; padding-left: 1; }
     ContactCardView .write-reason.-refused { color: $warning; }
     ContactCardView OptionList { height: auto; max-height: 12; border: none; padding: 0; }
     """
@@ -199,13 +199,15 @@ class ContactCardView(VerticalScroll):
     def _write_row(self, n: int, option: WriteOption) -> Horizontal:
         button = Button(_("Write: {channel}").format(channel=clean(option.channel_name)),
                         id=f"write-{n}", disabled=option.refusal is not None, compact=True)
+        # The reason goes on its own line under the button: a side column is too narrow
+        # for a sentence (Russian reasons broke mid-word there).
         if option.refusal:
             reason = Static(Text(option.refusal), classes="write-reason -refused")
         elif option.needs_template:
             reason = Static(Text(_("needs an approved template")), classes="write-reason")
         else:
-            reason = Static("", classes="write-reason")
-        return Horizontal(button, reason, classes="write-row")
+            return Vertical(button, classes="write-row")
+        return Vertical(button, reason, classes="write-row")
 
     @on(Button.Pressed)
     def _write(self, event: Button.Pressed) -> None:

@@ -137,15 +137,17 @@ def second_line(row: TaskRow, width: int, style: Part) -> Text:
     """Task number and last message preview ... assignee (or "unassigned").
 
     The preview is what the operator scans for, so it gets the room: the assignee is
-    cut to :data:`ASSIGNEE_MAX` cells, "unassigned" shrinks to "—", and neither is
-    shown when the preview would be left fewer than :data:`PREVIEW_MIN` cells (the
-    filter bar and the contact card still tell whose task it is)."""
+    cut to :data:`ASSIGNEE_MAX` cells (a third of the line in a narrow pane);
+    "unassigned" shrinks to "—" unless the preview keeps :data:`PREVIEW_MIN` cells;
+    and nothing is shown on the right if the preview would keep less than that or
+    half the line, whichever is smaller."""
     number = f"#{row.number} "
     text = Text("  ")  # under the channel tag: the preview gets the name's indent too
     text.append(number, style("task-list--number"))
     free = width - text.cell_len - 1  # one cell of right margin
     if row.assignee_name:
-        who, who_style = one_line(row.assignee_name, ASSIGNEE_MAX), "task-list--assignee"
+        cap = max(4, min(ASSIGNEE_MAX, free // 3))  # a third of the line at most
+        who, who_style = one_line(row.assignee_name, cap), "task-list--assignee"
     else:
         who, who_style = _("unassigned"), "task-list--unassigned"
         if free - cell_len(who) - 1 < PREVIEW_MIN:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from textual.app import App, ComposeResult
 
-from storage.inputs import Inbound
+from storage.inputs import Inbound, TaskFilter
 from storage.store import Store
 from tests.widgets.conftest import BASE, fill_tasks, fill_thread, screen_lines, settle
 from widgets.task_list import TaskList
@@ -139,3 +139,40 @@ async def test_preview_gets_the_room_and_assignee_fits(sqlite_store: Store, web:
                 assert len(preview) >= min_preview, (width, line)
             assert "Alexandri…" in lines[r.task.id] or width < 40
             assert "Alexandrina-Konstantinopolskaya" not in lines[r.task.id]
+
+
+async def test_no_tasks_line_only_under_an_empty_list(sqlite_store: Store, web: int) -> None:
+    fill_tasks(sqlite_store, 2, web)
+    app = ListApp(sqlite_store, clock=lambda: BASE)
+    async with app.run_test(size=(80, 12)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        assert tl.exhausted and len(tl.rows) == 2
+        lines = screen_lines(tl)
+        assert not any("No tasks here" in line for line in lines), lines
+        tl.set_filter(TaskFilter(channel_id=web + 1000))
+        await settle(pilot)
+        assert "No tasks here." in screen_lines(tl)[0]
+
+
+async def test_narrow_thread_keeps_event_times_and_the_note_mark(sqlite_store: Store, web: int,
+                                                                 anna: int) -> None:
+    long_name = "a-channel-with-a-very-long-name-indeed"
+    channel = sqlite_store.ensure_channel("webchat", long_name).id
+    result = sqlite_store.ingest(Inbound(channel_id=channel, chat_id="n", sender_id="n",
+                                         text="hi", external_id="n-1", sent_at=BASE))
+    sqlite_store.note(result.task.id, anna, "internal remark")
+    task = sqlite_store.get_task(result.task.id)
+
+    class Narrow(ThreadApp):
+        CSS = "ThreadView { width: 40; }"
+
+    async with Narrow(sqlite_store, tz=UTC).run_test(size=(80, 24)) as pilot:
+        view = pilot.app.query_one(ThreadView)
+        view.show_task(task)
+        await settle(pilot)
+        lines = screen_lines(view)
+        created = next(line for line in lines if "Task created" in line)
+        assert "· 09:00 ·" in created and "…" in created
+        mark = next(line for line in lines if "🔒" in line)
+        assert "Not sent to client" in mark and "clien " not in mark
