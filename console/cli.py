@@ -87,6 +87,7 @@ def _import_optional(name: str) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``switchboard`` script; returns the exit status."""
+    _language_for_help(list(argv) if argv is not None else sys.argv[1:])
     parser = build_parser()
     args = parser.parse_args(list(argv) if argv is not None else None)
     func = getattr(args, "func", run_console)
@@ -100,6 +101,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _language_for_help(argv: list[str]) -> None:
+    """Set the config file's language before the parser is built, so ``--help`` speaks
+    it too. Quietly does nothing when the file is missing or broken: the command
+    itself reports that properly."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config", type=Path, default=None)
+    known, _rest = pre.parse_known_args(argv)
+    try:
+        set_language(load_config(known.config).language)
+    except (ConfigError, OSError):
+        pass
 
 
 def load(args: argparse.Namespace) -> Config:

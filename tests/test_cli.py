@@ -347,3 +347,18 @@ def test_compiled_catalog_matches_its_source() -> None:
     for po in ct.catalogs():
         assert po.with_suffix(".mo").read_bytes() == ct.compile_mo(ct.read_po(po)), (
             f"{po} changed: run python scripts/compile_translations.py")
+
+
+def test_help_speaks_the_config_files_language(tmp_path: Path) -> None:
+    """``language:`` in the config applies to ``--help`` too (the parser is built after it)."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "config.yaml"
+    config.write_text("language: ru\n", encoding="utf-8")
+    config.chmod(0o600)
+    out = subprocess.run([sys.executable, "-m", "console.cli", "--config", str(config), "--help"],
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "HOME": str(tmp_path), "LANGUAGE": "en"})
+    assert out.returncode == 0
+    assert "консоль" in out.stdout
