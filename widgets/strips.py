@@ -1,4 +1,4 @@
-"""Strip helpers shared by the line-API widgets (task list, conversation pane).
+"""Strip and style helpers shared by the line-API widgets (task list, conversation pane).
 
 Why :func:`separate_blanks`: a row drawn in one style becomes one text run, blanks
 and words together ("      #28 Hello", "   — Today —"). SVG renderers (rsvg, which
@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
+from textual.widget import Widget
 
-__all__ = ["separate_blanks", "separate_strip_blanks"]
+__all__ = ["part_style", "separate_blanks", "separate_strip_blanks"]
 
 # Turns no attribute on (draws like no style) but compares unequal to the text's style.
 _BLANK = Style(underline=False)
@@ -42,3 +43,17 @@ def separate_blanks(segments: Iterable[Segment]) -> list[Segment]:
 def separate_strip_blanks(strip: Strip) -> Strip:
     """A strip drawn the same, with leading blanks of each run kept apart (see above)."""
     return Strip(separate_blanks(strip), strip.cell_length)
+
+
+def part_style(widget: Widget, name: str) -> Style:
+    """A component's own style (no inherited background) with its colour resolved.
+
+    ``get_component_rich_style(name, partial=True)`` hands back a theme's ``auto``
+    and translucent colours unresolved: ``$text-muted`` ("auto 60%") came out pure
+    white, invisible on the light theme and not muted on the dark one. The full style
+    has the colour blended over the widget's background; this keeps that colour and
+    the partial style's own attributes (bold, italic, a background it sets itself)."""
+    partial = widget.get_component_rich_style(name, partial=True)
+    if partial.color is None:
+        return partial
+    return partial + Style(color=widget.get_component_rich_style(name).color)

@@ -26,7 +26,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -35,7 +35,7 @@ from storage.i18n import _
 from storage.inputs import TaskFilter
 from storage.rows import Page, TaskRow
 from widgets.safe_text import one_line
-from widgets.strips import separate_blanks
+from widgets.strips import part_style, separate_blanks
 from widgets.task_list_loader import ROW_HEIGHT, TaskListLoader
 from widgets.task_list_render import (
     Rows,
@@ -284,11 +284,26 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
         self._highlighted_id = items[pos].id
         self._invalidate()
         if scroll:
-            self.scroll_to_region(Region(0, pos * ROW_HEIGHT, 1, ROW_HEIGHT), animate=False,
-                                  immediate=True, force=True)
+            self._scroll_to_row(pos)
         if changed:
             self.post_message(self.Highlighted(self, items[pos]))
         self._maybe_load_more()
+
+    def _scroll_to_row(self, pos: int) -> None:
+        """Scroll just enough to show row ``pos``, keeping the top on a row boundary.
+
+        With an odd view height a plain "scroll to region" left half a row (its second
+        line only: a preview without its name) at the top; this shows the next row's
+        first line at the bottom instead."""
+        top, height = round(self.scroll_y), self._view_height()
+        row_top = pos * ROW_HEIGHT
+        if row_top < top or height < ROW_HEIGHT:
+            y = row_top
+        elif row_top + ROW_HEIGHT > top + height:
+            y = -(-(row_top + ROW_HEIGHT - height) // ROW_HEIGHT) * ROW_HEIGHT
+        else:
+            return
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
 
     def action_cursor_down(self) -> None:
         self._move_cursor(self._cursor + 1)
@@ -417,7 +432,7 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
 
         On the cursor row only bold/italic are kept, so no colour can vanish into the
         cursor's background (e.g. an unread name in $primary on a $primary bar)."""
-        style = self.get_component_rich_style(name, partial=True)
+        style = part_style(self, name)
         if self._plain:
             return Style(bold=style.bold, italic=style.italic)
         return style

@@ -35,7 +35,7 @@ from textual.strip import Strip
 
 from storage.i18n import _
 from storage.rows import MessageRow, Page, TaskRow
-from widgets.strips import separate_strip_blanks
+from widgets.strips import part_style, separate_strip_blanks
 from widgets.thread_keys import ThreadNavigation
 from widgets.thread_render import RenderContext, ThreadStyles, local, render_message
 from widgets.thread_window import HEADER_LINES, ThreadWindow
@@ -278,7 +278,8 @@ class ThreadView(ThreadNavigation, ThreadWindow, ScrollView, can_focus=True):
         if self._styles is None:
             values: dict[str, Style] = {"base": self.rich_style}
             for attr, name in _STYLE_NAMES.items():
-                values[attr] = self.get_component_rich_style(name, partial=attr in _PARTIAL)
+                values[attr] = (part_style(self, name) if attr in _PARTIAL
+                                else self.get_component_rich_style(name))
             self._styles = ThreadStyles(**values)
         return self._styles
 
@@ -409,7 +410,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ScrollView, can_focus=True):
         return self._note_line(text, "thread-view--header", width, base)
 
     def _note_line(self, text: str, cls: str, width: int, base: Style) -> Strip:
-        content = Text(text, style=self.get_component_rich_style(cls, partial=True))
+        content = Text(text, style=part_style(self, cls))
         content.truncate(max(1, width - 2), overflow="ellipsis")
         left = max(0, (width - content.cell_len) // 2)
         strip = Strip([Segment(" " * left)] + list(content.render(self.app.console)))

@@ -172,3 +172,33 @@ def test_mask_token_hides_the_secret_half() -> None:
     masked = mask_token(text, token)
     assert "AAHsecretPARTofTHEtoken_xyz" not in masked and "123456789:***" in masked
     assert mask("not-a-token") == "***"
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    # A proxy cut its echo of the URL mid-token: the piece left is still masked.
+    ("upstream failed for /bot123456789:AAHsecretPAR", "/bot123456789:***"),
+    ("…retPARTofTHEtoken_xyz/getMe", "***/getMe"),
+    # The bot id is public even when the secret shares digits with it.
+    ("token 123456789:AAHsecretPARTofTHE_1234567890 revoked", "token 123456789:***"),
+    # Another bot's token (a second channel misconfigured) is masked as well.
+    ("see 5555555:ZZZZotherBOTSsecretHALF-abcdef", "5555555:***"),
+    ("chat 42 at 12:30:00: Привет", "chat 42 at 12:30:00: Привет"),  # nothing to hide
+])
+def test_mask_token_hides_pieces_of_the_secret(text: str, kept: str) -> None:
+    from connectors.telegram_api import mask_token
+
+    token = "123456789:AAHsecretPARTofTHE_1234567890"
+    bot_id, secret = token.split(":")
+    masked = mask_token(text, token)
+    assert kept in masked
+    for piece in (secret[i:i + 8] for i in range(len(secret) - 7)):
+        assert piece not in masked or piece in bot_id, piece  # the id alone is public
+
+
+def test_error_snippet_is_masked_before_it_is_cut() -> None:
+    from connectors.telegram_api import snippet
+
+    token = "123456789:AAHsecretPARTofTHE_1234567890"
+    body = ("x" * 170 + f"/bot{token}/sendMessage").encode()  # byte 200 cuts the token
+    text = snippet(body, token, limit=200)
+    assert len(text) <= 200 and "AAHsecr" not in text and "/bot123456789:***/" in text

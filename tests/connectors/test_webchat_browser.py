@@ -167,3 +167,22 @@ async def test_visitor_writes_operator_replies_reload_keeps_the_task(
         assert sqlite_store.count_tasks() == 1
         last = sqlite_store.thread_before(task.id).items[-1]
         assert (last.kind, last.text) == (INBOUND, "И ещё вопрос")
+
+
+async def test_a_message_refused_for_good_leaves_the_resend_queue(
+        tmp_path: Path, sqlite_store: Store) -> None:
+    """The channel is gone from the database, so the message can never be stored: the
+    server says ``retry: false`` and the page shows the error and stops resending it."""
+    from connectors.base import ChannelSpec
+
+    gone = ChannelSpec(id=987_654, name="web", kind="webchat", options={})
+    async with running(sqlite_store, [gone]) as gw, chromium(tmp_path) as page:
+        await page.call("Page.navigate", url=f"{gw.external_url()}/chat/web")
+        await page.until("document.getElementById('status').textContent === 'Connected'")
+        await page.js("document.getElementById('input').focus(); true")
+        await page.call("Input.insertText", text="в никуда")
+        await page.js("document.getElementById('send').click(); true")
+        await page.until("document.querySelectorAll('#log .msg.error').length === 1")
+        queue = await page.js("localStorage.getItem('switchboard.webchat.web.queue')")
+        assert json.loads(queue or "[]") == []
+    assert sqlite_store.count_tasks() == 0

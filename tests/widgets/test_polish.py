@@ -176,3 +176,59 @@ async def test_narrow_thread_keeps_event_times_and_the_note_mark(sqlite_store: S
         assert "· 09:00 ·" in created and "…" in created
         mark = next(line for line in lines if "🔒" in line)
         assert "Not sent to client" in mark and "clien " not in mark
+
+
+async def test_rows_stay_whole_at_the_top_with_an_odd_view_height(sqlite_store: Store,
+                                                                  web: int) -> None:
+    fill_tasks(sqlite_store, 20, web)
+
+    class Odd(ListApp):
+        CSS = "TaskList { width: 44; height: 7; }"
+
+    app = Odd(sqlite_store, clock=lambda: BASE)
+    async with app.run_test(size=(80, 12)) as pilot:
+        await settle(pilot)
+        tl = app.query_one(TaskList)
+        assert tl.scrollable_content_region.height == 7
+        for _ in range(6):
+            await pilot.press("j")
+        await pilot.pause()
+        lines = screen_lines(tl)
+        assert round(tl.scroll_y) % 2 == 0
+        assert "Client 00013" in "".join(lines)  # the cursor row (6th from the top) is shown
+        assert lines[0].lstrip().startswith("WEB"), lines  # a whole row at the top
+        for _ in range(3):
+            await pilot.press("k")
+        await pilot.pause()
+        assert round(tl.scroll_y) % 2 == 0
+
+
+async def test_muted_text_is_muted_on_light_and_dark_themes(sqlite_store: Store, web: int) -> None:
+    """``$text-muted`` is an "auto" colour: taken from the partial style unresolved it
+    was pure white (invisible on a light theme). Ages and event lines must sit between
+    the background and the foreground on both kinds of theme."""
+    from textual.color import Color
+
+    ids = fill_tasks(sqlite_store, 2, web)
+    app = ListApp(sqlite_store, clock=lambda: BASE + timedelta(hours=2))
+    async with app.run_test(size=(80, 12)) as pilot:
+        for theme in ("textual-light", "textual-dark"):
+            app.theme = theme
+            await settle(pilot)
+            tl = app.query_one(TaskList)
+            tl.action_cursor_down()  # the age of the first row, off the cursor bar
+            await pilot.pause()
+            age = next(seg for seg in tl.render_line(0) if seg.text.strip() == "1h")
+            bg = Color.from_rich_color(tl.rich_style.bgcolor).brightness
+            fg = Color.from_rich_color(tl.rich_style.color).brightness
+            muted = Color.from_rich_color(age.style.color).brightness
+            assert min(bg, fg) < muted < max(bg, fg), (theme, bg, muted, fg)
+    task = sqlite_store.get_task(ids[0])
+    async with ThreadApp(sqlite_store, tz=UTC).run_test(size=(80, 12)) as pilot:
+        pilot.app.theme = "textual-light"
+        view = pilot.app.query_one(ThreadView)
+        view.show_task(task)
+        await settle(pilot)
+        line = next(view.render_line(y) for y in range(12) if "Task created" in view.render_line(y).text)
+        seg = next(s for s in line if "Task created" in s.text)
+        assert Color.from_rich_color(seg.style.color).brightness < 0.9
