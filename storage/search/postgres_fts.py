@@ -4,7 +4,9 @@ The query becomes a ``tsquery`` built from already-split, folded words, each quo
 as a lexeme, so nothing a user types is parsed as tsquery syntax. Newest-first lets
 the planner walk the primary key backwards and check each row's vector (cheap for a
 common word) or use the GIN index and sort (cheap for a rare one); ranking uses
-``ts_rank`` and, as on SQLite, only when the query is selective.
+``ts_rank`` and, as on SQLite, only when the query is selective. Every step is one
+round trip (:meth:`PostgresBackend.hits` says which), and the hit rows, their tasks
+and attachment names come back in one statement (:mod:`storage.search.hitsql`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import peewee as pw
 
+from storage.search.hitsql import CONTACT_SELECT, TASK_JOINS, TASK_SELECT, hit_sql
 from storage.search.query import Query, Term
 
 
@@ -38,21 +41,26 @@ def any_query(terms: tuple[Term, ...]) -> str:
 
 
 WINDOW = 5_000  # newest rows sampled to tell a common word from a rare one
-
-# What a hit needs, read in the same statement as the match (one round trip).
-HIT_COLUMNS = "m.id, m.task_id, m.kind, m.text, m.created_at, o.name, c.name"
-HIT_JOINS = ("LEFT JOIN operator o ON o.id = m.author_operator_id "
-             "LEFT JOIN contact c ON c.id = m.author_contact_id")
+TSQ = "to_tsquery('simple', %s)"
+# Attachment names of m, in order: a JSON array (a list from psycopg2), NULL when none.
+ATTACHMENTS = "(SELECT json_agg(a.name ORDER BY a.id) FROM attachment a WHERE a.message_id = m.id)"
+HIT_SQL = hit_sql(ATTACHMENTS)
+NEWEST = "h.id DESC"
+BEST = "h.r DESC, h.id DESC"
+# The newest WINDOW rows: how many match, the newest matching ids, the table's size.
+WINDOW_SQL = (f"SELECT count(*) FILTER (WHERE w.hit), "
+              f"(array_agg(w.id ORDER BY w.id DESC) FILTER (WHERE w.hit))[1:%s], "
+              f"(SELECT reltuples FROM pg_class WHERE oid = 'search_message'::regclass) "
+              f"FROM (SELECT id, tsv @@ {TSQ} AS hit FROM search_message ORDER BY id DESC "
+              f"LIMIT %s) w")
+# The matches read from the GIN index (the planner misjudges ':*' prefixes, so the
+# other plans are switched off for this one statement: SET LOCAL ends with it).
+GIN_SQL = ("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
+           f"SELECT id FROM search_message WHERE tsv @@ {TSQ} LIMIT %s")
 
 
 class PostgresBackend:
     param = "%s"
-    # The planner cannot tell a rare word from a common one behind a prefix (':*'), and
-    # picks a backwards primary-key walk that reads the whole table for a rare word. A
-    # cheap bounded probe tells them apart; a selective query then reads its matches
-    # from the GIN index first (a MATERIALIZED CTE) and sorts those few.
-    probe_always = True
-    probe_ordered = False
 
     def __init__(self, db: pw.Database) -> None:
         self.db = db
@@ -60,77 +68,99 @@ class PostgresBackend:
     def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(self.db.execute_sql(sql, params).fetchall())
 
-    def newest_ids(self, q: Query, cap: int) -> list[int]:
-        """Up to ``cap`` matching ids (in no particular order): a selectivity probe.
+    def _hits(self, inner: str, params: list[Any], order: str) -> list[tuple[Any, ...]]:
+        return self._rows(HIT_SQL.format(inner=inner, order=order), params)
 
-        Two bounded steps: the newest ``WINDOW`` rows (a backwards primary-key walk)
-        estimate the density; a word clearly common by that estimate needs no more
-        (``cap`` zeros stand for "many"). Otherwise the GIN index is read (bitmap scan
-        forced: the planner misjudges prefixes) for at most ``cap`` matches.
+    def hits(self, q: Query, where: str, params: list[Any], ranked: bool, limit: int,
+             cap: int) -> tuple[list[tuple[Any, ...]], bool]:
+        """Up to ``limit`` hit rows, best or newest first, and whether they were ranked.
+
+        The planner cannot tell a rare word from a common one behind a prefix (':*')
+        and, for newest-first, walks the primary key backwards — reading the whole
+        table for a rare word. So: (1) the newest ``WINDOW`` rows estimate the density;
+        a word clearly common by it is not ranked, and its newest hits are in that
+        window (read them by id) or found by the backwards walk, which stops soon.
+        (2) Otherwise the GIN index gives at most ``cap + 1`` matches; if that is all
+        of them they are ranked or sorted (3) by id, else (3') the backwards walk.
+        Two or three round trips; nothing reads more than it must.
         """
         expr = tsquery(q.terms, q.excluded)
-        with self.db.atomic():
-            seen = self._rows(
-                "SELECT count(*) FROM (SELECT tsv FROM search_message ORDER BY id DESC "
-                "LIMIT %s) w WHERE tsv @@ to_tsquery('simple', %s)", [WINDOW, expr])[0][0]
-            rows = self._rows("SELECT reltuples FROM pg_class WHERE oid = 'search_message'::regclass",
-                              [])
-            total = max(float(rows[0][0]) if rows else 0.0, WINDOW)
-            if seen and seen * total / WINDOW > 2 * cap:
-                return [0] * cap
-            self.db.execute_sql("SET LOCAL enable_seqscan = off")
-            self.db.execute_sql("SET LOCAL enable_indexscan = off")
-            found = self._rows("SELECT id FROM search_message WHERE tsv @@ "
-                               "to_tsquery('simple', %s) LIMIT %s", [expr, cap])
-        return [r[0] for r in found]
+        seen, newest, total = self._rows(WINDOW_SQL, [limit, expr, WINDOW])[0]
+        total = max(float(total or 0), WINDOW)
+        if seen and seen * total / WINDOW > 2 * cap:
+            if not where and seen >= limit:
+                return self.rows_by_ids(list(newest)), False
+            return self._matches(expr, where, params, False, limit, None), False
+        found = self._gin(expr, cap + 1)
+        if not found:
+            return [], ranked
+        if len(found) <= cap:
+            return self._matches(expr, where, params, ranked, limit, found), ranked
+        return self._matches(expr, where, params, False, limit, None), False
+
+    def _gin(self, expr: str, cap: int) -> list[int]:
+        """At most ``cap`` matching ids, in no particular order, read from the GIN index."""
+        if not self.db.in_transaction():  # the statement is its own transaction
+            return [r[0] for r in self._rows(GIN_SQL, [expr, cap])]
+        # Inside a caller's transaction SET LOCAL would outlive the statement: undo it.
+        self.db.execute_sql("SAVEPOINT sb_gin")
+        try:
+            return [r[0] for r in self._rows(GIN_SQL, [expr, cap])]
+        finally:
+            self.db.execute_sql("ROLLBACK TO SAVEPOINT sb_gin; RELEASE SAVEPOINT sb_gin")
+
+    def _matches(self, expr: str, where: str, params: list[Any], ranked: bool, limit: int,
+                 ids: list[int] | None) -> list[tuple[Any, ...]]:
+        """Hit rows of the matches (``ids``: all of them are known), best or newest first."""
+        join = " JOIN message m ON m.id = s.id JOIN task t ON t.id = m.task_id" if where else ""
+        args: list[Any] = [expr] if ranked else []
+        if ids is None:
+            cond = f"s.tsv @@ {TSQ}"
+            args.append(expr)
+        else:
+            cond = "s.id = ANY(%s)"
+            args.append(ids)
+        rank, order, outer = (f", ts_rank(s.tsv, {TSQ}) AS r", "r DESC, s.id DESC", BEST
+                              ) if ranked else ("", "s.id DESC", NEWEST)
+        inner = (f"SELECT s.id{rank} FROM search_message s{join} WHERE {cond}{where} "
+                 f"ORDER BY {order} LIMIT %s")
+        return self._hits(inner, [*args, *params, limit], outer)
 
     def rows_by_ids(self, ids: list[int]) -> list[tuple[Any, ...]]:
-        """Hit rows for ``ids``, in that order."""
-        marks = ", ".join(["%s"] * len(ids))
-        sql = (f"SELECT {HIT_COLUMNS} FROM message m {HIT_JOINS} WHERE m.id IN ({marks}) "
-               f"ORDER BY m.id DESC")
-        return self._rows(sql, list(ids))
-
-    def messages(self, q: Query, where: str, params: list[Any], ranked: bool,
-                 limit: int, selective: bool = False) -> list[tuple[Any, ...]]:
-        """Matching messages as hit rows (HIT_COLUMNS), best or newest first."""
-        order = "ts_rank(s.tsv, to_tsquery('simple', %s)) DESC, s.id DESC" if ranked else "s.id DESC"
-        expr = tsquery(q.terms, q.excluded)
-        if selective:
-            # "+ 0": sort the few matches; never walk message's key hoping to stop early
-            order = order.replace("s.id DESC", "s.id + 0 DESC")
-            source = ("(WITH found AS MATERIALIZED (SELECT id, tsv FROM search_message "
-                      "WHERE tsv @@ to_tsquery('simple', %s)) SELECT * FROM found) s")
-            match = ""
-        else:
-            source = "search_message s"
-            match = "s.tsv @@ to_tsquery('simple', %s)"
-        sql = (f"SELECT {HIT_COLUMNS} FROM {source} "
-               f"JOIN message m ON m.id = s.id JOIN task t ON t.id = m.task_id {HIT_JOINS} "
-               f"WHERE {match or 'TRUE'}{where} ORDER BY {order} LIMIT %s")
-        args = [expr, *params, *([expr] if ranked else []), limit]
-        return self._rows(sql, args)
+        """Hit rows for message ``ids``, newest first."""
+        return self._hits("SELECT unnest(%s::bigint[]) AS id", [list(ids)], NEWEST)
 
     def scan(self, q: Query, where: str, params: list[Any], limit: int) -> list[tuple[Any, ...]]:
+        """Newest messages passing the filters (a query of filters and exclusions only)."""
         extra = ""
         args = list(params)
         if q.excluded:
             extra = (" AND NOT EXISTS (SELECT 1 FROM search_message x WHERE x.id = m.id "
-                     "AND x.tsv @@ to_tsquery('simple', %s))")
+                     f"AND x.tsv @@ {TSQ})")
             args.append(any_query(q.excluded))
-        sql = (f"SELECT {HIT_COLUMNS} FROM message m JOIN task t ON t.id = m.task_id {HIT_JOINS} "
-               f"WHERE m.kind <> 'event'{where}{extra} ORDER BY m.id DESC LIMIT %s")
-        return self._rows(sql, [*args, limit])
+        inner = (f"SELECT m.id AS id FROM message m JOIN task t ON t.id = m.task_id "
+                 f"WHERE m.kind <> 'event'{where}{extra} ORDER BY m.id DESC LIMIT %s")
+        return self._hits(inner, [*args, limit], NEWEST)
 
     def tasks(self, q: Query, where: str, params: list[Any], limit: int) -> list[int]:
         sql = (f"SELECT s.id FROM search_task s JOIN task t ON t.id = s.id "
-               f"WHERE s.tsv @@ to_tsquery('simple', %s){where} ORDER BY s.id DESC LIMIT %s")
+               f"WHERE s.tsv @@ {TSQ}{where} ORDER BY s.id DESC LIMIT %s")
         return [r[0] for r in self._rows(sql, [tsquery(q.terms, q.excluded), *params, limit])]
 
     def contacts(self, terms: tuple[Term, ...], any_of: bool, where: str, params: list[Any],
                  limit: int) -> list[int]:
         expr = any_query(terms) if any_of else tsquery(terms)
         sql = (f"SELECT s.id FROM search_contact s JOIN contact c ON c.id = s.id "
-               f"WHERE s.tsv @@ to_tsquery('simple', %s){where} "
-               f"ORDER BY ts_rank(s.tsv, to_tsquery('simple', %s)) DESC, s.id LIMIT %s")
+               f"WHERE s.tsv @@ {TSQ}{where} "
+               f"ORDER BY ts_rank(s.tsv, {TSQ}) DESC, s.id LIMIT %s")
         return [r[0] for r in self._rows(sql, [expr, *params, expr, limit])]
+
+    def task_rows(self, ids: list[int]) -> list[tuple[Any, ...]]:
+        """TASK_SELECT rows of tasks ``ids`` (any order)."""
+        return self._rows(f"SELECT {TASK_SELECT} FROM task t {TASK_JOINS} WHERE t.id = ANY(%s)",
+                          [list(ids)])
+
+    def contact_rows(self, ids: list[int]) -> list[tuple[Any, ...]]:
+        """CONTACT_SELECT rows of contacts ``ids`` (any order)."""
+        return self._rows(f"SELECT {CONTACT_SELECT} FROM contact c WHERE c.id = ANY(%s)",
+                          [list(ids)])

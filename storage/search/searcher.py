@@ -11,19 +11,15 @@ every hit of a common word is what is slow, anchors.md) and ``ranked`` says so.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
-from storage.convert import contact_row
 from storage.i18n import _
-from storage.models import from_micros
 from storage.rows import ContactRow, TaskRow
+from storage.search.hitsql import build_hits, contact_row, task_row
 from storage.search.postgres_fts import PostgresBackend
 from storage.search.query import Query, QueryError, Term, parse_query
 from storage.search.rows import SearchHit, SearchResults, TaskGroup
-from storage.search.snippets import make_snippet
 from storage.search.sqlite_fts import SqliteBackend
 
 RANK_CAP = 500
@@ -67,32 +63,17 @@ class Searcher:
             phone_contacts = self._contacts(_phone_terms(q.phones), True, scope)
             scope.contact_ids = tuple(phone_contacts)
         ranked = order == "relevance"
-        pairs: list[tuple[Any, ...]] = []
+        rows: list[tuple[Any, ...]] = []
         if q.terms and scope.contact_ids != ():
             where, params = self._message_where(q, scope)
-            newest: list[int] | None = None
-            selective = False
-            if ranked or self.backend.probe_always:
-                # One bounded pass answers "is it selective enough to rank?" and (SQLite,
-                # index order) "which are the newest?" when nothing filters; ranking every
-                # hit of a common word is what costs (anchors.md).
-                newest = self.backend.newest_ids(q, RANK_CAP + 1)
-                selective = len(newest) <= RANK_CAP
-                ranked = ranked and selective
-            if newest == []:
-                pairs = []  # nothing matches at all
-            elif (newest is not None and not ranked and not where
-                  and self.backend.probe_ordered):
-                pairs = self.backend.rows_by_ids(newest[:limit + 1])
-            else:
-                pairs = self.backend.messages(q, where, params, ranked, limit + 1, selective)
+            rows, ranked = self.backend.hits(q, where, params, ranked, limit + 1, RANK_CAP)
         elif q.excluded or q.has_filters:
             ranked = False
             if scope.contact_ids != ():
                 where, params = self._message_where(q, scope)
-                pairs = self.backend.scan(q, where, params, limit + 1)
-        capped = len(pairs) > limit
-        pairs = pairs[:limit]
+                rows = self.backend.scan(q, where, params, limit + 1)
+        capped = len(rows) > limit
+        hits, tasks = build_hits(rows[:limit], q)
         task_only: list[int] = []
         if q.terms and not q.kinds:
             where, params = self._task_where(q, scope)
@@ -101,14 +82,12 @@ class Searcher:
         if q.phone_words and not q.has_filters:  # "89161234567": a word and maybe a phone
             contact_ids += self._contacts(_phone_terms(q.phone_words), True, scope)
         if q.terms and not q.has_filters and not q.phones:
-            words = tuple(t for t in q.terms)
-            contact_ids += self._contacts(words, False, scope)
+            contact_ids += self._contacts(q.terms, False, scope)
         jump = self._jump(q, scope)
-        hits = self._hits(pairs, q)
         contacts = self._contact_rows(list(dict.fromkeys(contact_ids)))
         if q.phones and not q.terms:
             task_only += self._tasks_of(phone_contacts, scope)
-        groups = self._groups(hits, task_only, jump)
+        groups = self._groups(hits, tasks, task_only, jump)
         newest_task = self._latest_tasks([c.id for c in contacts], scope)
         latest = tuple(newest_task.get(c.id) for c in contacts)
         return SearchResults(query=q.text, hits=tuple(hits), groups=groups,
@@ -205,79 +184,32 @@ class Searcher:
     def _jump(self, q: Query, scope: _Scope) -> int | None:
         if q.task_number is None:
             return None
-        task = self.store.find_task_by_number(q.task_number)
-        if task is None or (scope.restrict and task.assignee_id != scope.operator_id):
-            return None
-        return int(task.id)
-
-    # ---- building rows -------------------------------------------------------------------
-    def _hits(self, rows: list[tuple[Any, ...]], q: Query) -> list[SearchHit]:
-        """Hits from match rows (HIT_COLUMNS), with attachment names and snippets."""
-        if not rows:
-            return []
-        ids = [r[0] for r in rows]
-        marks = ", ".join([self.p] * len(ids))
-        names: dict[int, list[str]] = {}
-        for mid, name in self.store.db.execute_sql(
-                f"SELECT message_id, name FROM attachment WHERE message_id IN ({marks}) "
-                f"ORDER BY id", ids).fetchall():
-            names.setdefault(mid, []).append(name)
-        words = q.highlight_words()
-        hits = []
-        for mid, task_id, kind, text, created_at, operator, contact in rows:
-            text = text or ""
-            if mid in names:
-                text = (text + "  📎 " if text else "📎 ") + ", ".join(names[mid])
-            snippet, ranges = make_snippet(text, words)
-            hits.append(SearchHit(task_id=task_id, message_id=mid, snippet=snippet,
-                                  highlights=ranges, created_at=from_micros(created_at),
-                                  kind=kind, author=operator or contact or ""))
-        return hits
-
-    def _task_rows(self, ids: list[int]) -> dict[int, TaskRow]:
-        """Task rows in one plain query (peewee objects cost ~0.1 ms a row on this path)."""
-        if not ids:
-            return {}
-        marks = ", ".join([self.p] * len(ids))
         rows = self.store.db.execute_sql(
-            f"SELECT {', '.join('t.' + c for c in _TASK_COLUMNS)}, c.name, ch.kind, ch.name, "
-            f"o.name FROM task t LEFT JOIN contact c ON c.id = t.contact_id "
-            f"LEFT JOIN channel ch ON ch.id = t.channel_id "
-            f"LEFT JOIN operator o ON o.id = t.assignee_id WHERE t.id IN ({marks})", ids)
-        out: dict[int, TaskRow] = {}
-        for r in rows.fetchall():
-            t = dict(zip(_TASK_COLUMNS, r, strict=False))
-            contact, kind, channel, assignee = r[len(_TASK_COLUMNS):]
-            out[t["id"]] = TaskRow(
-                id=t["id"], number=t["number"] or t["id"], title=t["title"], status=t["status"],
-                contact_id=t["contact_id"], contact_name=contact or "",
-                channel_id=t["channel_id"], channel_kind=kind or "", channel_name=channel or "",
-                chat_id=t["chat_id"], assignee_id=t["assignee_id"], assignee_name=assignee or "",
-                description=t["description"],
-                additional_data=json.loads(t["additional_data"] or "{}"),
-                previous_task_id=t["previous_task_id"], merged_into_id=t["merged_into_id"],
-                created_at=from_micros(t["created_at"]),
-                last_activity_at=from_micros(t["last_activity_at"]),
-                last_client_message_at=_time(t["last_client_message_at"]),
-                first_reply_at=_time(t["first_reply_at"]), unread_count=t["unread_count"],
-                last_preview=t["last_preview"], last_kind=t["last_kind"])
-        return out
+            f"SELECT id, assignee_id FROM task WHERE number = {self.p}", [q.task_number]
+        ).fetchall()
+        if not rows or (scope.restrict and rows[0][1] != scope.operator_id):
+            return None
+        return int(rows[0][0])
 
+    # ---- building rows (plain SQL and tuples: see storage.search.hitsql) ---------------
     def _tasks_of(self, contact_ids: list[int], scope: _Scope) -> list[int]:
         if not contact_ids:
             return []
-        T = self.store.m.Task
-        query = T.select(T.id).where(T.contact.in_(contact_ids))
+        params: list[Any] = []
+        cond = self._in("contact_id", tuple(contact_ids), params)
         if scope.restrict:
-            query = query.where(T.assignee == scope.operator_id)
-        return [t.id for t in query.order_by(T.last_activity_at.desc()).limit(SIDE_LIMIT)]
+            cond += f" AND assignee_id = {self.p}"
+            params.append(scope.operator_id)
+        rows = self.store.db.execute_sql(
+            f"SELECT id FROM task WHERE {cond} ORDER BY last_activity_at DESC LIMIT {SIDE_LIMIT}",
+            params).fetchall()
+        return [r[0] for r in rows]
 
     def _contact_rows(self, ids: list[int]) -> list[ContactRow]:
-        """Contacts in ``ids`` order, in one query (a merged-away one is left out)."""
+        """Contacts in ``ids`` order, in one query."""
         if not ids:
             return []
-        C = self.store.m.Contact
-        found = {c.id: contact_row(c) for c in C.select().where(C.id.in_(ids))}
+        found = {r[0]: contact_row(r) for r in self.backend.contact_rows(ids)}
         return [found[cid] for cid in ids if cid in found]
 
     def _latest_tasks(self, contact_ids: list[int], scope: _Scope) -> dict[int, int]:
@@ -294,35 +226,25 @@ class Searcher:
             params).fetchall()
         return {int(c): int(t) for c, t in rows}
 
-    def _groups(self, hits: list[SearchHit], task_only: list[int],
+    def _groups(self, hits: list[SearchHit], tasks: dict[int, TaskRow], task_only: list[int],
                 jump: int | None) -> tuple[TaskGroup, ...]:
+        """Hits grouped under their tasks, in result order; the jump task first, then
+        tasks matched by title or data (their rows read only if no hit brought them)."""
         order: list[int] = []
         if jump is not None:
             order.append(jump)
         order.extend(h.task_id for h in hits)
         order.extend(task_only)
         order = list(dict.fromkeys(order))
-        tasks = self._task_rows(order)
+        missing = [tid for tid in order if tid not in tasks]
+        if missing:
+            tasks = {**tasks, **{r[0]: task_row(r) for r in self.backend.task_rows(missing)}}
         matched = set(task_only) | ({jump} if jump is not None else set())
         by_task: dict[int, list[SearchHit]] = {}
         for h in hits:
-            task = tasks.get(h.task_id)
-            number = task.number if task else None
-            by_task.setdefault(h.task_id, []).append(
-                SearchHit(h.task_id, h.message_id, h.snippet, h.highlights, h.created_at,
-                          h.kind, number, h.author))
+            by_task.setdefault(h.task_id, []).append(h)
         return tuple(TaskGroup(tasks[tid], tuple(by_task.get(tid, ())), tid in matched)
                      for tid in order if tid in tasks)
-
-
-_TASK_COLUMNS = ("id", "number", "title", "status", "contact_id", "channel_id", "chat_id",
-                 "assignee_id", "description", "additional_data", "previous_task_id",
-                 "merged_into_id", "created_at", "last_activity_at", "last_client_message_at",
-                 "first_reply_at", "unread_count", "last_preview", "last_kind")
-
-
-def _time(value: int | None) -> datetime | None:
-    return from_micros(value) if value is not None else None
 
 
 def _phone_terms(phones: tuple[str, ...]) -> tuple[Term, ...]:
