@@ -29,6 +29,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from storage.search import Searcher, parse_query
@@ -53,15 +54,25 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
-    fn()  # warm the page cache and the statement cache
-    samples = []
-    result = None
-    for _ in range(runs):
-        t = time.perf_counter()
-        result = fn()
-        samples.append((time.perf_counter() - t) * 1000)
-    return statistics.median(samples), percentile(samples, 0.99), result
+def timed(fns: list[Callable[[], Any]], runs: int) -> list[tuple[float, float, Any]]:
+    """(p50 ms, p99 ms, last result) of each function, their runs interleaved.
+
+    Round ``i`` calls every function once, starting from a different one each round,
+    so a burst of load from the other jobs on the machine lands on all of them alike
+    and the ratio stays fair (timing them one after another let it fall on one).
+    """
+    for fn in fns:
+        fn()  # warm the page cache and the statement cache
+    samples: list[list[float]] = [[] for _ in fns]
+    results: list[Any] = [None] * len(fns)
+    for i in range(runs):
+        for k in range(len(fns)):
+            j = (i + k) % len(fns)
+            t = time.perf_counter()
+            results[j] = fns[j]()
+            samples[j].append((time.perf_counter() - t) * 1000)
+    return [(statistics.median(s), percentile(s, 0.99), r) for s, r in zip(samples, results,
+                                                                          strict=True)]
 
 
 def hand_sql(store: Store, text: str, ranked: bool, full: bool,
@@ -147,12 +158,12 @@ def run(store: Store, runs: int) -> dict[str, Any]:
     rows = []
     for label, text in QUERIES:
         for order in ("relevance", "newest"):
-            a50, a99, res = timed(lambda t=text, o=order: searcher.search(t, order=o, limit=LIMIT),
-                                  runs)
-            ranked = order == "relevance" and res.ranked
+            api = partial(searcher.search, text, order=order, limit=LIMIT)
+            ranked = order == "relevance" and api().ranked
             selective = matches_upto(store, text, RANK_CAP + 1) <= RANK_CAP
-            s50, s99, floor = timed(hand_sql(store, text, ranked, True, selective), runs)
-            b50, _b99, _bare = timed(hand_sql(store, text, ranked, False, selective), runs)
+            (a50, a99, res), (s50, s99, floor), (b50, _b99, _bare) = timed(
+                [api, hand_sql(store, text, ranked, True, selective),
+                 hand_sql(store, text, ranked, False, selective)], runs)
             assert [h.message_id for h in res.hits] == [r[0] for r in floor] or ranked, (
                 f"{text}: the API and the hand-written query disagree")
             rows.append({"query": label, "text": text, "order": order, "ranked": ranked,

@@ -15,7 +15,7 @@ import asyncio
 import importlib.util
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,8 @@ class SwitchboardApp(App[None]):
         self.operator = operator
         self.gateway = gateway
         self.clock = clock
+        # Times in the conversation: None shows the machine's local zone (tests pin UTC).
+        self.timezone: tzinfo | None = None
         self.user_keys: dict[str, str] = dict(getattr(config, "keys", {}) or {})
         self.shipped_themes = register_themes(self)
         set_language(getattr(config, "language", None))

@@ -109,7 +109,7 @@ class Composer(TextArea):
         self.set_class(bool(self.blocked_reason), "-blocked")
 
     def _hint(self) -> str:
-        return _("{send} send · {toggle} reply/note · * quick reply").format(
+        return _("{send} send · {toggle} note · * quick").format(
             send=self.send_key, toggle=self.toggle_key)
 
     def set_key_hints(self, send: str, toggle: str) -> None:

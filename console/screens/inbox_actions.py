@@ -71,13 +71,15 @@ class InboxActions(_Base):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.is_mounted:
             return True
+        # Hidden (False), not greyed (None), while impossible: the footer is short and
+        # must keep room for what can be done now, f1 Help first of all.
         if action == "merge_tasks":
-            return True if len(self.marks) >= 2 else None
+            return True if len(self.marks) >= 2 else False
         if action in ("assign", "status"):
             return True if self.mass_targets() else None
         if action == "take_over":
             current = self.current
-            return True if current and current.assignee_id != self.me.id else None
+            return True if current and current.assignee_id != self.me.id else False
         if action == "toggle_card":
             return True if self.current and self.current.contact_id else None
         return True

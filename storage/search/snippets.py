@@ -26,28 +26,40 @@ _WORD = r"[^\W_]"
 
 
 @lru_cache(maxsize=64)
-def matcher(words: tuple[tuple[str, bool], ...]) -> re.Pattern[str] | None:
-    """One pattern finding every matched word: prefix words to the word's end."""
+def matcher(words: tuple[tuple[str, bool], ...], ignore_case: bool = False) -> re.Pattern[str]:
+    r"""One pattern finding every matched word: prefix words to the word's end.
+
+    Each word checks that it starts a word with a look-behind placed *after* the
+    literal (``word(?<![^\W_]word)``): a pattern that starts with a look-behind cannot
+    skip ahead to the literal and runs about 3× slower. The folded text is matched
+    case-sensitively (both sides are folded the same way; again ~2× faster);
+    ``ignore_case`` is for raw text whose folding changed its length.
+    """
+    alts = sorted({_word(re.escape(w), prefix) for w, prefix in words}, key=len, reverse=True)
+    return re.compile("|".join(alts), re.IGNORECASE if ignore_case else 0)
+
+
+def _word(word: str, prefix: bool) -> str:
+    return f"{word}(?<!{_WORD}{word})" + (f"{_WORD}*" if prefix else f"(?!{_WORD})")
+
+
+def _spans(head: str, words: tuple[tuple[str, bool], ...]) -> list[tuple[int, int]]:
     if not words:
-        return None
-    alts = sorted({re.escape(w) + (f"{_WORD}*" if prefix else f"(?!{_WORD})")
-                   for w, prefix in words}, key=len, reverse=True)
-    return re.compile(f"(?<!{_WORD})(?:{'|'.join(alts)})", re.IGNORECASE)
-
-
-def _spans(head: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
-    if pattern is None:
         return []
     folded = fold(head)
-    target = folded if len(folded) == len(head) else head.replace("ё", "е").replace("Ё", "Е")
-    return [(m.start(), m.end()) for m in pattern.finditer(target)]
+    if len(folded) == len(head):
+        found = matcher(words).finditer(folded)
+    else:
+        raw = head.replace("ё", "е").replace("Ё", "Е")
+        found = matcher(words, True).finditer(raw)
+    return [m.span() for m in found]
 
 
 def make_snippet(text: str, words: tuple[tuple[str, bool], ...],
                  width: int = 140) -> tuple[str, tuple[tuple[int, int], ...]]:
     """``text`` cut to about ``width`` characters around the first match, and match ranges."""
     head = _FLAT.sub(" ", text[:SCAN_LIMIT])
-    spans = _spans(head, matcher(words))
+    spans = _spans(head, words)
     first = spans[0][0] if spans else 0
     start = max(0, first - width // 4)
     if start > 0:  # begin at a word boundary

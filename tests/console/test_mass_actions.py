@@ -56,7 +56,7 @@ async def test_merge_needs_two_marks(data: Data, make_app) -> None:
         await pilot.press("m")
         await settle(pilot)
         assert not isinstance(app.screen, MergeTasksDialog)
-        assert app.screen.check_action("merge_tasks", ()) is None  # greyed
+        assert app.screen.check_action("merge_tasks", ()) is False  # hidden until 2 marks
 
 
 def test_resulting_channel_prefers_target_then_source(data: Data) -> None:
