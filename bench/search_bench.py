@@ -13,7 +13,8 @@ messages), a rare word, two word prefixes, a phrase — it measures p50/p99 of:
   index in one statement: the same 50 messages ordered the way the API ordered them
   (rank or newest), each with an engine-made snippet (FTS5 ``snippet()`` /
   ``ts_headline``), its task's number, title, status and contact and the author's
-  name — what the API returns — in the same run, same connection;
+  name — what the API returns — in the same run, same connection, the runs of api,
+  sql and bare interleaved so load from other jobs falls on all three alike;
 * ``bare``: the bare match alone (message ids and text), for reference.
 
 It prints a Markdown table (ratio = api / sql) and the index size as a ratio of the

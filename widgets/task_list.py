@@ -12,7 +12,9 @@ highlighted and keeps its place on screen (unless the operator sits at the very 
 where a task that jumps to the top should be seen).
 
 What a row says is in :mod:`widgets.task_list_render`; how pages and changed tasks
-are loaded is in :mod:`widgets.task_list_loader`.
+are loaded is in :mod:`widgets.task_list_loader`; the cursor and the keys are in
+:mod:`widgets.task_list_keys`. This module declares the widget, its public API and how
+it draws.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from typing import ClassVar, Protocol
 
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -36,6 +37,7 @@ from storage.inputs import TaskFilter
 from storage.rows import Page, TaskRow
 from widgets.safe_text import one_line
 from widgets.strips import part_style, separate_blanks
+from widgets.task_list_keys import TaskListNavigation
 from widgets.task_list_loader import ROW_HEIGHT, TaskListLoader
 from widgets.task_list_render import (
     Rows,
@@ -60,7 +62,27 @@ class TaskSource(Protocol):
     def get_task(self, task_id: int) -> TaskRow: ...
 
 
-class TaskList(TaskListLoader, ScrollView, can_focus=True):
+class _ListMessage(Message):
+    """A message from a task list; ``control`` lets ``@on(..., "#tasks")`` match it."""
+
+    def __init__(self, task_list: TaskList) -> None:
+        super().__init__()
+        self.task_list = task_list
+
+    @property
+    def control(self) -> TaskList:
+        return self.task_list
+
+
+class _TaskMessage(_ListMessage):
+    """A message about one ``task`` of the list."""
+
+    def __init__(self, task_list: TaskList, task: TaskRow) -> None:
+        super().__init__(task_list)
+        self.task = task
+
+
+class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
     """A virtual, paged list of tasks, newest activity first."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -112,41 +134,18 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
     }
     """
 
-    class Highlighted(Message):
+    class Highlighted(_TaskMessage):
         """The cursor moved to ``task``."""
 
-        def __init__(self, task_list: TaskList, task: TaskRow) -> None:
-            super().__init__()
-            self.task_list = task_list
-            self.task = task
-
-        @property
-        def control(self) -> TaskList:
-            return self.task_list
-
-    class Selected(Message):
+    class Selected(_TaskMessage):
         """The operator opened ``task`` (enter)."""
 
-        def __init__(self, task_list: TaskList, task: TaskRow) -> None:
-            super().__init__()
-            self.task_list = task_list
-            self.task = task
-
-        @property
-        def control(self) -> TaskList:
-            return self.task_list
-
-    class MarksChanged(Message):
+    class MarksChanged(_ListMessage):
         """The set of marked (mass-selected) task ids changed."""
 
         def __init__(self, task_list: TaskList, ids: frozenset[int]) -> None:
-            super().__init__()
-            self.task_list = task_list
+            super().__init__(task_list)
             self.ids = ids
-
-        @property
-        def control(self) -> TaskList:
-            return self.task_list
 
     def __init__(self, source: TaskSource, filter: TaskFilter | None = None, *,
                  name: str | None = None, id: str | None = None, classes: str | None = None,
@@ -269,85 +268,6 @@ class TaskList(TaskListLoader, ScrollView, can_focus=True):
         self._update_virtual_size()
         self._load_page(replace=True)
         self.set_interval(60, self._tick_ages)
-
-    # ---- cursor and actions --------------------------------------------------------------
-    def _view_height(self) -> int:
-        return max(1, self.scrollable_content_region.height)
-
-    def _move_cursor(self, pos: int, scroll: bool = True) -> None:
-        items = self._rows.items
-        if not items:
-            return
-        pos = max(0, min(pos, len(items) - 1))
-        changed = pos != self._cursor or items[pos].id != self._highlighted_id
-        self._cursor = pos
-        self._highlighted_id = items[pos].id
-        self._invalidate()
-        if scroll:
-            self._scroll_to_row(pos)
-        if changed:
-            self.post_message(self.Highlighted(self, items[pos]))
-        self._maybe_load_more()
-
-    def _scroll_to_row(self, pos: int) -> None:
-        """Scroll just enough to show row ``pos``, keeping the top on a row boundary.
-
-        With an odd view height a plain "scroll to region" left half a row (its second
-        line only: a preview without its name) at the top; this shows the next row's
-        first line at the bottom instead."""
-        top, height = round(self.scroll_y), self._view_height()
-        row_top = pos * ROW_HEIGHT
-        if row_top < top or height < ROW_HEIGHT:
-            y = row_top
-        elif row_top + ROW_HEIGHT > top + height:
-            y = -(-(row_top + ROW_HEIGHT - height) // ROW_HEIGHT) * ROW_HEIGHT
-        else:
-            return
-        self.scroll_to(y=y, animate=False, immediate=True, force=True)
-
-    def action_cursor_down(self) -> None:
-        self._move_cursor(self._cursor + 1)
-
-    def action_cursor_up(self) -> None:
-        self._move_cursor(self._cursor - 1)
-
-    def action_first(self) -> None:
-        self._move_cursor(0)
-
-    def action_last(self) -> None:
-        """The last loaded task (and load the next page: the list never loads everything)."""
-        self._move_cursor(len(self._rows.items) - 1)
-
-    def action_page_down(self) -> None:
-        self._move_cursor(self._cursor + max(1, self._view_height() // ROW_HEIGHT))
-
-    def action_page_up(self) -> None:
-        self._move_cursor(self._cursor - max(1, self._view_height() // ROW_HEIGHT))
-
-    def action_open(self) -> None:
-        task = self.highlighted_task
-        if task is not None:
-            self._selected_id = task.id
-            self._invalidate()
-            self.post_message(self.Selected(self, task))
-
-    def action_mark(self) -> None:
-        task = self.highlighted_task
-        if task is None:
-            return
-        if task.id in self._marked:
-            self._marked.discard(task.id)
-        else:
-            self._marked.add(task.id)
-        self._invalidate()
-        self.post_message(self.MarksChanged(self, frozenset(self._marked)))
-
-    def on_click(self, event: events.Click) -> None:
-        pos = (round(self.scroll_y) + event.y) // ROW_HEIGHT
-        if 0 <= pos < len(self._rows.items):
-            self._move_cursor(pos, scroll=False)
-            if event.chain > 1:
-                self.action_open()
 
     # ---- rendering -----------------------------------------------------------------------
     def _invalidate(self) -> None:

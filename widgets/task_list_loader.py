@@ -59,8 +59,8 @@ class LoadFailed(Message):
         self.error = error
 
 
-class TaskListLoader:
-    """Paging and live re-sorting for TaskList (see the module docstring)."""
+class TaskListState:
+    """The fields TaskList's mixins share, declared once (``TaskList.__init__`` sets them)."""
 
     source: TaskSource
     _filter: TaskFilter | None
@@ -72,12 +72,17 @@ class TaskListLoader:
     _token: int
     _cursor: int
     _highlighted_id: int | None
+    _selected_id: int | None
     _pending_select: int | None
     _pending_changes: set[int]
     _marked: set[int]
     _revisions: dict[int, int]
     _error: str
     pages_loaded: int
+
+
+class TaskListLoader(TaskListState):
+    """Paging and live re-sorting for TaskList (see the module docstring)."""
 
     def _load_page(self, replace: bool = False) -> None:
         if self._loading or (self._exhausted and not replace):

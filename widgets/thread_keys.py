@@ -10,32 +10,19 @@ end, loading them if the window does not reach them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import events
 from textual.geometry import Region
 
 from storage.models import FAILED, OUTBOUND
-from storage.rows import MessageRow, TaskRow
-from widgets.thread_window import HEADER_LINES
-
-if TYPE_CHECKING:
-    from widgets.thread_window import Cursor
+from storage.rows import MessageRow
+from widgets.thread_window import HEADER_LINES, ThreadState
 
 
-class ThreadNavigation:
+class ThreadNavigation(ThreadState):
     """The message cursor and the actions bound to keys (see the module docstring)."""
 
-    _open_task: TaskRow | None
-    _msgs: list[MessageRow]
-    _older: Cursor | None
-    _newer: Cursor | None
-    _offsets: list[int]
-    _heights: list[int]
-    _total: int
-    _sel: int | None
-    _token: int
-    _loading: bool
     scroll_y: float
     max_scroll_y: int
     MessageSelected: Any

@@ -20,7 +20,13 @@ from storage.errors import NotFound
 from storage.rows import MessageRow, TaskRow
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime, tzinfo
 
+    from textual.cache import LRUCache
+    from textual.strip import Strip
+
+    from widgets.thread_render import ThreadStyles
     from widgets.thread_view import ThreadSource
 
 Cursor = tuple[int, int]
@@ -51,8 +57,8 @@ class WindowFailed(Message):
         self.token, self.error = token, error
 
 
-class ThreadWindow:
-    """Loading and paging for ThreadView (see the module docstring)."""
+class ThreadState:
+    """The fields ThreadView's mixins share, declared once (``ThreadView.__init__`` sets them)."""
 
     source: ThreadSource
     _open_task: TaskRow | None
@@ -73,7 +79,17 @@ class ThreadWindow:
     _revs: dict[int, int]
     _numbers: dict[int, int]
     _pending_added: set[int]
+    _generation: int
+    _blocks: LRUCache[tuple[object, ...], list[Strip]]
+    _styles: ThreadStyles | None
+    _layout_width: int
+    clock: Callable[[], datetime]
+    tz: tzinfo | None
     pages_loaded: int
+
+
+class ThreadWindow(ThreadState):
+    """Loading and paging for ThreadView (see the module docstring)."""
 
     def _first_page_size(self) -> int:
         """Opening needs about one screenful, not a page: a message takes two lines or more

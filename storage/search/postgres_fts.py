@@ -15,7 +15,7 @@ from typing import Any
 
 import peewee as pw
 
-from storage.search.hitsql import CONTACT_SELECT, TASK_JOINS, TASK_SELECT, hit_sql
+from storage.search.hitsql import CONTACT_SELECT, TASK_SELECT, hit_sql
 from storage.search.query import Query, Term
 
 
@@ -47,12 +47,12 @@ ATTACHMENTS = "(SELECT json_agg(a.name ORDER BY a.id) FROM attachment a WHERE a.
 HIT_SQL = hit_sql(ATTACHMENTS)
 NEWEST = "h.id DESC"
 BEST = "h.r DESC, h.id DESC"
-# The newest WINDOW rows: how many match, the newest matching ids, the table's size.
-WINDOW_SQL = (f"SELECT count(*) FILTER (WHERE w.hit), "
-              f"(array_agg(w.id ORDER BY w.id DESC) FILTER (WHERE w.hit))[1:%s], "
-              f"(SELECT reltuples FROM pg_class WHERE oid = 'search_message'::regclass) "
-              f"FROM (SELECT id, tsv @@ {TSQ} AS hit FROM search_message ORDER BY id DESC "
-              f"LIMIT %s) w")
+# The newest matches among the newest WINDOW rows, at most %s of them (the walk stops
+# there: a common word is decided after a few hundred rows), and the table's size.
+WINDOW_SQL = (f"SELECT array_agg(x.id), (SELECT reltuples FROM pg_class "
+              f"WHERE oid = 'search_message'::regclass) "
+              f"FROM (SELECT w.id FROM (SELECT id, tsv FROM search_message ORDER BY id DESC "
+              f"LIMIT %s) w WHERE w.tsv @@ {TSQ} ORDER BY w.id DESC LIMIT %s) x")
 # The matches read from the GIN index (the planner misjudges ':*' prefixes, so the
 # other plans are switched off for this one statement: SET LOCAL ends with it).
 GIN_SQL = ("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
@@ -68,6 +68,17 @@ class PostgresBackend:
     def _rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(self.db.execute_sql(sql, params).fetchall())
 
+    def _local(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        """Run ``sql``, which starts with SET LOCAL, so that the settings end with it."""
+        if not self.db.in_transaction():  # the statements are their own transaction
+            return self._rows(sql, params)
+        # Inside a caller's transaction SET LOCAL would outlive the statement: undo it.
+        self.db.execute_sql("SAVEPOINT sb_local")
+        try:
+            return self._rows(sql, params)
+        finally:
+            self.db.execute_sql("ROLLBACK TO SAVEPOINT sb_local; RELEASE SAVEPOINT sb_local")
+
     def _hits(self, inner: str, params: list[Any], order: str) -> list[tuple[Any, ...]]:
         return self._rows(HIT_SQL.format(inner=inner, order=order), params)
 
@@ -77,19 +88,22 @@ class PostgresBackend:
 
         The planner cannot tell a rare word from a common one behind a prefix (':*')
         and, for newest-first, walks the primary key backwards — reading the whole
-        table for a rare word. So: (1) the newest ``WINDOW`` rows estimate the density;
-        a word clearly common by it is not ranked, and its newest hits are in that
-        window (read them by id) or found by the backwards walk, which stops soon.
-        (2) Otherwise the GIN index gives at most ``cap + 1`` matches; if that is all
-        of them they are ranked or sorted (3) by id, else (3') the backwards walk.
+        table for a rare word. So: (1) the newest ``WINDOW`` rows are walked for the
+        newest ``limit`` matches; finding them, or enough matches to call the word
+        common, means it is not ranked, and its newest hits are those (read them by
+        id) or, with filters, found by the backwards walk, which stops soon. (2)
+        Otherwise the GIN index gives at most ``cap + 1`` matches; if that is all of
+        them they are ranked or sorted (3) by id, else (3') the backwards walk.
         Two or three round trips; nothing reads more than it must.
         """
         expr = tsquery(q.terms, q.excluded)
-        seen, newest, total = self._rows(WINDOW_SQL, [limit, expr, WINDOW])[0]
-        total = max(float(total or 0), WINDOW)
-        if seen and seen * total / WINDOW > 2 * cap:
-            if not where and seen >= limit:
-                return self.rows_by_ids(list(newest)), False
+        newest, total = self._rows(WINDOW_SQL, [WINDOW, expr, limit])[0]
+        newest = list(newest or ())
+        # Found ``limit`` before the window's end: at least that density, else exact.
+        density = len(newest) / WINDOW
+        if newest and density * max(float(total or 0), WINDOW) > 2 * cap:
+            if not where and len(newest) >= limit:
+                return self.rows_by_ids(newest), False
             return self._matches(expr, where, params, False, limit, None), False
         found = self._gin(expr, cap + 1)
         if not found:
@@ -100,14 +114,7 @@ class PostgresBackend:
 
     def _gin(self, expr: str, cap: int) -> list[int]:
         """At most ``cap`` matching ids, in no particular order, read from the GIN index."""
-        if not self.db.in_transaction():  # the statement is its own transaction
-            return [r[0] for r in self._rows(GIN_SQL, [expr, cap])]
-        # Inside a caller's transaction SET LOCAL would outlive the statement: undo it.
-        self.db.execute_sql("SAVEPOINT sb_gin")
-        try:
-            return [r[0] for r in self._rows(GIN_SQL, [expr, cap])]
-        finally:
-            self.db.execute_sql("ROLLBACK TO SAVEPOINT sb_gin; RELEASE SAVEPOINT sb_gin")
+        return [r[0] for r in self._local(GIN_SQL, [expr, cap])]
 
     def _matches(self, expr: str, where: str, params: list[Any], ranked: bool, limit: int,
                  ids: list[int] | None) -> list[tuple[Any, ...]]:
@@ -143,21 +150,23 @@ class PostgresBackend:
         return self._hits(inner, [*args, limit], NEWEST)
 
     def tasks(self, q: Query, where: str, params: list[Any], limit: int) -> list[int]:
-        sql = (f"SELECT s.id FROM search_task s JOIN task t ON t.id = s.id "
+        join = " JOIN task t ON t.id = s.id" if where else ""
+        sql = (f"SELECT s.id FROM search_task s{join} "
                f"WHERE s.tsv @@ {TSQ}{where} ORDER BY s.id DESC LIMIT %s")
         return [r[0] for r in self._rows(sql, [tsquery(q.terms, q.excluded), *params, limit])]
 
     def contacts(self, terms: tuple[Term, ...], any_of: bool, where: str, params: list[Any],
                  limit: int) -> list[int]:
         expr = any_query(terms) if any_of else tsquery(terms)
-        sql = (f"SELECT s.id FROM search_contact s JOIN contact c ON c.id = s.id "
+        join = " JOIN contact c ON c.id = s.id" if where else ""
+        sql = (f"SELECT s.id FROM search_contact s{join} "
                f"WHERE s.tsv @@ {TSQ}{where} "
                f"ORDER BY ts_rank(s.tsv, {TSQ}) DESC, s.id LIMIT %s")
         return [r[0] for r in self._rows(sql, [expr, *params, expr, limit])]
 
     def task_rows(self, ids: list[int]) -> list[tuple[Any, ...]]:
         """TASK_SELECT rows of tasks ``ids`` (any order)."""
-        return self._rows(f"SELECT {TASK_SELECT} FROM task t {TASK_JOINS} WHERE t.id = ANY(%s)",
+        return self._rows(f"SELECT {TASK_SELECT} FROM task t WHERE t.id = ANY(%s)",
                           [list(ids)])
 
     def contact_rows(self, ids: list[int]) -> list[tuple[Any, ...]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import peewee as pw
 
-from storage.search.hitsql import CONTACT_SELECT, TASK_JOINS, TASK_SELECT, hit_sql
+from storage.search.hitsql import CONTACT_SELECT, TASK_SELECT, hit_sql
 from storage.search.query import Query, Term
 
 
@@ -74,7 +74,7 @@ class SqliteBackend:
                 return [], True
             if len(newest) <= cap:
                 return self._matches(expr, where, params, True, limit), True
-            if not where:
+            if not where and len(newest) >= limit:
                 return self.rows_by_ids(newest[:limit]), False
         return self._matches(expr, where, params, False, limit), False
 
@@ -104,20 +104,22 @@ class SqliteBackend:
         return self._hits(inner, [*args, limit], NEWEST)
 
     def tasks(self, q: Query, where: str, params: list[Any], limit: int) -> list[int]:
-        sql = (f"SELECT f.rowid FROM search_task_fts f JOIN task t ON t.id = f.rowid "
+        join = " JOIN task t ON t.id = f.rowid" if where else ""
+        sql = (f"SELECT f.rowid FROM search_task_fts f{join} "
                f"WHERE search_task_fts MATCH ?{where} ORDER BY f.rowid DESC LIMIT ?")
         return [r[0] for r in self._rows(sql, [match_expr(q.terms, q.excluded), *params, limit])]
 
     def contacts(self, terms: tuple[Term, ...], any_of: bool, where: str, params: list[Any],
                  limit: int) -> list[int]:
         expr = any_expr(terms) if any_of else match_expr(terms)
-        sql = (f"SELECT f.rowid FROM search_contact_fts f JOIN contact c ON c.id = f.rowid "
+        join = " JOIN contact c ON c.id = f.rowid" if where else ""
+        sql = (f"SELECT f.rowid FROM search_contact_fts f{join} "
                f"WHERE search_contact_fts MATCH ?{where} ORDER BY f.rank LIMIT ?")
         return [r[0] for r in self._rows(sql, [expr, *params, limit])]
 
     def task_rows(self, ids: list[int]) -> list[tuple[Any, ...]]:
         """TASK_SELECT rows of tasks ``ids`` (any order)."""
-        return self._rows(f"SELECT {TASK_SELECT} FROM task t {TASK_JOINS} WHERE t.id IN {IDS}",
+        return self._rows(f"SELECT {TASK_SELECT} FROM task t WHERE t.id IN {IDS}",
                           [json.dumps(ids)])
 
     def contact_rows(self, ids: list[int]) -> list[tuple[Any, ...]]:
