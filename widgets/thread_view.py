@@ -13,6 +13,11 @@ Block heights are kept as running totals (``_offsets``) and a line is found with
 ``bisect``. Rendered blocks sit in an LRU cache keyed by (message id, revision,
 width, day separator, generation); the generation is bumped when the theme's styles
 change. New messages are followed only while the view sits at the bottom.
+
+This module declares the widget, its public API and how it draws a line; loading is in
+:mod:`widgets.thread_window`, layout in :mod:`widgets.thread_layout`, the message
+cursor and keys in :mod:`widgets.thread_keys`, what a message looks like in
+:mod:`widgets.thread_render`.
 """
 
 from __future__ import annotations
@@ -36,11 +41,10 @@ from widgets.strips import part_style, separate_strip_blanks
 from widgets.thread_keys import ThreadNavigation
 from widgets.thread_layout import STYLE_NAMES, ThreadLayout
 from widgets.thread_render import ThreadStyles
-from widgets.thread_window import HEADER_LINES, ThreadWindow
+from widgets.thread_window import HEADER_LINES, Cursor, ThreadWindow
 
 __all__ = ["ThreadSource", "ThreadView", "MAX_WINDOW", "PAGE_SIZE"]
 
-Cursor = tuple[int, int]
 PAGE_SIZE = 100
 MAX_WINDOW = 400
 
@@ -225,7 +229,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         elif self._newer is None:
             self._load_one(self._token, message_id, "added")
 
-    # ---- loading (thread workers; results come back as messages) -------------------------
+    # ---- loading (thread workers in widgets.thread_window; results come back as messages)
     def _reset(self, task: TaskRow | None) -> None:
         self._token += 1
         self._open_task = task
@@ -243,6 +247,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         self._last_styles = self._thread_styles()
         self._relayout()
 
+    # ---- drawing -------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         width = self._width()
         if width != self._layout_width and self._msgs:

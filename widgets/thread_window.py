@@ -3,7 +3,8 @@
 A mixin of :class:`widgets.thread_view.ThreadView`, apart so that each module keeps
 one job: this one talks to the source in thread workers and applies what comes back
 (replace the window, prepend an older page, append a newer one, add or refresh one
-message, trim the far side); ``thread_view`` lays the window out and draws it.
+message, trim the far side); ``thread_layout`` lays the window out and ``thread_view``
+draws it.
 
 Every load carries the view's ``_token``; a result whose token is stale (the operator
 opened another task or jumped meanwhile) is dropped.

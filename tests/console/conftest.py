@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,9 +113,23 @@ async def settle(pilot: Any, rounds: int = 3) -> None:
     await pilot.pause()
 
 
+@asynccontextmanager
+async def started(app: SwitchboardApp, size: tuple[int, int] = (120, 36)) -> AsyncIterator[Any]:
+    """``app`` running headless at ``size``, settled after its first screen loaded."""
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        yield pilot
+
+
+async def press(pilot: Any, *keys: str) -> None:
+    """Press ``keys``, then wait for the workers they started and what those posted."""
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return Path(__file__).parent / "fixtures"
 
 
-__all__ = ["AttachmentIn", "Data", "fill", "inbound", "settle", "T0"]
+__all__ = ["AttachmentIn", "Data", "fill", "inbound", "press", "settle", "started", "T0"]

@@ -16,7 +16,7 @@ from console.screens.help import HelpScreen
 from console.screens.merge_contacts import MergeContactsDialog
 from console.themes import SHIPPED, STATE_KEY, ThemeFileError, load_themes, theme_from_mapping
 from storage.events import Event, InProcessBus
-from tests.console.conftest import Data, settle
+from tests.console.conftest import Data, press, settle, started
 from widgets.composer import Composer
 from widgets.status_bar import StatusBar
 
@@ -42,8 +42,7 @@ async def test_theme_choice_persists(data: Data, make_app) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.theme == "switchboard-light"
-        await pilot.press("f4")
-        await settle(pilot)
+        await press(pilot, "f4")
         assert app.theme != "switchboard-light" and app.theme in SHIPPED
         chosen = app.theme
     assert data.store.get_state(STATE_KEY) == chosen
@@ -55,17 +54,14 @@ async def test_theme_choice_persists(data: Data, make_app) -> None:
 
 async def test_keymap_from_config_rebinds_and_reports_unknown_ids(data: Data, make_app) -> None:
     app = make_app(data.anna, keys={"composer.send": "f5", "composer.sned": "f6"})
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         assert any("composer.sned" in n.message for n in app._notifications)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         await pilot.press(*"via f5")
         await pilot.press("ctrl+s")  # the default no longer sends
         await settle(pilot)
         assert app.screen.query_one(Composer).text == "via f5"
-        await pilot.press("f5")
-        await settle(pilot)
+        await press(pilot, "f5")
         assert data.store.thread_before(data.tasks["lena"]).items[-1].text == "via f5"
         assert "f5 send" in str(app.screen.query_one(Composer).border_subtitle)
 
@@ -77,10 +73,8 @@ def test_check_keymap() -> None:
 
 async def test_help_lists_every_binding_with_user_keys(data: Data, make_app) -> None:
     app = make_app(data.anna, keys={"inbox.toggle_card": "f3"})
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("f1")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press(pilot, "f1")
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one(DataTable)
         rows = binding_table({"inbox.toggle_card": "f3"})
@@ -111,15 +105,11 @@ def test_every_binding_has_an_id_and_a_description() -> None:
 
 async def test_palette_reaches_screen_actions(data: Data, make_app) -> None:
     app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+p")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press(pilot, "ctrl+p")
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"merge contacts")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, *"merge contacts")
+        await press(pilot, "enter")
         assert isinstance(app.screen, MergeContactsDialog)
 
 
@@ -158,8 +148,7 @@ async def test_status_bar_shows_operator_and_channel_health(data: Data) -> None:
                     channels=(ChannelConfig(name="web", kind="webchat"),))
     gateway = make_gateway(store, config)
     app = SwitchboardApp(store, config, data.anna, gateway)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         for _ in range(50):
             if "web" in app.health:
                 break

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage.models import FAILED, INBOUND, NOTE, OUTBOUND, QUEUED, SENT, utcnow
-from tests.console.conftest import Data, inbound, settle
+from tests.console.conftest import Data, inbound, press, settle, started
 from widgets.composer import Composer
 from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
@@ -11,21 +11,18 @@ from widgets.thread_view import ThreadView
 
 async def open_first(pilot) -> None:
     await settle(pilot)
-    await pilot.press("enter")
-    await settle(pilot)
+    await press(pilot, "enter")
 
 
 async def test_open_task_shows_thread_and_marks_read(data: Data, make_app) -> None:
     app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         tasks = app.screen.query_one(TaskList)
         assert tasks.has_focus
         top = tasks.highlighted_task
         assert top is not None and top.id == data.tasks["lena"]  # newest activity first
         assert data.store.get_task(top.id).unread_count == 1
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         thread = app.screen.query_one(ThreadView)
         assert thread.current_task is not None and thread.current_task.id == top.id
         assert any(m.kind == INBOUND and m.text == "Thanks, got it." for m in thread.messages)
@@ -42,8 +39,7 @@ async def test_reply_then_private_note(data: Data, make_app) -> None:
         await pilot.press(*"Hello Lena")
         await pilot.press("enter")  # enter is a newline, not send
         await pilot.press(*"bye")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         last = data.store.thread_before(data.tasks["lena"]).items[-1]
         assert (last.kind, last.text, last.delivery_state) == (OUTBOUND, "Hello Lena\nbye", QUEUED)
         assert composer.text == ""
@@ -51,8 +47,7 @@ async def test_reply_then_private_note(data: Data, make_app) -> None:
         assert composer.private and "not sent" in str(composer.border_title)
         assert composer.has_class("-note")
         await pilot.press(*"internal only")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         last = data.store.thread_before(data.tasks["lena"]).items[-1]
         assert (last.kind, last.text, last.delivery_state) == (NOTE, "internal only", None)
         thread = app.screen.query_one(ThreadView)
@@ -71,8 +66,7 @@ async def test_failed_reply_keeps_the_text(data: Data, make_app) -> None:
         await open_first(pilot)  # the orphan is the newest task
         assert app.screen.query_one(ThreadView).current_task.id == orphan.id
         await pilot.press(*"are you there?")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         composer = app.screen.query_one(Composer)
         assert composer.text == "are you there?"
         assert any("not bound to any channel" in n.message for n in app._notifications)
@@ -92,8 +86,7 @@ async def test_retry_failed_message_from_keyboard(data: Data, make_app) -> None:
         assert isinstance(app.focused, ThreadView)
         await pilot.press("end")  # selects the newest message: the failed one
         assert app.focused.selected_message.id == message.id
-        await pilot.press("r")
-        await settle(pilot)
+        await press(pilot, "r")
         assert store.get_message(message.id).delivery_state == QUEUED
 
 
@@ -131,10 +124,8 @@ async def test_search_opens_the_thread_at_the_hit(data: Data, make_app) -> None:
     for n in range(30):
         store.ingest(inbound(data.tg, "ivan", f"later message {n}", 400 + n, "Ivan Petrov"))
     app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("slash")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press(pilot, "slash")
         assert isinstance(app.screen, SearchScreen)
         await pilot.press(*"zebra42")
         for _ in range(40):
@@ -142,8 +133,7 @@ async def test_search_opens_the_thread_at_the_hit(data: Data, make_app) -> None:
             await settle(pilot, rounds=1)
             if app.screen.query_one("#search-results").option_count:
                 break
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         thread = app.screen.query_one(ThreadView)
         assert thread.current_task.id == data.tasks["ivan"]
         assert thread.selected_message is not None

@@ -9,7 +9,7 @@ from console.screens.merge_contacts import MergeContactsDialog
 from console.screens.merge_tasks import MergeTasksDialog, resulting_channel
 from console.screens.status import StatusDialog
 from storage.models import DONE, IN_PROGRESS, utcnow
-from tests.console.conftest import Data, settle
+from tests.console.conftest import Data, press, settle, started
 from widgets.task_list import TaskList
 
 
@@ -25,21 +25,18 @@ async def test_merge_marked_tasks_into_chosen_target(data: Data, make_app) -> No
     store = data.store
     ivan, lena = data.tasks["ivan"], data.tasks["lena"]
     app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await mark(pilot, lena, ivan)
         assert app.screen.marks == {lena, ivan}
         assert "2 marked" in str(app.screen.query_one("#filter-bar", Static).visual)
-        await pilot.press("m")
-        await settle(pilot)
+        await press(pilot, "m")
         dialog = app.screen
         assert isinstance(dialog, MergeTasksDialog)
         # the first row is the lower id (Ivan, tg): it keeps its own channel
         assert "keeps the target's channel: tg" in str(dialog.query_one("#merge-channel").visual)
         await pilot.press("down")  # choose Lena's task as the target instead
         assert "tg" in str(dialog.query_one("#merge-channel").visual)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert not isinstance(app.screen, MergeTasksDialog)
         assert store.get_task(ivan).merged_into_id == lena
         assert store.get_task(lena).merged_into_id is None
@@ -50,11 +47,9 @@ async def test_merge_marked_tasks_into_chosen_target(data: Data, make_app) -> No
 
 async def test_merge_needs_two_marks(data: Data, make_app) -> None:
     app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await mark(pilot, data.tasks["ivan"])
-        await pilot.press("m")
-        await settle(pilot)
+        await press(pilot, "m")
         assert not isinstance(app.screen, MergeTasksDialog)
         assert app.screen.check_action("merge_tasks", ()) is False  # hidden until 2 marks
 
@@ -80,27 +75,22 @@ async def test_assign_and_status_on_marked_tasks(data: Data, make_app) -> None:
     store = data.store
     ivan, olga = data.tasks["ivan"], data.tasks["olga"]
     app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await mark(pilot, ivan, olga)
-        await pilot.press("a")
-        await settle(pilot)
+        await press(pilot, "a")
         assert isinstance(app.screen, AssignDialog)
         await pilot.press("down")  # Anna, Boris (by name)
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert store.get_task(ivan).assignee_id == data.boris.id
         assert store.get_task(olga).assignee_id == data.boris.id
         assert store.get_task(ivan).status == IN_PROGRESS
         # nothing marked now: the status dialog acts on the highlighted task
         app.screen.query_one(TaskList).select_task_id(ivan)
-        await pilot.press("s")
-        await settle(pilot)
+        await press(pilot, "s")
         assert isinstance(app.screen, StatusDialog)
         for _ in range(2):  # starts at "in progress": → waiting → done
             await pilot.press("down")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert store.get_task(ivan).status == DONE
         assert store.get_task(olga).status == IN_PROGRESS
 
@@ -108,26 +98,21 @@ async def test_assign_and_status_on_marked_tasks(data: Data, make_app) -> None:
 async def test_merge_contacts_from_search_dialog(data: Data, make_app) -> None:
     store = data.store
     app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("M")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press(pilot, "M")
         assert isinstance(app.screen, MergeContactsDialog)
-        await pilot.press(*"Ivan")
-        await settle(pilot)
+        await press(pilot, *"Ivan")
         await pilot.press("enter")  # from the search field to the results
         await pilot.press("enter")  # keep Ivan
         await settle(pilot)
         await pilot.press("shift+tab")  # back to the search field
         await pilot.press("ctrl+a", "ctrl+k")  # clear it
-        await pilot.press(*"lena")
-        await settle(pilot)
+        await press(pilot, *"lena")
         await pilot.press("enter", "enter")  # merge Lena into Ivan
         await settle(pilot)
         choice = str(app.screen.query_one("#contact-choice").visual)
         assert "Keep: Ivan Petrov" in choice and "Merge into it: Lena" in choice
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         assert not isinstance(app.screen, MergeContactsDialog)
     assert store.get_contact(data.contacts["lena"]).merged_into_id == data.contacts["ivan"]
     card = store.contact_card(data.contacts["ivan"])
@@ -136,17 +121,13 @@ async def test_merge_contacts_from_search_dialog(data: Data, make_app) -> None:
 
 async def test_merge_contacts_refuses_the_same_contact_twice(data: Data, make_app) -> None:
     app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("M")
-        await settle(pilot)
-        await pilot.press(*"Ivan")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press(pilot, "M")
+        await press(pilot, *"Ivan")
         await pilot.press("enter", "enter", "enter")  # pick Ivan, then Ivan again
         await settle(pilot)
         assert "another one" in str(app.screen.query_one("#contact-error").visual)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await press(pilot, "ctrl+s")
         assert isinstance(app.screen, MergeContactsDialog)  # nothing to confirm yet
     assert data.store.get_contact(data.contacts["ivan"]).merged_into_id is None
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from textual.widgets import OptionList, Static
 
-from tests.console.conftest import Data, settle
+from tests.console.conftest import AppFactory, Data, press, started
 from widgets.composer import Composer
 from widgets.quick_reply_picker import QuickReplyPicker
 from widgets.task_list import TaskList
 
 
-async def open_task(pilot, task_id: int) -> None:
-    await settle(pilot)
-    pilot.app.screen.query_one(TaskList).select_task_id(task_id)
-    await pilot.press("enter")
-    await settle(pilot)
+@asynccontextmanager
+async def ivan_open(data: Data, make_app: AppFactory) -> AsyncIterator[tuple[Any, Any]]:
+    """The console as Anna at 120x36 with Ivan's task open (the composer has the focus)."""
+    app = make_app(data.anna)
+    async with started(app) as pilot:
+        app.screen.query_one(TaskList).select_task_id(data.tasks["ivan"])
+        await press(pilot, "enter")
+        yield app, pilot
 
 
 def preview_text(app) -> str:
@@ -22,20 +29,15 @@ def preview_text(app) -> str:
 
 
 async def test_star_opens_picker_and_enter_inserts_expanded_reply(data: Data, make_app) -> None:
-    app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await open_task(pilot, data.tasks["ivan"])
+    async with ivan_open(data, make_app) as (app, pilot):
         await pilot.press(*"Hi ")
-        await pilot.press("asterisk")
-        await settle(pilot)
+        await press(pilot, "asterisk")
         assert isinstance(app.screen, QuickReplyPicker)
-        await pilot.press(*"gree")
-        await settle(pilot)
+        await press(pilot, *"gree")
         options = app.screen.query_one(OptionList)
         assert options.option_count == 1
         assert preview_text(app) == "Hello Ivan Petrov, this is Anna."
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert not isinstance(app.screen, QuickReplyPicker)
         composer = app.screen.query_one(Composer)
         assert composer.text == "Hi Hello Ivan Petrov, this is Anna."
@@ -43,61 +45,43 @@ async def test_star_opens_picker_and_enter_inserts_expanded_reply(data: Data, ma
 
 
 async def test_words_in_any_order_and_partial(data: Data, make_app) -> None:
-    app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await open_task(pilot, data.tasks["ivan"])
-        await pilot.press("asterisk")
-        await settle(pilot)
-        await pilot.press(*"deliv ord")
-        await settle(pilot)
+    async with ivan_open(data, make_app) as (app, pilot):
+        await press(pilot, "asterisk")
+        await press(pilot, *"deliv ord")
         options = app.screen.query_one(OptionList)
         assert options.option_count == 1
         assert preview_text(app) == f"Your order in task #{data.tasks['ivan']} is on its way."
 
 
 async def test_escape_leaves_the_text_untouched(data: Data, make_app) -> None:
-    app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await open_task(pilot, data.tasks["ivan"])
+    async with ivan_open(data, make_app) as (app, pilot):
         await pilot.press(*"Price: 5 ")
-        await pilot.press("asterisk")
-        await settle(pilot)
-        await pilot.press(*"greet")
-        await settle(pilot)
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "asterisk")
+        await press(pilot, *"greet")
+        await press(pilot, "escape")
         composer = app.screen.query_one(Composer)
         assert composer.text == "Price: 5 *"
         assert app.focused is composer
 
 
 async def test_star_inside_a_word_is_just_a_star(data: Data, make_app) -> None:
-    app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await open_task(pilot, data.tasks["ivan"])
+    async with ivan_open(data, make_app) as (app, pilot):
         await pilot.press(*"2")
         await pilot.press("asterisk")
-        await pilot.press(*"3")
-        await settle(pilot)
+        await press(pilot, *"3")
         assert not isinstance(app.screen, QuickReplyPicker)
         assert app.screen.query_one(Composer).text == "2*3"
 
 
 async def test_unknown_variable_is_shown_and_not_inserted(data: Data, make_app) -> None:
-    app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await open_task(pilot, data.tasks["ivan"])
-        await pilot.press("asterisk")
-        await settle(pilot)
-        await pilot.press(*"typo")
-        await settle(pilot)
+    async with ivan_open(data, make_app) as (app, pilot):
+        await press(pilot, "asterisk")
+        await press(pilot, *"typo")
         assert "{{contact.nickname}}" in preview_text(app)
         assert app.screen.query_one("#qr-preview").has_class("-error")
-        await pilot.press("enter")
-        await settle(pilot)
+        await press(pilot, "enter")
         assert isinstance(app.screen, QuickReplyPicker)  # refused: still open
-        await pilot.press("escape")
-        await settle(pilot)
+        await press(pilot, "escape")
         assert app.screen.query_one(Composer).text == "*"
 
 
@@ -106,13 +90,9 @@ async def test_replies_in_the_typing_language_come_first(data: Data, make_app) -
                                language="ru", tags=("order", "заказ"))
     data.store.add_quick_reply("Address change", "You can change the address until dispatch.",
                                language="en", tags=("заказ",))
-    app = make_app(data.anna)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await open_task(pilot, data.tasks["ivan"])
-        await pilot.press("asterisk")
-        await settle(pilot)
-        await pilot.press(*"заказ")
-        await settle(pilot)
+    async with ivan_open(data, make_app) as (app, pilot):
+        await press(pilot, "asterisk")
+        await press(pilot, *"заказ")
         picker = app.screen
         # the store lists them by title (Latin first); the Cyrillic query puts ru first
         assert [r.title for r in picker.replies] == ["Доставка заказа", "Address change"]

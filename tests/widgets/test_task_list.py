@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from textual.app import App, ComposeResult
 from textual.message import Message
+from textual.pilot import Pilot
 
 from storage.inputs import Inbound, TaskFilter
 from storage.store import Store
@@ -34,6 +37,14 @@ class ListApp(App[None]):
         self.seen.append(message)
 
 
+@asynccontextmanager
+async def running(app: ListApp) -> AsyncIterator[tuple[Pilot[None], TaskList]]:
+    """``app`` running at 80x24 with its first page loaded, and its task list."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        yield pilot, app.query_one(TaskList)
+
+
 def _new_message(store: Store, channel_id: int, index: int, at_minutes: int, text: str) -> int:
     result = store.ingest(Inbound(channel_id=channel_id, chat_id=f"chat-{index}",
                                   sender_id=f"chat-{index}", text=text,
@@ -45,9 +56,7 @@ def _new_message(store: Store, channel_id: int, index: int, at_minutes: int, tex
 async def test_opens_with_one_page_and_pages_as_cursor_moves(sqlite_store: Store, web: int) -> None:
     ids = fill_tasks(sqlite_store, 130, web)
     app = ListApp(sqlite_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        tl = app.query_one(TaskList)
+    async with running(app) as (pilot, tl):
         assert tl.pages_loaded == 1
         assert [r.id for r in tl.rows] == ids[::-1][:50]  # newest activity first, one page only
         assert tl.highlighted_task is not None and tl.highlighted_task.id == ids[-1]
@@ -75,9 +84,7 @@ async def test_opens_with_one_page_and_pages_as_cursor_moves(sqlite_store: Store
 async def test_scrolling_the_view_loads_more(sqlite_store: Store, web: int) -> None:
     fill_tasks(sqlite_store, 80, web)
     app = ListApp(sqlite_store, page_size=30)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        tl = app.query_one(TaskList)
+    async with running(app) as (pilot, tl):
         assert len(tl.rows) == 30
         tl.scroll_to(y=tl.max_scroll_y, animate=False, force=True)
         await settle(pilot)
@@ -87,9 +94,7 @@ async def test_scrolling_the_view_loads_more(sqlite_store: Store, web: int) -> N
 async def test_new_message_moves_task_to_top_keeping_selection(sqlite_store: Store, web: int) -> None:
     ids = fill_tasks(sqlite_store, 60, web)
     app = ListApp(sqlite_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        tl = app.query_one(TaskList)
+    async with running(app) as (pilot, tl):
         await pilot.press("pagedown", "pagedown")
         await settle(pilot)
         highlighted = tl.highlighted_task
@@ -111,9 +116,7 @@ async def test_new_message_moves_task_to_top_keeping_selection(sqlite_store: Sto
 async def test_new_task_at_top_is_seen_when_operator_is_at_top(sqlite_store: Store, web: int) -> None:
     ids = fill_tasks(sqlite_store, 10, web)
     app = ListApp(sqlite_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        tl = app.query_one(TaskList)
+    async with running(app) as (pilot, tl):
         await pilot.press("j")
         moved = _new_message(sqlite_store, web, 2, 10_000, "again")
         tl.task_changed(moved)
@@ -133,9 +136,7 @@ async def test_filters_by_channel_assignee_and_status(sqlite_store: Store, web: 
     sqlite_store.assign([web_ids[0], tg_ids[1]], anna)
     sqlite_store.set_status([web_ids[2]], "completed")
     app = ListApp(sqlite_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        tl = app.query_one(TaskList)
+    async with running(app) as (pilot, tl):
         assert len(tl.rows) == 9
         tl.set_filter(TaskFilter(channel_id=tg))
         await settle(pilot)
@@ -161,9 +162,7 @@ async def test_filters_by_channel_assignee_and_status(sqlite_store: Store, web: 
 async def test_marks_open_and_messages(sqlite_store: Store, web: int) -> None:
     ids = fill_tasks(sqlite_store, 5, web)
     app = ListApp(sqlite_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        tl = app.query_one(TaskList)
+    async with running(app) as (pilot, tl):
         await pilot.press("space", "j", "j", "space")
         await pilot.pause()
         assert tl.marked_ids == {ids[4], ids[2]}
@@ -188,10 +187,8 @@ async def test_client_text_in_rows_is_literal(sqlite_store: Store, web: int) -> 
     sqlite_store.ingest(Inbound(channel_id=web, chat_id="evil", sender_id="evil",
                                 text="[bold red]pay now[/] \x1b[2J\x1b]0;owned\x07 \u202etxt.exe",
                                 display_name="[blink]Мария[/blink]\x1b[31m", external_id="e1"))
-    app = ListApp(sqlite_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        lines = screen_lines(app.query_one(TaskList))
+    async with running(ListApp(sqlite_store)) as (_pilot, tl):
+        lines = screen_lines(tl)
         assert "[blink]Мария[/blink]␛[31m" in lines[0]
         assert "[bold red]pay now[/] ␛[2J␛]0;owned␇ ‹U+202E›txt.exe" in lines[1]
         assert not any("\x1b" in line or "\u202e" in line for line in lines)
