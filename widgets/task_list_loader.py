@@ -26,10 +26,8 @@ ROW_HEIGHT = 2
 PREFETCH_ROWS = 10  # load the next page when the cursor or the view is this close to the end
 
 
-class PageLoaded(Message):
+class PageLoaded(Message, bubble=False):
     """Private: a page of tasks arrived from the worker."""
-
-    bubble = False
 
     def __init__(self, token: int, page: Page[TaskRow], replace: bool) -> None:
         super().__init__()
@@ -37,10 +35,8 @@ class PageLoaded(Message):
         self.page = page
         self.replace = replace
 
-class TaskFetched(Message):
+class TaskFetched(Message, bubble=False):
     """Private: one re-fetched task (None: it no longer exists)."""
-
-    bubble = False
 
     def __init__(self, token: int, task_id: int, row: TaskRow | None) -> None:
         super().__init__()
@@ -48,10 +44,8 @@ class TaskFetched(Message):
         self.task_id = task_id
         self.row = row
 
-class LoadFailed(Message):
+class LoadFailed(Message, bubble=False):
     """Private: a load failed; the list shows why and stays usable."""
-
-    bubble = False
 
     def __init__(self, token: int, error: str) -> None:
         super().__init__()

@@ -149,6 +149,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         self._sel: int | None = None
         self._token = 0
         self._loading_older = False
+        self._placing = False
         self._loading_newer = False
         self._loading = False
         self._error = ""

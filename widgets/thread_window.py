@@ -35,10 +35,9 @@ THREAD_START: Cursor = (-(1 << 62), 0)
 HEADER_LINES = 1
 
 
-class WindowLoaded(Message):
+class WindowLoaded(Message, bubble=False):
     """Private: a page arrived; ``mode`` is replace, older, newer, added or changed."""
 
-    bubble = False
     def __init__(self, token: int, mode: str, items: tuple[MessageRow, ...],
                  older: Cursor | None, newer: Cursor | None, select_id: int | None,
                  numbers: dict[int, int], task: TaskRow | None = None,
@@ -48,10 +47,8 @@ class WindowLoaded(Message):
         self.older, self.newer, self.select_id = older, newer, select_id
         self.numbers, self.task, self.at_end = numbers, task, at_end
 
-class WindowFailed(Message):
+class WindowFailed(Message, bubble=False):
     """Private: a load failed; the pane shows the error."""
-
-    bubble = False
 
     def __init__(self, token: int, error: str) -> None:
         super().__init__()
@@ -75,6 +72,7 @@ class ThreadState:
     _max_window: int
     _loading: bool
     _loading_older: bool
+    _placing: bool
     _loading_newer: bool
     _error: str
     _revs: dict[int, int]
@@ -203,6 +201,21 @@ class ThreadWindow(ThreadState):
         self._blocks.clear()
         self._relayout()
         index = self._index_of(message.select_id)
+        # Scrolling into place below must not start the prefetch of the neighbouring page
+        # yet: the first frame is drawn from this page alone, the prefetch follows it.
+        self._placing = True
+        try:
+            self._place_window(message, index)
+        finally:
+            self._placing = False
+        pending, self._pending_added = self._pending_added, set()
+        if self._newer is None:
+            known = {m.id for m in self._msgs}
+            for message_id in sorted(pending - known):
+                self._load_one(self._token, message_id, "added")
+        self.call_after_refresh(self._maybe_page)
+
+    def _place_window(self, message: WindowLoaded, index: int | None) -> None:
         if message.at_end:
             self._set_selection(index, scroll=False)
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
@@ -213,12 +226,6 @@ class ThreadWindow(ThreadState):
                 self.scroll_to(y=top, animate=False, immediate=True, force=True)
             else:
                 self.scroll_to(y=0, animate=False, immediate=True, force=True)
-        pending, self._pending_added = self._pending_added, set()
-        if self._newer is None:
-            known = {m.id for m in self._msgs}
-            for message_id in sorted(pending - known):
-                self._load_one(self._token, message_id, "added")
-        self.call_after_refresh(self._maybe_page)
 
     def _apply_older(self, message: WindowLoaded) -> None:
         self._loading_older = False
@@ -304,7 +311,7 @@ class ThreadWindow(ThreadState):
 
     def _maybe_page(self) -> None:
         """Load the next page when the view comes near an unloaded edge of the window."""
-        if self._open_task is None or self._loading or not self.is_mounted:
+        if self._open_task is None or self._loading or self._placing or not self.is_mounted:
             return
         margin = self._view_height()
         y = round(self.scroll_y)
