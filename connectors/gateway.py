@@ -39,6 +39,7 @@ from connectors.outbox import OutboxWorker, wait_event
 from connectors.registry import connector_class
 from connectors.writer import GroupCommitWriter
 from storage.i18n import _
+from storage.listeners import Listeners
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Gateway:
         self.connectors: dict[str, Connector] = {}
         self._health: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
-        self._subscribers: list[HealthCallback] = []
+        self._health_listeners = Listeners("health")
         self._supervisors: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
         self._stopping: asyncio.Event | None = None
@@ -116,15 +117,8 @@ class Gateway:
             return dict(self._health)
 
     def subscribe_health(self, callback: HealthCallback) -> Callable[[], None]:
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        """``callback(name, state, detail)`` on every change (from any thread)."""
+        return self._health_listeners.add(callback)
 
     async def start(self) -> None:
         """Start the writer, the HTTP server, every connector and the outbox worker."""
@@ -209,12 +203,7 @@ class Gateway:
             if self._health.get(name) == (state, detail):
                 return
             self._health[name] = (state, detail)
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(name, state, detail)
-            except Exception:
-                log.exception("health subscriber failed")
+        self._health_listeners.call(name, state, detail)
 
 
 async def _quietly_stop(connector: Connector) -> None:

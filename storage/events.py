@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from storage.listeners import Listeners
+
 log = logging.getLogger(__name__)
 
 # Event kinds.
@@ -66,29 +68,15 @@ class EventBus:
     """Publish committed changes; subscribe to them. Base class holds the subscribers."""
 
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
-        self._lock = threading.Lock()
+        self._listeners = Listeners("event")
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         """Call ``callback`` for every event; returns a function that unsubscribes."""
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
+        return self._listeners.add(callback)
 
     def dispatch(self, event: Event) -> None:
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(event)
-            except Exception:  # a broken subscriber must not break the store
-                log.exception("event subscriber failed on %s", event.kind)
+        """Hand ``event`` to every subscriber; a broken subscriber must not break the store."""
+        self._listeners.call(event)
 
     # Transport hooks, called by the store.
     def in_transaction(self, db: Any, events: list[Event]) -> None:
