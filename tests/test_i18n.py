@@ -257,8 +257,9 @@ def test_console_footer_in_russian_from_the_config(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     lines = json.loads(done.stdout.strip().splitlines()[-1])
     footer = lines[-1]
-    for label in ("Открыть", "Мои", "Свободные", "Все", "Канал"):
+    for label in ("Открыть", "Отметить", "Контакт", "Справка", "Поиск", "команды"):
         assert label in footer, footer
-    for english in ("Open task", "Mine", "Unassigned", "Channel"):
+    for english in ("Open task", "Mark task", "Contact", "Help", "Search", "palette"):
         assert english not in footer, footer
+    assert "Фильтр:" in "\n".join(lines)
     assert "Анна (оператор)" in "\n".join(lines)

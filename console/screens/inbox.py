@@ -66,15 +66,15 @@ class InboxScreen(InboxActions, Screen[None]):
     """
 
     BINDINGS = [
-        Binding("1", "filter('mine')", _("Mine"), id="inbox.filter_mine",
+        Binding("1", "filter('mine')", _("Mine"), id="inbox.filter_mine", show=False,
                 tooltip=_("Show my open tasks.")),
-        Binding("2", "filter('unassigned')", _("Unassigned"), id="inbox.filter_unassigned",
+        Binding("2", "filter('unassigned')", _("Unassigned"), id="inbox.filter_unassigned", show=False,
                 tooltip=_("Show open tasks nobody has taken.")),
-        Binding("3", "filter('all')", _("All"), id="inbox.filter_all",
+        Binding("3", "filter('all')", _("All"), id="inbox.filter_all", show=False,
                 tooltip=_("Show every task.")),
-        Binding("4", "filter_channel", _("Channel"), id="inbox.filter_channel",
+        Binding("4", "filter_channel", _("Channel"), id="inbox.filter_channel", show=False,
                 tooltip=_("Show one channel's tasks; press again for the next channel.")),
-        Binding("5", "filter_status", _("Status"), id="inbox.filter_status",
+        Binding("5", "filter_status", _("Status"), id="inbox.filter_status", show=False,
                 tooltip=_("Show tasks in one status; press again for the next status.")),
         Binding("ctrl+o", "toggle_card", _("Contact"), id="inbox.toggle_card",
                 tooltip=_("Show or hide the contact card of the open task.")),
@@ -234,6 +234,8 @@ class InboxScreen(InboxActions, Screen[None]):
         text = _("Filter: {label}").format(label=self.choice.label())
         if self.marks:
             text += "  " + _("· {n} marked").format(n=len(self.marks))
+        else:  # the filter keys stay out of the short footer: name them here
+            text += "  " + _("· 1–5")
         self.query_one("#filter-bar", Static).update(text)
 
     # ---- composer --------------------------------------------------------------------------
