@@ -12,7 +12,7 @@ import peewee as pw
 from storage import events as ev
 from storage.errors import NotFound
 from storage.i18n import _
-from storage.models import EVENT, Models, utcnow
+from storage.models import EVENT, NEW, Models, utcnow
 
 if TYPE_CHECKING:
     from storage.store import Tx
@@ -75,6 +75,25 @@ class OpsBase:
                                     created_at=at or utcnow(), meta={"event": code, **meta})
         tx.emit(ev.MESSAGE_STORED, task_id=task.id, message_id=msg.id, message_kind=EVENT)
         return msg
+
+    def _create_task(self, tx: Tx, *, contact: Any, channel: Any, chat_id: str, key: str,
+                     assignee: int | None, data: dict[str, Any], event_text: str,
+                     audit_action: str, by: int | None = None, description: str = "",
+                     previous: Any = None, at: datetime | None = None) -> Any:
+        """A new conversation task bound to ``key``, numbered, with its "created" event and
+        audit entry: the one place both a client's first message and "Write" make tasks."""
+        now = utcnow()
+        task = self.m.Task.create(
+            title=_("{name} in {channel}").format(name=contact.name, channel=channel.name),
+            status=NEW, assignee=assignee, contact=contact.id, channel=channel.id,
+            chat_id=chat_id, bound_key=key, description=description, additional_data=data,
+            previous_task=previous.id if previous is not None else None,
+            created_at=now, last_activity_at=at or now)
+        task.number = task.id
+        task.save()
+        self._system_event(tx, task, "created", event_text, at=at or now)
+        self._audit(task.id, by, audit_action, channel=channel.name)
+        return task
 
     def _audit(self, task_id: int | None, operator_id: int | None, action: str,
                **detail: Any) -> None:

@@ -26,7 +26,7 @@ from storage.errors import RuleViolation
 from storage.i18n import _
 from storage.ingest_fast import FastIngest
 from storage.inputs import Inbound
-from storage.models import EVENT, IN_PROGRESS, INBOUND, NEW, utcnow
+from storage.models import EVENT, IN_PROGRESS, INBOUND, utcnow
 from storage.ops_common import OpsBase, preview_of
 from storage.rows import IngestResult
 from storage.text import storable, storable_inbound
@@ -173,7 +173,6 @@ class IngestOps(OpsBase):
     def _new_task(self, tx: Any, channel: Any, contact: Any, inbound: Inbound,
                   previous: Any, key: str) -> Any:
         m = self.m
-        now = utcnow()
         data: dict[str, Any] = {"channel": channel.name, "channel_kind": channel.kind}
         if inbound.username:
             data["username"] = inbound.username
@@ -189,22 +188,14 @@ class IngestOps(OpsBase):
         if default_operator:
             op = m.Operator.get_or_none(m.Operator.name == default_operator)
             assignee = op.id if op else None
-        task = m.Task.create(
-            title=_("{name} in {channel}").format(name=contact.name, channel=channel.name),
-            status=NEW, assignee=assignee, contact=contact.id, channel=channel.id,
-            chat_id=inbound.chat_id, bound_key=key, description=description,
-            additional_data=data, previous_task=previous.id if previous else None,
-            created_at=now, last_activity_at=inbound.sent_at or now,
-        )
-        task.number = task.id
-        task.save()
         text = _("Task created from a message in {channel}.").format(channel=channel.name)
         if previous is not None:
             text = _("Task created: the client wrote again after task #{number} was completed.").format(
                 number=previous.number or previous.id)
-        self._system_event(tx, task, "created", text, at=inbound.sent_at or now)
-        self._audit(task.id, None, "created", channel=channel.name)
-        return task
+        return self._create_task(tx, contact=contact, channel=channel, chat_id=inbound.chat_id,
+                                 key=key, assignee=assignee, data=data, event_text=text,
+                                 audit_action="created", description=description,
+                                 previous=previous, at=inbound.sent_at)
 
     def _history(self, previous: Any, count: int) -> str:
         """The previous task's link and last ``count`` client/operator messages, as text."""

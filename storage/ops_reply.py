@@ -19,7 +19,6 @@ from storage.inputs import AttachmentIn
 from storage.models import (
     FAILED,
     INBOUND,
-    NEW,
     NOTE,
     OUTBOUND,
     QUEUED,
@@ -143,18 +142,12 @@ class ReplyOps(OpsBase):
             key = bound_key(channel_id, identity.external_id)
             task = m.Task.get_or_none(m.Task.bound_key == key)
             if task is None:
-                now = utcnow()
-                task = m.Task.create(
-                    title=_("{name} in {channel}").format(name=contact.name, channel=channel.name),
-                    status=NEW, assignee=operator_id, contact=contact.id, channel=channel.id,
-                    chat_id=identity.external_id, bound_key=key,
-                    additional_data={"channel": channel.name, "channel_kind": channel.kind,
-                                     "started_by": "operator"},
-                    created_at=now, last_activity_at=now)
-                task.number = task.id
-                task.save()
-                self._system_event(tx, task, "created", _("Conversation started by the company."))
-                self._audit(task.id, operator_id, "write_first", channel=channel.name)
+                task = self._create_task(
+                    tx, contact=contact, channel=channel, chat_id=identity.external_id, key=key,
+                    assignee=operator_id, by=operator_id, audit_action="write_first",
+                    data={"channel": channel.name, "channel_kind": channel.kind,
+                          "started_by": "operator"},
+                    event_text=_("Conversation started by the company."))
                 tx.emit(ev.TASK_CREATED, task_id=task.id)
             msg_id = self._store_comment(tx, task, operator_id, text, False, (),
                                          {"template": template} if template else None)
