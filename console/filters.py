@@ -7,6 +7,7 @@ same visible label everywhere (inbox, supervisor view, palette, tests).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from storage.i18n import _
 from storage.inputs import TaskFilter
@@ -17,6 +18,8 @@ from widgets.safe_text import one_line
 
 MINE, UNASSIGNED, ALL, CHANNEL, STATUS, OPERATOR = (
     "mine", "unassigned", "all", "channel", "status", "operator")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,19 @@ class FilterChoice:
         return _("All tasks")
 
 
+def _after(items: list[T], current_id: int | None) -> T:
+    """The item after the one with ``current_id`` (the first when it is not among them)."""
+    ids = [item.id for item in items]  # type: ignore[attr-defined]
+    index = ids.index(current_id) if current_id in ids else -1
+    return items[(index + 1) % len(items)]
+
+
 def next_channel(current: FilterChoice, channels: list[ChannelRow]) -> FilterChoice:
     """The next channel after the current one (the first when not filtering by channel)."""
     if not channels:
         return current
-    index = -1
-    if current.mode == CHANNEL and current.channel is not None:
-        ids = [c.id for c in channels]
-        index = ids.index(current.channel.id) if current.channel.id in ids else -1
-    return FilterChoice(CHANNEL, channel=channels[(index + 1) % len(channels)])
+    now = current.channel.id if current.mode == CHANNEL and current.channel else None
+    return FilterChoice(CHANNEL, channel=_after(channels, now))
 
 
 def next_status(current: FilterChoice) -> FilterChoice:
@@ -72,8 +79,5 @@ def next_status(current: FilterChoice) -> FilterChoice:
 def next_operator(current: FilterChoice, operators: list[OperatorRow]) -> FilterChoice:
     if not operators:
         return current
-    index = -1
-    if current.mode == OPERATOR and current.operator is not None:
-        ids = [o.id for o in operators]
-        index = ids.index(current.operator.id) if current.operator.id in ids else -1
-    return FilterChoice(OPERATOR, operator=operators[(index + 1) % len(operators)])
+    now = current.operator.id if current.mode == OPERATOR and current.operator else None
+    return FilterChoice(OPERATOR, operator=_after(operators, now))

@@ -31,7 +31,6 @@ class FastResult:
     message_id: int
     task_id: int
     contact_id: int
-    duplicate: bool
 
 
 class FastIngest:
@@ -67,7 +66,7 @@ class FastIngest:
 
     def seen(self, channel_id: int, external_id: str) -> FastResult | None:
         row = self._one(self.seen_sql, (channel_id, external_id))
-        return FastResult(row[0], row[1], row[2], True) if row else None
+        return FastResult(row[0], row[1], row[2]) if row else None
 
     def try_ingest(self, inbound: Inbound, bound_key: str) -> FastResult | None:
         """Store ``inbound`` if it is the common case; None means "take the general path"."""
@@ -102,4 +101,4 @@ class FastIngest:
             self.db.execute_sql(self.update_sql, (
                 at, preview, INBOUND, max(at, last_client or 0),
                 status_after_client_message(status), _json(data), task_id))
-        return FastResult(message_id, task_id, contact_id, False)
+        return FastResult(message_id, task_id, contact_id)

@@ -39,6 +39,7 @@ Cursor = tuple[int, int]
 class Queries:
     m: Models
     db: pw.Database
+    _sql_by_ids: dict[tuple[str, int], str]  # SQL text by (query, id count); see _by_ids
 
     # ---- tasks ---------------------------------------------------------------------------
     def _task_select(self) -> pw.ModelSelect:
@@ -128,13 +129,12 @@ class Queries:
 
         peewee spends ~1 ms building each statement's SQL; the hot reads (ingest results,
         attachments of a page) reuse the text and only bind the ids."""
-        cache: dict[tuple[str, int], str] = self.__dict__.setdefault("_sql_by_ids", {})
         key = (name, len(ids))
-        sql = cache.get(key)
+        sql = self._sql_by_ids.get(key)
         if sql is None:
             sql, params = build(list(range(len(ids)))).sql()
             assert len(params) == len(ids), "the query may bind nothing but the ids"
-            cache[key] = sql
+            self._sql_by_ids[key] = sql
         return list(model.raw(sql, *ids))
 
     # ---- messages ------------------------------------------------------------------------

@@ -52,6 +52,7 @@ class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, Qu
             bus = PostgresBus(postgres_connector(db)) if self.postgres else InProcessBus()
         self.bus = bus
         self._fast_ingest = FastIngest(db)
+        self._sql_by_ids: dict[tuple[str, int], str] = {}
         self._write_lock = threading.RLock()
         self._local = threading.local()
 

@@ -196,14 +196,19 @@ class Searcher:
         if not contact_ids:
             return []
         params: list[Any] = []
-        cond = self._in("contact_id", tuple(contact_ids), params)
-        if scope.restrict:
-            cond += f" AND assignee_id = {self.p}"
-            params.append(scope.operator_id)
+        cond = self._contacts_tasks(contact_ids, scope, params)
         rows = self.store.db.execute_sql(
-            f"SELECT id FROM task WHERE {cond} ORDER BY last_activity_at DESC LIMIT {SIDE_LIMIT}",
-            params).fetchall()
+            f"SELECT t.id FROM task t WHERE {cond} ORDER BY t.last_activity_at DESC "
+            f"LIMIT {SIDE_LIMIT}", params).fetchall()
         return [r[0] for r in rows]
+
+    def _contacts_tasks(self, contact_ids: list[int], scope: _Scope, params: list[Any]) -> str:
+        """The condition on ``task t``: one of these contacts' tasks the searcher may see."""
+        cond = self._in("t.contact_id", tuple(contact_ids), params)
+        if scope.restrict:
+            cond += f" AND t.assignee_id = {self.p}"
+            params.append(scope.operator_id)
+        return cond
 
     def _contact_rows(self, ids: list[int]) -> list[ContactRow]:
         """Contacts in ``ids`` order, in one query."""
@@ -217,10 +222,7 @@ class Searcher:
         if not contact_ids:
             return {}
         params: list[Any] = []
-        cond = self._in("t.contact_id", tuple(contact_ids), params)
-        if scope.restrict:
-            cond += f" AND t.assignee_id = {self.p}"
-            params.append(scope.operator_id)
+        cond = self._contacts_tasks(contact_ids, scope, params)
         rows = self.store.db.execute_sql(
             f"SELECT t.contact_id, max(t.id) FROM task t WHERE {cond} GROUP BY t.contact_id",
             params).fetchall()
