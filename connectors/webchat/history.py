@@ -27,11 +27,6 @@ class VisitorThread:
     messages: tuple[MessageRow, ...]
 
 
-def current_task_id(store: Store, channel_id: int, chat_id: str) -> int | None:
-    """The visitor's newest task in this channel (followed through merges), if any."""
-    return store.chat_task_id(channel_id, chat_id)
-
-
 def visible(message: MessageRow, channel_id: int) -> bool:
     if message.channel_id != channel_id:
         return False
@@ -43,7 +38,7 @@ def visible(message: MessageRow, channel_id: int) -> bool:
 def visitor_thread(store: Store, channel_id: int, chat_id: str,
                    limit: int = HISTORY_LIMIT) -> VisitorThread:
     """The last ``limit`` visible messages of the visitor's current task, oldest first."""
-    task_id = current_task_id(store, channel_id, chat_id)
+    task_id = store.chat_task_id(channel_id, chat_id)  # followed through merges
     if task_id is None:
         return VisitorThread(None, ())
     shown: list[MessageRow] = []
