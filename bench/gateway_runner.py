@@ -29,7 +29,7 @@ from pathlib import Path
 from aiohttp import web
 
 from connectors.base import ChannelSpec
-from connectors.telegram import TelegramConnector, webhook_path
+from connectors.telegram.connector import TelegramConnector, webhook_path
 from connectors.writer import GroupCommitWriter
 from storage.store import Store
 

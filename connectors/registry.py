@@ -1,33 +1,60 @@
-"""Which connector class serves which kind of channel.
+"""The channel registry: one line per channel package.
 
-Classes are named by dotted path and imported only when a channel of that kind is
-configured, so a console with only the web chat never imports the Telegram code, and
-a connector module being broken or missing affects only its own channels.
+Each package declares a :class:`connectors.plugin.ChannelPlugin` (kind, options model,
+policy, connector class path). The config validator, the gateway and the store's channel
+rules all read it from here. Connector classes are imported only when a channel of that
+kind runs, so a broken or missing connector module affects only its own channels.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
 
 from connectors.base import ConnectorError
+from connectors.plugin import ChannelPlugin
+from storage.channel_policy import ChannelPolicy
 from storage.i18n import _
 
-# kind -> "module:Class"
-CONNECTORS: dict[str, str] = {
-    "webchat": "connectors.webchat.connector:WebChatConnector",
-    "telegram": "connectors.telegram:TelegramConnector",
-    "generic": "connectors.generic:GenericConnector",
+# kind -> the package that declares PLUGIN. Adding a channel is one package and one line.
+PACKAGES: dict[str, str] = {
+    "webchat": "connectors.webchat",
+    "telegram": "connectors.telegram",
+    "generic": "connectors.generic",
+    "whatsapp": "connectors.whatsapp",
+    "facebook": "connectors.facebook",
+    "instagram": "connectors.instagram",
+    "vk": "connectors.vk",
+    "viber": "connectors.viber",
 }
 
 
-def connector_class(kind: str) -> type:
-    """The connector class for ``kind``; ConnectorError (a user-facing message) if none."""
-    target = CONNECTORS.get(kind)
-    if target is None:
-        raise ConnectorError(_("No connector is available for channels of kind {kind!r} yet "
+@cache
+def plugin(kind: str) -> ChannelPlugin:
+    """The plug-in of ``kind``; ConnectorError (a user-facing message) if none."""
+    package = PACKAGES.get(kind)
+    if package is None:
+        raise ConnectorError(_("No connector is available for channels of kind {kind!r} "
                                "(available: {kinds}).").format(
-            kind=kind, kinds=", ".join(sorted(CONNECTORS))))
-    module_name, _sep, class_name = target.partition(":")
+            kind=kind, kinds=", ".join(sorted(PACKAGES))))
+    found = importlib.import_module(package).PLUGIN
+    assert found.kind == kind, (package, found.kind)
+    return found
+
+
+def plugins() -> dict[str, ChannelPlugin]:
+    return {kind: plugin(kind) for kind in PACKAGES}
+
+
+def policies() -> dict[str, ChannelPolicy]:
+    """Every kind's storage rules, for :class:`storage.store.Store`."""
+    return {kind: p.policy for kind, p in plugins().items()}
+
+
+def connector_class(kind: str) -> type:
+    """The connector class for ``kind``; ConnectorError if none is ready."""
+    declared = plugin(kind)
+    module_name, _sep, class_name = declared.connector.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:

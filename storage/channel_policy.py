@@ -12,12 +12,31 @@ from datetime import datetime, timedelta
 from storage.i18n import _
 
 
+# How a channel lets the company open a conversation (``ChannelPolicy.write_first``).
+WRITE_FIRST_NEVER = "never"  # the client must write first (Telegram, Messenger, Instagram)
+WRITE_FIRST_TEMPLATE = "template"  # only an approved template (WhatsApp)
+WRITE_FIRST_CONSENT = "consent"  # if the user allowed messages from the company (VK, Viber)
+WRITE_FIRST_ALWAYS = "always"  # the web chat (while known), the generic API
+
+LIMIT_CHARS = "chars"
+LIMIT_UTF8_BYTES = "utf8_bytes"  # Instagram counts bytes, not characters
+
+
 @dataclass(frozen=True)
 class ChannelPolicy:
+    """The storage-level rules of one kind of channel, declared by its plug-in package."""
+
     kind: str
     text_limit: int | None
     idempotent_send: bool  # the channel offers a key that makes a repeated send a no-op
     window: timedelta | None = None  # replies allowed this long after the client's last message
+    human_agent_window: timedelta | None = None  # manual replies allowed this long (Meta's tag)
+    write_first: str = WRITE_FIRST_ALWAYS
+    limit_unit: str = LIMIT_CHARS
+    split_long: bool = True  # a reply over the limit may be split at word boundaries
+    attachments: bool = True  # files can be sent through the channel
+    history_replay: bool = False  # the channel shows the client their history (web chat)
+    native_quote: bool = False  # a reply can quote a client message natively
 
 
 POLICIES: dict[str, ChannelPolicy] = {

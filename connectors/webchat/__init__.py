@@ -1,1 +1,19 @@
 """The built-in web chat: a self-contained page and a websocket served by the gateway."""
+
+from __future__ import annotations
+
+from connectors.plugin import ChannelPlugin, ConnectorOptions
+from storage.channel_policy import WRITE_FIRST_ALWAYS, ChannelPolicy
+
+
+class WebChatOptions(ConnectorOptions):
+    title: str | None = None  # the page's heading (default "Chat with us")
+    allowed_origins: tuple[str, ...] = ()  # origins besides the server's own
+
+
+POLICY = ChannelPolicy("webchat", None, idempotent_send=True, write_first=WRITE_FIRST_ALWAYS,
+                       history_replay=True, native_quote=True)
+
+PLUGIN = ChannelPlugin(kind="webchat", options=WebChatOptions, policy=POLICY,
+                       connector="connectors.webchat.connector:WebChatConnector",
+                       title="Web chat", docs="docs/channels.md")

@@ -1,6 +1,6 @@
 """A fake receiver for the ``generic`` channel: a real aiohttp server on 127.0.0.1.
 
-It implements the receiving side documented in ``connectors/generic.py``: checks the
+It implements the receiving side documented in ``connectors/generic/connector.py``: checks the
 signature, honours ``Idempotency-Key`` (a repeated key is answered with the first
 answer and not counted again), and can be scripted to answer the next requests with
 errors (429 + Retry-After, 5xx, 4xx) or to answer slowly. Every request is logged
@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from connectors.generic import SIGNATURE_HEADER, sign
+from connectors.generic.connector import SIGNATURE_HEADER, sign
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from connectors.base import ChannelSpec, IngestFn
-from connectors.telegram import TelegramConnector
+from connectors.telegram.connector import TelegramConnector
 from storage.inputs import Inbound
 from storage.rows import ChannelRow, IngestResult, MessageRow
 from storage.store import Store

@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from connectors.generic import SIGNATURE_HEADER, sign
+from connectors.generic.connector import SIGNATURE_HEADER, sign
 from connectors.http_server import HttpServer
 from storage.models import INBOUND
 from storage.store import Store

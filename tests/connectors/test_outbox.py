@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.generic import idempotency_key
+from connectors.generic.connector import idempotency_key
 from storage.models import FAILED, QUEUED, SENDING, SENT
 from storage.rows import MessageRow
 from storage.store import Store

@@ -23,10 +23,10 @@ import peewee as pw
 import pytest
 
 from connectors.base import ChannelSpec
-from connectors.generic import SIGNATURE_HEADER, sign
+from connectors.generic.connector import SIGNATURE_HEADER, sign
 from connectors.outbox import OutboxWorker
 from connectors.rejections import RejectionLog, is_permanent, printable
-from connectors.telegram import SECRET_HEADER, TelegramConnector, webhook_path
+from connectors.telegram.connector import SECRET_HEADER, TelegramConnector, webhook_path
 from connectors.writer import GroupCommitWriter
 from storage.errors import NotFound
 from storage.inputs import Inbound
@@ -149,7 +149,7 @@ async def test_generic_refusals_are_logged_and_a_message_never_storable_gets_422
                     answer = await response.json()
                 assert response.status == status, (body, answer)
                 assert reason in answer["error"]
-                [line] = warnings_of(caplog, "connectors.generic")
+                [line] = warnings_of(caplog, "connectors.generic.connector")
                 assert f"({status}): " in line and reason in line
                 assert SECRET not in line
     assert sqlite_store.count_tasks() == 0
@@ -164,7 +164,7 @@ async def test_generic_bad_signature_flood_is_rate_limited(
                 async with http.post(f"{gw.external_url()}/hooks/crm", data=b"{}",
                                      headers={SIGNATURE_HEADER: f"sha256={n:064x}"}) as r:
                     assert r.status == 403
-        lines = warnings_of(caplog, "connectors.generic")
+        lines = warnings_of(caplog, "connectors.generic.connector")
     assert len([x for x in lines if "signature does not match" in x]) == 20
     assert any("10 more refused request(s)" in x for x in lines)  # flushed at stop
 

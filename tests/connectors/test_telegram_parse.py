@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.telegram_parse import (
+from connectors.telegram.parse import (
     EditedMessage,
     Ignored,
     NewMessage,
@@ -15,7 +15,7 @@ from connectors.telegram_parse import (
     parse_update,
     valid_secret_token,
 )
-from connectors.telegram_send import split_text
+from connectors.telegram.send import split_text
 from tests.connectors.fake_telegram import FakeTelegram
 
 FAKE = FakeTelegram()
@@ -165,7 +165,7 @@ def test_split_text_hard_cut_and_code_points() -> None:
 
 
 def test_mask_token_hides_the_secret_half() -> None:
-    from connectors.telegram_api import mask, mask_token
+    from connectors.telegram.api import mask, mask_token
 
     token = "123456789:AAHsecretPARTofTHEtoken_xyz"
     text = f"POST https://api.telegram.org/bot{token}/getMe failed; secret=AAHsecretPARTofTHEtoken_xyz"
@@ -185,7 +185,7 @@ def test_mask_token_hides_the_secret_half() -> None:
     ("chat 42 at 12:30:00: Привет", "chat 42 at 12:30:00: Привет"),  # nothing to hide
 ])
 def test_mask_token_hides_pieces_of_the_secret(text: str, kept: str) -> None:
-    from connectors.telegram_api import mask_token
+    from connectors.telegram.api import mask_token
 
     token = "123456789:AAHsecretPARTofTHE_1234567890"
     bot_id, secret = token.split(":")
@@ -196,7 +196,7 @@ def test_mask_token_hides_pieces_of_the_secret(text: str, kept: str) -> None:
 
 
 def test_error_snippet_is_masked_before_it_is_cut() -> None:
-    from connectors.telegram_api import snippet
+    from connectors.telegram.api import snippet
 
     token = "123456789:AAHsecretPARTofTHE_1234567890"
     body = ("x" * 170 + f"/bot{token}/sendMessage").encode()  # byte 200 cuts the token

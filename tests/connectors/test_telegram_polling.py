@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from connectors.base import DEGRADED, FAILED, OK, ConnectorError
-from connectors.telegram import TelegramConnector
+from connectors.telegram.connector import TelegramConnector
 from storage.inputs import Inbound
 from storage.rows import ChannelRow, IngestResult
 from storage.store import Store

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from connectors.base import PermanentSendError, SendResult, TransientSendError
-from connectors.telegram import TelegramConnector
+from connectors.telegram.connector import TelegramConnector
 from storage.errors import CannotWriteFirst
 from storage.inputs import Inbound
 from storage.ops_outbox import OutboxItem

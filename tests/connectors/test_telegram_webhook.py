@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from connectors.base import ConnectorError
-from connectors.telegram import SECRET_HEADER, TelegramConnector, derived_secret, webhook_path
+from connectors.telegram.connector import SECRET_HEADER, TelegramConnector, derived_secret, webhook_path
 from storage.rows import ChannelRow
 from storage.store import Store
 from tests.connectors.fake_telegram import FakeTelegram

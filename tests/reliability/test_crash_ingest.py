@@ -33,7 +33,7 @@ import pytest
 
 from bench.gateway_runner import Runner
 from bench.ingest_bench import update_body
-from connectors.generic import SIGNATURE_HEADER, sign
+from connectors.generic.connector import SIGNATURE_HEADER, sign
 from storage.store import Store
 
 TOTAL = 2_000

@@ -224,7 +224,7 @@ async def test_reply_id_equal_to_an_inbound_id_still_marks_sent(tmp_path: Path) 
     import aiohttp
 
     from connectors.base import ChannelSpec
-    from connectors.generic import GenericConnector
+    from connectors.generic.connector import GenericConnector
     from connectors.outbox import OutboxWorker
 
     async def answer(request: web.Request) -> web.Response:

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.generic import SIGNATURE_HEADER, sign
+from connectors.generic.connector import SIGNATURE_HEADER, sign
 from tests.reliability.conftest import JSON, mutate
 from tests.reliability.harness import RunningGateway
 

@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from connectors.generic import SIGNATURE_HEADER, sign
-from connectors.telegram import SECRET_HEADER, derived_secret, webhook_path
+from connectors.generic.connector import SIGNATURE_HEADER, sign
+from connectors.telegram.connector import SECRET_HEADER, derived_secret, webhook_path
 from tests.reliability.harness import RunningGateway
 
 TOKEN = "111222333:rejections-test-token-abcdefgh"

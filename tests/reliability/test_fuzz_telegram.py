@@ -1,6 +1,6 @@
 """Hypothesis over the Telegram connector's pure inbound parser and secret check.
 
-The contract (connectors/telegram_parse.py): ``parse_update`` returns a new message, an
+The contract (connectors/telegram/parse.py): ``parse_update`` returns a new message, an
 edit or an ``Ignored`` update, or raises ``ParseError`` with a non-empty reason —
 nothing else escapes, whatever JSON arrives; what it returns is storable (valid UTF-8,
 no NUL, which PostgreSQL refuses). ``check_secret`` never raises and accepts exactly
@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.telegram_parse import (
+from connectors.telegram.parse import (
     EditedMessage,
     Ignored,
     NewMessage,

@@ -251,7 +251,7 @@ def test_cli_output_never_shows_secrets(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", [TOKEN, f"prefix {TOKEN} suffix", f"/bot{TOKEN}/getMe"])
 def test_mask_token_hides_the_whole_secret(text: str) -> None:
-    from connectors.telegram_api import mask_token
+    from connectors.telegram.api import mask_token
 
     assert not leaks(mask_token(text, TOKEN))
 
@@ -259,7 +259,7 @@ def test_mask_token_hides_the_whole_secret(text: str) -> None:
 async def test_a_token_cut_by_the_snippet_is_still_masked() -> None:
     import aiohttp
 
-    from connectors.telegram_api import BotApi
+    from connectors.telegram.api import BotApi
 
     hostile = HostileBotApi(cut=True)
     base = await hostile.start()

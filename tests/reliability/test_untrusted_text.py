@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 from textual.app import App, ComposeResult
 
-from connectors.generic import SIGNATURE_HEADER, sign
+from connectors.generic.connector import SIGNATURE_HEADER, sign
 from storage.rows import TaskRow
 from storage.store import Store
 from tests.reliability.harness import RunningGateway
@@ -127,7 +127,7 @@ def test_invalid_utf8_body_is_refused_cleanly(gw: RunningGateway, raw: bytes) ->
 def test_telegram_webhook_stores_nasty_text(gw: RunningGateway, kind: str) -> None:
     """Lossless except NUL, which the Telegram parser turns into U+FFFD on purpose
     (PostgreSQL refuses NUL; telegram_parse._str)."""
-    from connectors.telegram import SECRET_HEADER, derived_secret, webhook_path
+    from connectors.telegram.connector import SECRET_HEADER, derived_secret, webhook_path
 
     n = 1000 + sorted(NASTY).index(kind)
     update = {"update_id": n, "message": {

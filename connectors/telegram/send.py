@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from connectors.base import PermanentSendError, SendError, SendResult, TransientSendError
-from connectors.telegram_api import BotApi, TelegramApiError, TelegramNetworkError, Upload
+from connectors.telegram.api import BotApi, TelegramApiError, TelegramNetworkError, Upload
 from storage.i18n import _
 from storage.ops_outbox import OutboxItem
 

@@ -47,7 +47,7 @@ from connectors.base import (
     TransientSendError,
 )
 from connectors.rejections import RejectionLog, is_permanent
-from connectors.telegram_api import (
+from connectors.telegram.api import (
     BotApi,
     TelegramApiError,
     TelegramNetworkError,
@@ -55,7 +55,7 @@ from connectors.telegram_api import (
     mask_token,
     sleep_or_stop,
 )
-from connectors.telegram_hook import (
+from connectors.telegram.hook import (
     DEFAULT_MAX_BODY,
     SECRET_HEADER,
     derived_secret,
@@ -64,7 +64,7 @@ from connectors.telegram_hook import (
     route_path,
     webhook_path,
 )
-from connectors.telegram_parse import (
+from connectors.telegram.parse import (
     ALLOWED_UPDATES,
     EditedMessage,
     Ignored,
@@ -75,7 +75,7 @@ from connectors.telegram_parse import (
     parse_update,
     valid_secret_token,
 )
-from connectors.telegram_send import decode_progress, encode_progress, send_item
+from connectors.telegram.send import decode_progress, encode_progress, send_item
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.ops_outbox import OutboxItem
