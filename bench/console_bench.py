@@ -44,6 +44,7 @@ def _measure(db: str) -> dict[str, Any]:
     from textual.app import App, ComposeResult
     from textual.containers import Horizontal
 
+    from connectors.registry import policies
     from storage.store import Store
     from widgets.task_list import TaskList
     from widgets.thread_view import ThreadView
@@ -66,7 +67,7 @@ def _measure(db: str) -> dict[str, Any]:
             await pilot.pause()
             return time.perf_counter() - started
 
-    store = Store.open(db)
+    store = Store.open(db, policies=policies())
     try:
         big_task_id = int(store.get_state("bench.big_thread_task") or 0) or None
         if big_task_id is None:  # not a generated database: take the newest task

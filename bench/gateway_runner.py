@@ -29,6 +29,7 @@ from pathlib import Path
 from aiohttp import web
 
 from connectors.base import ChannelSpec
+from connectors.registry import policies
 from connectors.telegram.connector import TelegramConnector, webhook_path
 from connectors.writer import GroupCommitWriter
 from storage.store import Store
@@ -86,7 +87,7 @@ async def start_gateway(store: Store, port: int = 0, channel: str = "tg",
 
 
 async def serve(db: str, port: int, channel: str, token: str, window: float) -> None:
-    store = await asyncio.to_thread(Store.open, db)
+    store = await asyncio.to_thread(Store.open, db, policies=policies())
     gw = await start_gateway(store, port, channel, token, window)
     print(f"READY {gw.port} {gw.secret} {gw.path}", flush=True)
     stop = asyncio.Event()

@@ -30,6 +30,7 @@ from typing import Any
 
 from bench.bulk import Bar, bulk_mode, insert_rows
 from bench.corpus import COMMON_WORD_EN, COMMON_WORD_RU, EVENTS, FAILURES, RARE_WORD, Corpus
+from connectors.registry import policies
 from storage.models import (
     CANCELLED,
     COMPLETED,
@@ -343,7 +344,7 @@ def generate(url: str, contacts: int, tasks: int, messages: int, big_thread: int
     if tasks < 1 or contacts < 1 or messages < 2 * tasks + big_thread or big_thread == 1:
         raise ValueError("need at least 1 contact and 1 task, --messages >= 2 * --tasks + "
                          "--big-thread, and --big-thread 0 or >= 2")
-    store = Store.open(url, progress=lambda label, done, total: None)
+    store = Store.open(url, progress=lambda label, done, total: None, policies=policies())
     try:
         if store.db.execute_sql('SELECT count(*) FROM "message"').fetchone()[0]:
             raise ValueError(f"{url} already holds messages: generate into a new database")

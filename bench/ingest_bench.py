@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.gateway_runner import Runner
+from connectors.registry import policies
 from storage.inputs import Inbound
 from storage.models import to_micros, utcnow
 from storage.store import Store
@@ -52,7 +53,7 @@ def inbound(channel_id: int, i: int, tag: str) -> Inbound:
 
 
 def fresh_store(tmp: Path, name: str) -> Store:
-    store = Store.open(str(tmp / f"{name}.db"))
+    store = Store.open(str(tmp / f"{name}.db"), policies=policies())
     store.ensure_channel("telegram", "tg", None)
     return store
 
@@ -204,7 +205,7 @@ def webhook_rate(tmp: Path, seconds: float, connections: int, use_wrk: bool) -> 
             res = asyncio.run(load_aiohttp(runner, seconds, connections))
     finally:
         commits, messages = runner.stop()
-    store = Store.open(str(db))
+    store = Store.open(str(db), policies=policies())
     stored = store.db.execute_sql("SELECT count(*) FROM message WHERE kind = 'inbound'").fetchone()[0]
     store.close()
     res.update(commits=commits, messages=messages, stored=stored)

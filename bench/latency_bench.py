@@ -36,6 +36,7 @@ import aiohttp
 
 from bench.gateway_runner import start_gateway
 from bench.ingest_bench import Runner, update_body
+from connectors.registry import policies
 from storage.events import MESSAGE_STORED, Event
 from storage.store import Store
 
@@ -110,7 +111,8 @@ def percentiles(watcher: Watcher, n: int) -> dict[str, Any]:
 
 async def sqlite_run(n: int, rate: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="sb-latency-") as d:
-        store = await asyncio.to_thread(Store.open, str(Path(d) / "latency.db"))
+        store = await asyncio.to_thread(Store.open, str(Path(d) / "latency.db"),
+                                        policies=policies())
         gw = await start_gateway(store)
         watcher = Watcher(store)
         try:
@@ -125,7 +127,7 @@ async def sqlite_run(n: int, rate: float) -> dict[str, Any]:
 
 async def pg_run(url: str, n: int, rate: float) -> dict[str, Any]:
     runner = await asyncio.to_thread(Runner, url)  # type: ignore[arg-type]
-    store = await asyncio.to_thread(Store.open, url)
+    store = await asyncio.to_thread(Store.open, url, policies=policies())
     watcher = Watcher(store)
     first = int(time.time() * 1000) % 10**9 * 1000  # unique ids when the database is reused
     try:

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from connectors.registry import policies
 from storage.search import Searcher, parse_query
 from storage.search.postgres_fts import tsquery
 from storage.search.searcher import RANK_CAP
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         if generate(["--db", a.db, "--messages", str(a.messages),
                      "--tasks", str(max(a.messages // 10, 10))]) != 0:
             return 2
-    store = Store.open(a.db, progress=lambda label, done, total: print(
+    store = Store.open(a.db, policies=policies(), progress=lambda label, done, total: print(
         f"{label}: {done:,}/{total:,}", file=sys.stderr))
     try:
         report = run(store, a.runs)

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import aiohttp
 from aiohttp import web
 
+from connectors.plugin import ConnectorError  # noqa: F401 (re-exported: connectors import it from here)
 from storage.inputs import Inbound
 from storage.ops_outbox import OutboxItem
 from storage.rows import IngestResult
@@ -75,10 +76,6 @@ class TransientSendError(SendError):
 
 class PermanentSendError(SendError):
     pass
-
-
-class ConnectorError(Exception):
-    """The connector cannot run (a revoked token, a conflict); ``str(err)`` says why."""
 
 
 class Connector(abc.ABC):

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 import aiohttp
 
+from connectors.automation import AutomationWorker
 from connectors.backoff import Backoff
 from connectors.base import (
     DEGRADED,
@@ -34,7 +35,7 @@ from connectors.base import (
     ConnectorError,
     Health,
 )
-from connectors.http_server import HttpServer
+from connectors.http_server import HttpServer, ServerLimits
 from connectors.outbox import OutboxWorker, wait_event
 from connectors.registry import connector_class
 from connectors.writer import GroupCommitWriter
@@ -53,13 +54,16 @@ class Gateway:
     def __init__(self, store: Store, specs: Sequence[ChannelSpec], *, host: str = "127.0.0.1",
                  port: int = 8780, max_body_bytes: int = 1_048_576,
                  public_url: str | None = None, backoff: Backoff | None = None,
-                 outbox_backoff: Backoff | None = None) -> None:
+                 outbox_backoff: Backoff | None = None,
+                 limits: ServerLimits | None = None) -> None:
         self.store = store
+        self.limits = limits or ServerLimits()
         self.specs = list(specs)
         self.public_url = public_url.rstrip("/") if public_url else None
         self.backoff = backoff or Backoff()
         self.writer = GroupCommitWriter(store)
-        self.server = HttpServer(host, port, max_body_bytes, health=self.health)
+        self.server = HttpServer(host, port, max_body_bytes, health=self.health,
+                                 limits=self.limits)
         self.connectors: dict[str, Connector] = {}
         self._health: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
@@ -71,11 +75,15 @@ class Gateway:
         for spec in self.specs:
             self._build(spec)
         self.outbox = OutboxWorker(store, self.connectors_by_channel(), backoff=outbox_backoff)
+        self.automation: AutomationWorker | None = None  # rules runner, set by the wiring
 
     def _build(self, spec: ChannelSpec) -> None:
         try:
             cls = connector_class(spec.kind)
             connector: Connector = cls(spec, self.store, self.writer.ingest)
+            serve_with = getattr(connector, "serve_with", None)
+            if serve_with is not None:  # connectors facing visitors take the server's limits
+                serve_with(self.limits, self.public_url)
             self.server.add_routes(connector.routes())
         except Exception as err:  # a broken channel must not keep the others from running
             if not isinstance(err, ConnectorError):
@@ -126,6 +134,8 @@ class Gateway:
             return
         self._stopping = asyncio.Event()
         try:
+            if self.automation is not None:  # first: it must see the first message stored
+                await self.automation.start()
             await self.writer.start()
             await self.server.start()
             self._session = aiohttp.ClientSession()
@@ -151,6 +161,8 @@ class Gateway:
         self._supervisors.clear()
         await self.server.stop()
         await self.writer.stop()
+        if self.automation is not None:  # last: it sees every message stored before
+            await self.automation.stop()
         if self._session is not None:
             await self._session.close()
             self._session = None

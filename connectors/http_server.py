@@ -9,18 +9,38 @@ person with curl).
 The listening socket is bound synchronously by :meth:`HttpServer.bind` so the
 address can be printed before the event loop starts; when the configured port is
 taken it falls back to a free one and says so in :attr:`HttpServer.notice`.
+
+Hostile and careless clients (:class:`ServerLimits`, the ``server:`` settings): a
+client that sends its headers one byte a second is cut off after ``header_timeout``,
+one that trickles its body after ``body_timeout`` (408); one address holds at most
+``max_connections_per_ip`` connections at once; each webhook route (one per channel)
+takes ``webhook_requests_per_second`` with a ``webhook_burst`` and answers the excess
+``429`` with ``Retry-After``. Every cut and refusal is logged, at most a few lines
+per burst (:class:`RejectionLog`). The guards live here, under every route, so a
+connector cannot forget them.
+
+Routes whose path holds percent-escapes (a channel named ``поддержка`` or ``support
+team`` printed as ``/chat/%D0%BF…``) are registered on the path aiohttp matches
+against (decoded, except ``%2F`` and ``%25``), so the printed address answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import logging
+import math
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
+from aiohttp.web_urldispatcher import PlainResource
+from yarl import URL
 
+from connectors.ratelimit import RateLimiter
 from connectors.rejections import RejectionLog
 from storage.errors import SwitchboardError
 from storage.i18n import _
@@ -29,6 +49,23 @@ HealthFn = Callable[[], dict[str, tuple[str, str]]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = logging.getLogger(__name__)
+
+# Methods that carry a webhook delivery (rate-limited per route); reads are not.
+WEBHOOK_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """The server's guards against slow and flooding clients (``server:`` settings)."""
+
+    header_timeout: float = 10.0  # seconds from connect to the end of the request headers
+    body_timeout: float = 30.0  # seconds from the headers to the end of the body
+    max_connections_per_ip: int = 64  # open connections one address may hold
+    visitor_messages_per_second: float = 1.0  # web chat: one visitor's steady pace
+    visitor_burst: int = 10  # web chat: messages a visitor may send at once
+    new_chats_per_minute: int = 10  # web chat: new visitors one address may start
+    webhook_requests_per_second: float = 100.0  # per webhook route (one per channel)
+    webhook_burst: int = 500
 
 
 def too_large_message(limit: int) -> str:
@@ -60,25 +97,113 @@ def body_limit_middleware(limit: int, rejections: RejectionLog | None = None,
     return middleware
 
 
+def webhook_rate_middleware(limiter: RateLimiter, rejections: RejectionLog,
+                            ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """429 with ``Retry-After`` when one webhook route (one channel) is flooded; checked
+    before the body is read, so a refusal costs next to nothing."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method in WEBHOOK_METHODS:
+            resource = request.match_info.route.resource
+            if resource is not None:  # an unknown path is a 404 anyway
+                wait = limiter.take(resource.canonical)
+                if wait > 0:
+                    seconds = max(1, math.ceil(wait))
+                    reason = _("Too many requests to this route; retry in {seconds} s.").format(
+                        seconds=seconds)
+                    rejections.reject(f"{request.method} {request.rel_url.raw_path}: {reason}",
+                                      429, request.remote)
+                    raise web.HTTPTooManyRequests(text=reason,
+                                                  headers={"Retry-After": str(seconds)})
+        return await handler(request)
+
+    return middleware
+
+
+def body_timeout_middleware(timeout: float, rejections: RejectionLog,
+                            ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """Read the whole body within ``timeout`` seconds, else answer 408 and close.
+
+    The body is read here (aiohttp keeps it: the handler's ``read()``/``json()`` get
+    the same bytes), so a client trickling its body holds a connection for at most
+    ``timeout`` seconds, whatever the handler does."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(timeout):
+                    await request.read()
+            except TimeoutError:
+                reason = _("The request body did not arrive within {seconds:g} s.").format(
+                    seconds=timeout)
+                rejections.reject(f"{request.method} {request.rel_url.raw_path}: {reason} "
+                                  f"Connection closed.", 408, request.remote)
+                response = web.Response(status=408, text=reason, headers={"Connection": "close"})
+                await response.prepare(request)
+                await response.write_eof()
+                if request.protocol is not None:
+                    request.protocol.force_close()  # no lingering read of the rest
+                return response
+        return await handler(request)
+
+    return middleware
+
+
+class PlainRoute(web.AbstractRouteDef):
+    """A route on an exact path given percent-encoded (as printed for people), matched
+    the way aiohttp resolves requests: decoded, except ``%2F`` and ``%25``. No part of
+    the path is taken as a ``{variable}``, whatever a channel is named."""
+
+    def __init__(self, method: str, path: str, handler: Handler, allow_head: bool = False) -> None:
+        self.method, self.path, self.handler = method, path, handler
+        self.allow_head = allow_head and method == "GET"
+
+    def register(self, router: web.UrlDispatcher) -> list[web.AbstractRoute]:
+        resource = PlainResource(URL(self.path, encoded=True).path_safe)
+        router.register_resource(resource)
+        routes = [resource.add_route(self.method, self.handler)]
+        if self.allow_head:
+            routes.append(resource.add_route("HEAD", self.handler))
+        return routes
+
+
+def plain(route: web.AbstractRouteDef) -> web.AbstractRouteDef:
+    """``route`` itself, or a :class:`PlainRoute` when its path holds percent-escapes."""
+    if (isinstance(route, web.RouteDef) and "%" in route.path
+            and set(route.kwargs) <= {"allow_head", "name"} and not route.kwargs.get("name")):
+        return PlainRoute(route.method, route.path, route.handler,  # type: ignore[arg-type]
+                          bool(route.kwargs.get("allow_head")))
+    return route
+
+
 class HttpServer:
     """An aiohttp application on one socket; routes are added before :meth:`start`."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8780,
-                 max_body_bytes: int = 1_048_576, health: HealthFn | None = None) -> None:
+                 max_body_bytes: int = 1_048_576, health: HealthFn | None = None,
+                 limits: ServerLimits | None = None) -> None:
         self.host = host
         self.port = port
         self.max_body_bytes = max_body_bytes
+        self.limits = limits or ServerLimits()
         self.health = health or (lambda: {})
         self.notice = ""  # a fallback the operator should hear about
         self.rejections = RejectionLog(log, "http server")
+        self.webhook_limiter = RateLimiter(self.limits.webhook_requests_per_second,
+                                           self.limits.webhook_burst)
         self.app = web.Application(client_max_size=max_body_bytes, middlewares=[
-            body_limit_middleware(max_body_bytes, self.rejections)])
+            body_limit_middleware(max_body_bytes, self.rejections),
+            webhook_rate_middleware(self.webhook_limiter, self.rejections),
+            body_timeout_middleware(self.limits.body_timeout, self.rejections)])
         self.app.router.add_get("/health", self._health)
         self._sock: socket.socket | None = None
         self._runner: web.AppRunner | None = None
+        self.connections: dict[str, int] = {}  # open connections per address
 
-    def add_routes(self, routes: Iterable[web.RouteDef]) -> None:
-        self.app.router.add_routes(list(routes))
+    def add_routes(self, routes: Iterable[web.AbstractRouteDef]) -> None:
+        self.app.router.add_routes([plain(route) for route in routes])
 
     def bind(self) -> int:
         """Bind the socket (configured port, else a free one); returns the port.
@@ -115,10 +240,13 @@ class HttpServer:
     async def start(self) -> None:
         self.bind()
         assert self._sock is not None
+        # keepalive_timeout: an idle keep-alive connection (or one trickling the headers
+        # of its next request) is closed after header_timeout too.
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False,
-                                     shutdown_timeout=1.0)
+                                     shutdown_timeout=1.0,
+                                     keepalive_timeout=self.limits.header_timeout)
         await self._runner.setup()
-        await web.SockSite(self._runner, self._sock).start()
+        await _GuardedSite(self._runner, self._sock, self).start()
 
     async def stop(self) -> None:
         self.rejections.close()
@@ -149,3 +277,105 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+class _GuardedSite(web.SockSite):
+    """A SockSite whose connections pass through :class:`_Guard`."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, runner: web.AppRunner, sock: socket.socket, owner: HttpServer) -> None:
+        super().__init__(runner, sock, shutdown_timeout=1.0, backlog=512)
+        self._owner = owner
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        owner = self._owner
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: _Guard(server(), owner), sock=self._sock, backlog=self._backlog)
+
+
+class _Guard(asyncio.Protocol):
+    """One connection: the per-address cap and the header deadline, in front of
+    aiohttp's own protocol (every call is passed on to it unchanged).
+
+    The deadline runs from the connection's start to the first end of headers
+    (``CRLF CRLF``); later requests on a kept-alive connection are bounded by the
+    runner's ``keepalive_timeout`` (set to the same value)."""
+
+    def __init__(self, inner: Any, owner: HttpServer) -> None:
+        self.inner = inner
+        self.owner = owner
+        self.peer = ""
+        self.counted = False
+        self.transport: asyncio.Transport | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.tail = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peername = transport.get_extra_info("peername")
+        self.peer = str(peername[0]) if isinstance(peername, tuple) and peername else "?"
+        owner, limits = self.owner, self.owner.limits
+        held = owner.connections.get(self.peer, 0)
+        if held >= limits.max_connections_per_ip:
+            owner.rejections.reject(
+                f"more than {limits.max_connections_per_ip} connections at once from one "
+                f"address (server.max_connections_per_ip); connection closed", None, self.peer)
+            transport.abort()
+            return
+        owner.connections[self.peer] = held + 1
+        self.counted = True
+        self.timer = asyncio.get_running_loop().call_later(limits.header_timeout,
+                                                           self._too_slow)
+        self.inner.connection_made(transport)
+
+    def _too_slow(self) -> None:
+        self.timer = None
+        self.owner.rejections.reject(
+            f"no complete request headers within {self.owner.limits.header_timeout:g} s "
+            f"(server.header_timeout); connection closed", 408, self.peer)
+        if self.transport is not None:
+            self.transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        if self.timer is not None:
+            seen = self.tail + data
+            if b"\r\n\r\n" in seen:
+                self.timer.cancel()
+                self.timer = None
+                self.tail = b""
+            else:
+                self.tail = seen[-3:]
+        self.inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        if not self.counted:
+            return None
+        result: bool | None = self.inner.eof_received()
+        return result
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        if not self.counted:
+            return
+        self.counted = False
+        left = self.owner.connections.get(self.peer, 1) - 1
+        if left > 0:
+            self.owner.connections[self.peer] = left
+        else:
+            self.owner.connections.pop(self.peer, None)
+        self.inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if self.counted:
+            self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.counted:
+            self.inner.resume_writing()

@@ -31,7 +31,7 @@ from connectors.base import Connector, PermanentSendError, TransientSendError
 from storage.events import OUTBOX_QUEUED, Event
 from storage.i18n import _
 from storage.models import utcnow
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 from storage.store import Store
 
 log = logging.getLogger(__name__)

@@ -29,6 +29,13 @@ from pydantic import BaseModel, ConfigDict
 from storage.channel_policy import ChannelPolicy
 
 
+class ConnectorError(Exception):
+    """The connector cannot run (a revoked token, a conflict); ``str(err)`` says why.
+
+    Declared here (light) so the registry and the config check need no aiohttp;
+    ``connectors.base`` re-exports it."""
+
+
 class ConnectorOptions(BaseModel):
     """Base of every channel's options model: unknown keys are errors, values frozen."""
 

@@ -9,10 +9,10 @@ kind runs, so a broken or missing connector module affects only its own channels
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from functools import cache
 
-from connectors.base import ConnectorError
-from connectors.plugin import ChannelPlugin
+from connectors.plugin import ChannelPlugin, ConnectorError
 from storage.channel_policy import ChannelPolicy
 from storage.i18n import _
 
@@ -47,8 +47,12 @@ def plugins() -> dict[str, ChannelPlugin]:
 
 
 def policies() -> dict[str, ChannelPolicy]:
-    """Every kind's storage rules, for :class:`storage.store.Store`."""
-    return {kind: p.policy for kind, p in plugins().items()}
+    """Every kind's storage rules, for ``Store.open(url, policies=policies())``.
+
+    A policy without its own title takes the plug-in's, so the store's messages name
+    the channel as people know it ("Facebook Messenger")."""
+    return {kind: p.policy if p.policy.title or not p.title else replace(p.policy, title=p.title)
+            for kind, p in plugins().items()}
 
 
 def connector_class(kind: str) -> type:

@@ -49,9 +49,11 @@ class RejectionLog:
 
     def __init__(self, logger: logging.Logger, route: str, *, limit: int = DEFAULT_LIMIT,
                  window: float = DEFAULT_WINDOW,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 what: str = "refused a request") -> None:
         self.logger = logger
         self.route = route
+        self.what = what  # the line's verb: "refused a request", "closed a socket"
         self.limit = max(1, limit)
         self.window = window
         self.clock = clock
@@ -73,7 +75,7 @@ class RejectionLog:
         self._logged += 1
         where = f" from {peer}" if peer else ""
         code = f" ({status})" if status is not None else ""
-        self.logger.warning("%s: refused a request%s%s: %s", self.route, where, code,
+        self.logger.warning("%s: %s%s%s: %s", self.route, self.what, where, code,
                             printable(reason))
 
     def flush(self) -> None:
@@ -83,8 +85,10 @@ class RejectionLog:
             self._timer = None
         if self._held:
             held, self._held = self._held, 0
-            self.logger.warning("%s: %d more refused request(s) not logged one by one in the "
-                                "last %.0f s", self.route, held, self.window)
+            what = "refused request(s)" if self.what == "refused a request" else (
+                f"times {self.what}")
+            self.logger.warning("%s: %d more %s not logged one by one in the last %.0f s",
+                                self.route, held, what, self.window)
 
     def close(self) -> None:
         """Stop the timer and log what is held back (the connector stops)."""

@@ -5,6 +5,9 @@ key map, bridges store events into the UI, forwards channel health from the gate
 to the status bar, and pushes the inbox (or, for a supervisor, the supervisor view).
 Everything an operator does lives in the screens.
 
+Keys typed while the focus moves (Enter on a task, ``*`` for the quick replies) are
+held and handed out, in typing order, where the focus lands (:mod:`widgets.typeahead`).
+
 The gateway, when given, is started on the app's own event loop at mount (its HTTP
 server and pollers must share the loop the console runs on) and stopped at exit.
 """
@@ -19,16 +22,15 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.message import Message
 from textual.screen import Screen
 
 from console.commands import SwitchboardCommands
 from console.events_bridge import EventsBridge, StoreChanged, Wakeup
-from console.keymap import check_keymap, usable_keymap
+from console.keymap import APP_BINDINGS, check_keymap, usable_keymap
 from console.screens.help import HelpScreen
 from console.screens.inbox import InboxScreen
 from console.screens.supervisor import SupervisorScreen
@@ -38,6 +40,7 @@ from storage.models import SUPERVISOR
 from storage.rows import OperatorRow
 from storage.store import Store
 from widgets.status_bar import StatusBar
+from widgets.typeahead import TypeAhead, moves_focus
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +59,7 @@ class SwitchboardApp(App[None]):
     COMMANDS = App.COMMANDS | {SwitchboardCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
-    BINDINGS = [
-        Binding("f1", "help", _("Help"), id="app.help", tooltip=_("List every key.")),
-        Binding("slash,ctrl+f", "search", _("Search"), id="app.search",
-                tooltip=_("Search the conversations.")),
-        Binding("f4", "next_theme", _("Theme"), id="app.next_theme", show=False,
-                tooltip=_("Switch to the next theme; the choice is remembered.")),
-        # Our own palette binding, so its footer label and tooltip are translated
-        # (Textual adds an English one only when the app declares none).
-        Binding("ctrl+p", "command_palette", _("palette"), id="app.command_palette",
-                show=False, priority=True, tooltip=_("Open the command palette.")),
-    ]
+    BINDINGS = APP_BINDINGS  # console.keymap: the reference reads the same table
 
     def action_command_palette(self) -> None:
         """The command palette, with a translated prompt."""
@@ -111,6 +104,33 @@ class SwitchboardApp(App[None]):
         self.bridge = EventsBridge(store.bus, self.post_message)
         self._unsubscribe_health: Callable[[], None] | None = None
         self.health: dict[str, tuple[str, str]] = {}
+        # Keys typed while the focus moves wait here (see widgets.typeahead).
+        self.typeahead = TypeAhead(self._deliver_key, self.set_timer)
+
+    # ---- keys typed while the focus moves ------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        if self.typeahead.take(event):
+            return
+        # Asked before the key is handed out: once handed out, the keys typed after it
+        # would already be on their way to this widget.
+        focused = self.focused
+        binding_id = None
+        if focused is not None and hasattr(focused, "moves_focus"):
+            active = self.active_bindings.get(event.key)
+            binding_id = active.binding.id if active is not None and active.enabled else None
+        await super().on_event(event)
+        if focused is not None and moves_focus(focused, event, binding_id):
+            self.typeahead.hold(focused, event)
+
+    async def _deliver_key(self, key: events.Key) -> None:
+        """A kept key, handed out as if typed now (bindings, then the focused widget)."""
+        await super().on_event(key)
+
+    async def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        await self.typeahead.focus_moved(self.focused)
 
     # ---- start and stop --------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -9,6 +9,7 @@ remain readable.
 
 from __future__ import annotations
 
+from connectors.registry import policies
 from console.config import Config
 from storage.database import Progress
 from storage.rows import OperatorRow
@@ -23,7 +24,8 @@ def open_store(config: Config, db_override: str | None = None,
     unreachable database, a channel that changed kind while it has tasks); the store
     is closed again in that case.
     """
-    store = Store.open(db_override or config.database, progress=progress)
+    store = Store.open(db_override or config.database, progress=progress,
+                       policies=policies())
     try:
         store.ensure_operator(config.operator.name, config.operator.role)
         for channel in config.channels:

@@ -29,6 +29,8 @@ SUBCOMMANDS = (
     "console.cmd_search",
     "console.cmd_quick_replies",
     "console.cmd_config",
+    "console.cmd_task",
+    "console.cmd_rules",
 )
 
 

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from console.bootstrap import open_store
     from console.cli import load
     from console.gateway_wiring import make_gateway
+    from storage.auto_assign import AutoAssigner
 
     config = load(args)
     server = config.server
@@ -43,25 +44,34 @@ def run(args: argparse.Namespace) -> int:
         server = replace(server, port=args.port)
     config = replace(config, server=server)
     store = open_store(config, args.db)
+    assigner = AutoAssigner(store)  # team mode: channels with auto_assign: true
     try:
         gateway = make_gateway(store, config)
+        assigner.start()
         asyncio.run(_serve(gateway))
     finally:
+        assigner.stop()
         store.close()
     return 0
 
 
-async def _serve(gateway: Any) -> None:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+async def _serve(gateway: Any, stop: asyncio.Event | None = None) -> None:
+    """Start the gateway, print where it listens and every channel that failed (and why),
+    and run until ``stop`` is set (SIGINT/SIGTERM when not given)."""
+    from connectors.base import FAILED
 
-    def report(name: str, state: str, detail: str) -> None:
-        line = _("{channel}: {state}").format(channel=name, state=state)
-        print(f"{line} — {detail}" if detail else line, file=sys.stderr, flush=True)
-
-    gateway.subscribe_health(report)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    # A channel that could not even be set up (its connector missing or broken) failed
+    # while the gateway was built, before anyone listened: say so first. Nothing runs
+    # until start(), so no change can fall between this snapshot and the subscription.
+    for name, (state, detail) in gateway.health().items():
+        if state == FAILED:
+            report_health(name, state, detail)
+    gateway.subscribe_health(report_health)
     await gateway.start()
     try:
         for address in gateway.addresses():
@@ -71,3 +81,16 @@ async def _serve(gateway: Any) -> None:
     finally:
         print(_("Stopping…"), file=sys.stderr, flush=True)
         await gateway.stop()
+
+
+def report_health(name: str, state: str, detail: str) -> None:
+    """One line on stderr per health change; a failure names the channel and the reason."""
+    from connectors.base import FAILED
+
+    if state == FAILED:
+        line = _("Channel {channel} failed to start: {reason}").format(
+            channel=name, reason=detail or _("no reason given"))
+    else:
+        line = _("{channel}: {state}").format(channel=name, state=state)
+        line = f"{line} — {detail}" if detail else line
+    print(line, file=sys.stderr, flush=True)

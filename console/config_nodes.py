@@ -1,13 +1,16 @@
-"""Reading composed YAML nodes with their positions: the typed-value half of the config.
+"""The YAML half of the config: composed nodes with their positions, and errors that name them.
 
-``yaml.compose`` keeps every node's start mark, so each value read here can name its
-line when it is wrong. Values are described by type in errors, never quoted: the
-config file holds tokens. Duplicate keys are refused at every depth (YAML itself keeps
-the last one silently).
+``yaml.compose`` keeps every node's start mark, so a problem found later (by the
+pydantic models in :mod:`console.config_schema`) can be traced back to the line and
+column where it was written: :func:`node_at` follows a validation error's location
+(``("channels", 1, "options", "tokne")``) down the node tree. Duplicate keys are
+refused at every depth (YAML itself keeps the last one silently). Values are
+described by type in errors, never quoted: the config file holds tokens.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,110 +18,137 @@ import yaml
 
 from storage.i18n import _
 
+Loc = Sequence[str | int]
+
 
 class ConfigError(Exception):
-    """A configuration problem; ``str()`` names the file, the line and the key."""
+    """A configuration problem; ``str()`` names the file, the line, the column and the key."""
 
-    def __init__(self, path: Path | None, line: int | None, key: str, message: str) -> None:
-        self.path, self.line, self.key, self.message = path, line, key, message
+    def __init__(self, path: Path | None, line: int | None, key: str, message: str,
+                 column: int | None = None) -> None:
+        self.path, self.line, self.column, self.key, self.message = path, line, column, key, message
         where = str(path) if path else _("<configuration>")
         if line:
-            where = f"{where}:{line}"
+            where = f"{where}:{line}" + (f":{column}" if column else "")
         super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
 
 
-class NodeReader:
-    """Typed access to YAML nodes; every failure is a :class:`ConfigError` with a line."""
+def dotted(loc: Loc) -> str:
+    """``("channels", 1, "options", "token")`` → ``channels[1].options.token``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
 
-    def __init__(self, text: str, path: Path | None) -> None:
-        self.text, self.path = text, path
-        self.warnings: list[str] = []
-        self.loader = yaml.SafeLoader(text)
 
-    def fail(self, node: yaml.Node | None, key: str, message: str) -> ConfigError:
-        line = node.start_mark.line + 1 if node is not None else None
-        return ConfigError(self.path, line, key, message)
+# The YAML constructs whose *start* is the cause when the parser fails further on.
+_OPENERS = {
+    "while parsing a flow sequence": lambda: _("a list opened with [ here is not closed "
+                                               "properly"),
+    "while parsing a flow mapping": lambda: _("a mapping opened with a brace here is not "
+                                              "closed properly"),
+    "while scanning a quoted scalar": lambda: _("a quoted text starting here has no closing "
+                                                "quote"),
+}
 
-    def mapping(self, node: yaml.Node, where: str,
-                allowed: tuple[str, ...] | None = None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """A mapping's entries by key, with duplicate and (if ``allowed``) unknown keys refused."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where or _("file"), _("expected a mapping of keys to values."))
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+
+def compose(text: str, path: Path | None) -> yaml.Node | None:
+    """The document's root node; a YAML syntax error becomes a :class:`ConfigError`.
+
+    An unclosed ``[``, ``{`` or quote is reported where it *starts* (line and column),
+    not where the parser gave up (often the end of the file)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as err:
+        opener = _OPENERS.get(err.context or "")
+        problem = err.problem or err.context or _("invalid YAML")
+        if opener is not None and err.context_mark is not None:
+            mark, found = err.context_mark, err.problem_mark
+            detail = _("{what} ({problem}, line {line} column {column})").format(
+                what=opener(), problem=problem, line=found.line + 1 if found else "?",
+                column=found.column + 1 if found else "?")
+        else:
+            mark, detail = err.problem_mark or err.context_mark, problem
+        raise ConfigError(path, mark.line + 1 if mark else None, "",
+                          _("not valid YAML: {problem}").format(problem=detail),
+                          column=mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as err:
+        raise ConfigError(path, None, "", _("not valid YAML: {problem}").format(
+            problem=err.__class__.__name__)) from None
+    finally:
+        loader.dispose()
+
+
+def is_null(node: yaml.Node | None) -> bool:
+    return node is None or (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"))
+
+
+def fail(path: Path | None, node: yaml.Node | None, key: str, message: str) -> ConfigError:
+    if node is None:
+        return ConfigError(path, None, key, message)
+    return ConfigError(path, node.start_mark.line + 1, key, message,
+                       column=node.start_mark.column + 1)
+
+
+def check_duplicates(node: yaml.Node, path: Path | None, loc: tuple[str | int, ...] = ()) -> None:
+    """A key written twice anywhere below ``node`` is an error (YAML keeps the last)."""
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            check_duplicates(item, path, (*loc, index))
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail(key_node, where, _("keys must be plain names."))
+                raise fail(path, key_node, dotted(loc) or _("file"), _("keys must be plain names."))
             key = str(key_node.value)
-            here = f"{where}.{key}" if where else key
-            if key in out:
-                raise self.fail(key_node, here, _("appears twice (first on line {line}).").format(
-                    line=out[key][0].start_mark.line + 1))
-            if allowed is not None and key not in allowed:
-                raise self.fail(key_node, here, _("unknown key; known keys: {keys}.").format(
-                    keys=", ".join(allowed)))
-            out[key] = (key_node, value_node)
-        return out
-
-    def plain(self, node: yaml.Node, where: str, mapping: bool = False) -> Any:
-        """Any YAML value as Python data (option values are never quoted back)."""
-        if mapping and not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, where, _("expected a mapping of keys to values."))
-        self.no_duplicates(node, where)
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as err:
-            raise self.fail(node, where, _("cannot read this value ({kind}).").format(
-                kind=err.__class__.__name__)) from None
-
-    def no_duplicates(self, node: yaml.Node, where: str) -> None:
-        """A key written twice anywhere below ``node`` is an error (YAML keeps the last)."""
-        if isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self.no_duplicates(item, f"{where}[{index}]")
-        elif isinstance(node, yaml.MappingNode):
-            for key, (_k, value) in self.mapping(node, where).items():
-                self.no_duplicates(value, f"{where}.{key}")
-
-    def scalar(self, node: yaml.Node, where: str) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.fail(node, where, _("expected a single value, not a list or mapping."))
-        return self.plain(node, where)
-
-    def string(self, node: yaml.Node, where: str) -> str:
-        value = self.scalar(node, where)
-        if not isinstance(value, str):
-            raise self.fail(node, where, _("expected text, got {type}.").format(
-                type=_type_name(value)))
-        return value
-
-    def optional_str(self, node: yaml.Node, where: str) -> str | None:
-        value = self.scalar(node, where)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise self.fail(node, where, _("expected text or null, got {type}.").format(
-                type=_type_name(value)))
-        return value
-
-    def boolean(self, node: yaml.Node, where: str) -> bool:
-        value = self.scalar(node, where)
-        if not isinstance(value, bool):
-            raise self.fail(node, where, _("expected true or false, got {type}.").format(
-                type=_type_name(value)))
-        return value
-
-    def integer(self, node: yaml.Node, where: str, low: int, high: int) -> int:
-        value = self.scalar(node, where)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(node, where, _("expected a whole number, got {type}.").format(
-                type=_type_name(value)))
-        if not low <= value <= high:
-            raise self.fail(node, where, _("must be between {low} and {high}.").format(
-                low=low, high=high))
-        return value
+            if key in seen:
+                raise fail(path, key_node, dotted((*loc, key)), _(
+                    "appears twice (first on line {line}).").format(
+                        line=seen[key].start_mark.line + 1))
+            seen[key] = key_node
+            check_duplicates(value_node, path, (*loc, key))
 
 
-def _type_name(value: Any) -> str:
+def to_data(node: yaml.Node, path: Path | None) -> Any:
+    """The composed document as Python data (values are never quoted in errors)."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise ConfigError(path, mark.line + 1 if mark else None, "", _(
+            "cannot read this value ({kind}).").format(kind=err.__class__.__name__),
+            column=mark.column + 1 if mark else None) from None
+    finally:
+        loader.dispose()
+
+
+def node_at(root: yaml.Node, loc: Loc, *, key: bool = False) -> yaml.Node:
+    """The node a validation error's location points at: the deepest one that exists.
+
+    With ``key`` the last step's *key* node is returned (an unknown key is reported
+    where the key is written, not its value)."""
+    node = root
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and 0 <= part < len(node.value):
+            node = node.value[part]
+            continue
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+            if found is not None:
+                node = found[0] if key and last else found[1]
+                continue
+        break  # a missing key or index: the enclosing node is where it belongs
+    return node
+
+
+def type_name(value: Any) -> str:
     """A value's kind in words, never the value itself (it may be a secret)."""
     if value is None:
         return _("null")
@@ -128,7 +158,7 @@ def _type_name(value: Any) -> str:
         return _("a number")
     if isinstance(value, str):
         return _("text")
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return _("a list")
     if isinstance(value, dict):
         return _("a mapping")

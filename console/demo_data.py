@@ -135,7 +135,7 @@ def seed_demo(store: Store, operator_name: str | None = None,
     s.summary.contacts["alena"] = store.get_task(t).contact_id or 0
 
     # Waiting for the client: the operator's reply moved it there.
-    t = s.say("whatsapp", "+447700900123", "Hello, I need a refund for order 7781", d,
+    t = s.say("whatsapp", "+447700900123", "Hello, I need a refund for order 7781", 20 * h,
               display_name="John Smith", phone="+447700900123")
     store.assign([t], ops["Anna Lee"], by=ops["Anna Lee"])
     store.reply(t, ops["Anna Lee"], "Hello John, the refund is on its way.")
@@ -174,7 +174,7 @@ def seed_demo(store: Store, operator_name: str | None = None,
     s.say("whatsapp", "+79161234567", "И ещё про оплату", 6 * h)
     source = s.say("web", "visitor-sergey", "Это Сергей, писал в WhatsApp", 6 * h + 30 * m,
                    display_name="Сергей")
-    store.merge_tasks(t, [source], ops["Maria Garcia"])
+    store.merge_tasks(t, [source], ops["Maria Garcia"], different_clients_ok=True)
     s.summary.tasks["merged_target"], s.summary.tasks["merged_source"] = t, source
 
     for title, text, language, tags in QUICK_REPLIES:

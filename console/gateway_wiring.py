@@ -8,8 +8,12 @@ tokens).
 
 from __future__ import annotations
 
+from dataclasses import fields
+
+from connectors.automation import worker_from_environment
 from connectors.base import ChannelSpec
 from connectors.gateway import Gateway
+from connectors.http_server import ServerLimits
 from console.config import Config
 from storage.store import Store
 
@@ -28,6 +32,11 @@ def channel_specs(store: Store, config: Config) -> list[ChannelSpec]:
     return specs
 
 
+def server_limits(config: Config) -> ServerLimits:
+    """The ``server:`` section's limits (same names as :class:`ServerLimits`' fields)."""
+    return ServerLimits(**{f.name: getattr(config.server, f.name) for f in fields(ServerLimits)})
+
+
 def make_gateway(store: Store, config: Config) -> Gateway:
     """A gateway for every configured channel; nothing runs until ``await gateway.start()``.
 
@@ -36,6 +45,8 @@ def make_gateway(store: Store, config: Config) -> Gateway:
     """
     server = config.server
     gateway = Gateway(store, channel_specs(store, config), host=server.host, port=server.port,
-                      max_body_bytes=server.max_body_bytes, public_url=server.public_url)
+                      max_body_bytes=server.max_body_bytes, public_url=server.public_url,
+                      limits=server_limits(config))
+    gateway.automation = worker_from_environment(store)  # $SWITCHBOARD_RULES, opt-in
     gateway.bind()
     return gateway

@@ -35,8 +35,8 @@ ROOMS = ("storage", "connectors", "widgets", "console")
 
 # Module-level names whose string literals are translated at run time through a variable.
 DEFERRED: dict[str, tuple[str, ...]] = {
-    "storage/ops_tasks.py": ("STATUS_LABELS",),  # task status labels (dict values)
-    "storage/models.py": ("OPERATOR", "SUPERVISOR"),  # roles, shown in the status bar
+    # task status labels (dict values) and roles (shown in the status bar)
+    "storage/constants.py": ("STATUS_LABELS", "OPERATOR", "SUPERVISOR"),
     "connectors/base.py": ("STARTING", "OK", "DEGRADED", "FAILED", "STOPPED"),  # health
 }
 # Every ``_(variable)`` call site, as (file, argument source); each translates a DEFERRED value.

@@ -2,8 +2,13 @@
 
 * The client wrote → the task goes to "in progress" (unless nobody has taken it yet).
 * The operator replied → the task goes to "waiting for the client".
-* Conditions over a task (channel, status, who wrote last, additional data...) for
-  rules a later release runs on events.
+* A flat condition match over a task's facts (channel, status, who wrote last,
+  additional data...).
+
+These two status hooks are built in: the store runs them inside its own writes (the
+fast ingest path in SQL too), so they are always on and not rules. Everything else a
+desk automates — triggers, conditions, actions, timers — is the rules engine in
+:mod:`storage.rules` (``docs/rules.md``).
 """
 
 from __future__ import annotations

@@ -1,22 +1,28 @@
-"""What each kind of channel allows: writing first, text limits, idempotent sends.
+"""What each kind of channel allows: writing first, reply windows, text limits, idempotent sends.
 
-Connectors speak the wire protocols; the *rules* the store enforces live here so the
-store can refuse an operation before anything is queued.
+Connectors speak the wire protocols; the *rules* the store enforces are data here, so
+the store can refuse an operation before anything is queued. Each channel package
+declares its :class:`ChannelPolicy` (``connectors/<kind>/__init__.py``); the console
+collects them from ``connectors.registry.policies()`` and hands them to
+``Store.open(url, policies=...)`` (storage never imports the connectors). Inside
+storage the rules are read through the store: ``store.policy(kind)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.i18n import _
-
 
 # How a channel lets the company open a conversation (``ChannelPolicy.write_first``).
 WRITE_FIRST_NEVER = "never"  # the client must write first (Telegram, Messenger, Instagram)
 WRITE_FIRST_TEMPLATE = "template"  # only an approved template (WhatsApp)
 WRITE_FIRST_CONSENT = "consent"  # if the user allowed messages from the company (VK, Viber)
 WRITE_FIRST_ALWAYS = "always"  # the web chat (while known), the generic API
+WRITE_FIRST_CHOICES = (WRITE_FIRST_NEVER, WRITE_FIRST_TEMPLATE, WRITE_FIRST_CONSENT,
+                       WRITE_FIRST_ALWAYS)
 
 LIMIT_CHARS = "chars"
 LIMIT_UTF8_BYTES = "utf8_bytes"  # Instagram counts bytes, not characters
@@ -37,40 +43,68 @@ class ChannelPolicy:
     attachments: bool = True  # files can be sent through the channel
     history_replay: bool = False  # the channel shows the client their history (web chat)
     native_quote: bool = False  # a reply can quote a client message natively
+    title: str = ""  # the channel's human name in messages ("Telegram"); default: the kind
+
+    def __post_init__(self) -> None:
+        if self.write_first not in WRITE_FIRST_CHOICES:
+            raise ValueError(f"write_first must be one of {WRITE_FIRST_CHOICES}: {self.write_first!r}")
+        if self.limit_unit not in (LIMIT_CHARS, LIMIT_UTF8_BYTES):
+            raise ValueError(f"unknown limit unit {self.limit_unit!r}")
+
+    @property
+    def name(self) -> str:
+        return self.title or self.kind
 
 
-POLICIES: dict[str, ChannelPolicy] = {
-    "telegram": ChannelPolicy("telegram", 4096, idempotent_send=False),
-    "whatsapp": ChannelPolicy("whatsapp", 4096, idempotent_send=False, window=timedelta(hours=24)),
-    "vk": ChannelPolicy("vk", 9000, idempotent_send=True),
-    "viber": ChannelPolicy("viber", 7000, idempotent_send=False),
-    "facebook": ChannelPolicy("facebook", 2000, idempotent_send=False, window=timedelta(hours=24)),
-    "instagram": ChannelPolicy("instagram", 1000, idempotent_send=False, window=timedelta(hours=24)),
-    "webchat": ChannelPolicy("webchat", None, idempotent_send=True),
-    "generic": ChannelPolicy("generic", None, idempotent_send=True),
-}
-
-KNOWN_KINDS = tuple(POLICIES)
+def unknown_kind_policy(kind: str) -> ChannelPolicy:
+    """The rules of a kind nobody declared: no limit, no window, sends not idempotent."""
+    return ChannelPolicy(kind, None, idempotent_send=False)
 
 
-def policy(kind: str) -> ChannelPolicy:
-    return POLICIES.get(kind, ChannelPolicy(kind, None, idempotent_send=False))
+class Policies:
+    """Every kind's :class:`ChannelPolicy`, as given to the store; callable by kind."""
+
+    def __init__(self, policies: Mapping[str, ChannelPolicy] | None = None) -> None:
+        self._by_kind = dict(policies or {})
+        for kind, found in self._by_kind.items():
+            if found.kind != kind:
+                raise ValueError(f"policy for {kind!r} declares kind {found.kind!r}")
+
+    def __call__(self, kind: str) -> ChannelPolicy:
+        found = self._by_kind.get(kind)
+        return found if found is not None else unknown_kind_policy(kind)
+
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(self._by_kind)
 
 
-def write_first_refusal(kind: str, *, template: str | None,
+def write_first_refusal(rules: ChannelPolicy, *, template: str | None,
                         last_client_message_at: datetime | None, now: datetime,
                         identity_allows: bool = True) -> str | None:
-    """Why the company may not open a conversation in this channel (None: it may)."""
-    if kind == "telegram":
-        return _("A Telegram bot cannot start a conversation: the client must write first.")
-    if kind == "whatsapp" and not template:
-        return _("WhatsApp allows writing first only with an approved template message.")
-    if kind in ("facebook", "instagram"):
-        window = POLICIES[kind].window
-        if last_client_message_at is None or window is None or now - last_client_message_at > window:
-            return _("{channel} allows messages only within 24 hours of the client's last "
-                     "message.").format(channel=kind.capitalize())
-    if kind in ("vk", "viber") and not identity_allows:
+    """Why the company may not open a conversation in this channel (None: it may).
+
+    Data-driven: ``rules.write_first`` says how a conversation may be opened. Where the
+    client must write first (``never``) and the channel has a reply ``window``, writing
+    while the client's last message is inside the window is a reply, so it is allowed.
+    """
+    channel = rules.name
+    mode = rules.write_first
+    if mode == WRITE_FIRST_NEVER:
+        if rules.window is None:
+            return _("A {channel} bot cannot start a conversation: the client must write "
+                     "first.").format(channel=channel)
+        if last_client_message_at is None or now - last_client_message_at > rules.window:
+            return _("{channel} allows messages only within {hours} hours of the client's "
+                     "last message.").format(channel=channel, hours=_hours(rules.window))
+        return None
+    if mode == WRITE_FIRST_TEMPLATE and not template:
+        return _("{channel} allows writing first only with an approved template "
+                 "message.").format(channel=channel)
+    if mode == WRITE_FIRST_CONSENT and not identity_allows:
         return _("This client has not allowed messages from the company in {channel}.").format(
-            channel=kind.upper() if kind == "vk" else kind.capitalize())
+            channel=channel)
     return None
+
+
+def _hours(window: timedelta) -> int:
+    return max(1, round(window.total_seconds() / 3600))

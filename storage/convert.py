@@ -9,6 +9,7 @@ from storage.rows import (
     AuditRow,
     ChannelRow,
     ContactRow,
+    DraftRow,
     IdentityRow,
     MessageRow,
     OperatorRow,
@@ -66,6 +67,7 @@ def message_row(m: Any, operator_name: str | None,
         external_id=m.external_id, delivery_state=m.delivery_state,
         failure_reason=m.failure_reason, attempts=m.attempts, edited=m.edited,
         moved_from_task_id=m.moved_from_id, meta=dict(m.meta or {}), attachments=attachments,
+        chat_id=m.chat_id,
     )
 
 
@@ -77,3 +79,8 @@ def quick_reply_row(q: Any) -> QuickReplyRow:
 def audit_row(a: Any) -> AuditRow:
     return AuditRow(id=a.id, task_id=a.task_id, operator_id=a.operator_id, action=a.action,
                     detail=dict(a.detail or {}), at=a.at)
+
+
+def draft_row(d: Any) -> DraftRow:
+    return DraftRow(task_id=d.task_id, operator_id=d.operator_id, text=d.text,
+                    private=d.private, updated_at=d.updated_at)

@@ -17,7 +17,7 @@ from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.models import Models
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry upgrades the schema from version N-1 to N; run in order inside a transaction.
 # A fresh database is created at version 1 from the models, then runs every migration,
@@ -34,7 +34,27 @@ def _migrate_search(db: pw.Database, models: Models, progress: Progress) -> None
     migrate(db, models, progress)
 
 
-MIGRATIONS: dict[int, Migration] = {2: _migrate_search}
+def _migrate_addresses(db: pw.Database, models: Models, progress: Progress) -> None:
+    """3: every message records its own address (``message.chat_id``); operators' drafts.
+
+    Old rows take the chat of the task they were written in: the task they were moved
+    from by a merge (``moved_from``, which keeps the first one), else their own task,
+    and only where that task's channel is the message's channel."""
+    M = models.Message
+    if "chat_id" not in {c.name for c in db.get_columns(M._meta.table_name)}:
+        db.execute_sql("ALTER TABLE message ADD COLUMN chat_id VARCHAR(200)")
+    progress(_("Recording each message's address"), 0, 1)
+    db.execute_sql(
+        "UPDATE message SET chat_id = (SELECT t.chat_id FROM task t WHERE "
+        "t.id = COALESCE(message.moved_from_id, message.task_id) "
+        "AND t.channel_id = message.channel_id) "
+        "WHERE chat_id IS NULL AND channel_id IS NOT NULL AND kind IN ('inbound', 'outbound')")
+    M._schema.create_indexes(safe=True)
+    db.create_tables([models.Draft], safe=True)
+    progress(_("Recording each message's address"), 1, 1)
+
+
+MIGRATIONS: dict[int, Migration] = {2: _migrate_search, 3: _migrate_addresses}
 
 SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),

@@ -33,3 +33,15 @@ class TemplateError(SwitchboardError):
 
 class ReadOnly(RuleViolation):
     """A field that no operator operation may edit (additional description data)."""
+
+
+class TooLong(RuleViolation):
+    """A reply over the channel's text limit, in a channel where it may not be split."""
+
+
+class WindowClosed(RuleViolation):
+    """The channel accepts replies only for a while after the client's last message."""
+
+
+class NeedsConfirmation(SwitchboardError):
+    """The operation is allowed but must be confirmed; ``str()`` says what it would do."""

@@ -5,6 +5,10 @@ Two transports implement :class:`EventBus`:
 * :class:`InProcessBus` (SQLite): subscribers are called right after the commit, in
   the committing thread. Subscribers must be quick and thread-safe (the console
   posts a Textual message; the outbox worker sets an asyncio event thread-safely).
+  Given the database file, it also carries events between processes on that file
+  (:mod:`storage.wakeup`): each commit is sent to the other processes whose bus has
+  subscribers, which dispatch it from a listener thread. So a reply committed by a
+  second console or a script wakes the serving process's outbox at once.
 * :class:`PostgresBus` (teams): events are sent with ``pg_notify`` *inside* the
   transaction, so PostgreSQL delivers them only if it commits, to every process that
   LISTENs. A listener thread with its own connection dispatches them to subscribers.
@@ -24,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from storage.listeners import Listeners
+from storage.wakeup import Peers
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +95,46 @@ class EventBus:
 
 
 class InProcessBus(EventBus):
+    """``path``: the SQLite file, to share events with other processes on it (None or
+    ``:memory:``: this process only)."""
+
+    def __init__(self, path: str | None = None) -> None:
+        super().__init__()
+        shared = bool(path) and path != ":memory:" and not str(path).startswith("file:")
+        self._peers = Peers(str(path)) if shared else None
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        # Listen for other processes only once someone here wants events: a script
+        # that writes and exits costs no thread.
+        if self._peers is not None:
+            self._peers.listen(self._from_peer)
+        return super().subscribe(callback)
+
     def after_commit(self, events: list[Event]) -> None:
         for event in events:
             self.dispatch(event)
+        if self._peers is not None and events:
+            try:
+                self._peers.publish([asdict(e) for e in events])
+            except Exception:  # a wake-up must never fail a committed write
+                log.warning("sending events to other processes failed", exc_info=True)
+
+    def _from_peer(self, items: list[object]) -> None:
+        for raw in items:
+            if not isinstance(raw, dict):
+                continue
+            try:
+                event = Event(kind=raw["kind"], task_id=raw.get("task_id"),
+                              message_id=raw.get("message_id"),
+                              contact_id=raw.get("contact_id"), data=raw.get("data") or {})
+            except (KeyError, TypeError):
+                log.warning("ignored a malformed cross-process event")
+                continue
+            self.dispatch(event)
+
+    def close(self) -> None:
+        if self._peers is not None:
+            self._peers.close()
 
 
 class PostgresBus(EventBus):

@@ -16,6 +16,7 @@ from typing import Any
 
 import peewee as pw
 
+from storage.additional_data import merge as merge_data
 from storage.automation import status_after_client_message
 from storage.inputs import Inbound
 from storage.models import INBOUND, to_micros, utcnow
@@ -48,8 +49,8 @@ class FastIngest:
                          f"additional_data FROM task WHERE bound_key = {p}")
         self.insert_sql = (
             "INSERT INTO message (task_id, kind, author_contact_id, text, created_at, channel_id, "
-            "external_id, failure_reason, attempts, edited, meta) VALUES "
-            f"({p}, {p}, {p}, {p}, {p}, {p}, {p}, '', 0, {p}, '{{}}')"
+            "chat_id, external_id, failure_reason, attempts, edited, meta) VALUES "
+            f"({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, '', 0, {p}, '{{}}')"
             + (" RETURNING id" if self.postgres else ""))
         self.update_sql = (
             f"UPDATE task SET last_activity_at = {p}, last_preview = {p}, last_kind = {p}, "
@@ -86,12 +87,11 @@ class FastIngest:
         task_id, status, last_activity, last_client, data_text = task
         at = to_micros(inbound.sent_at or utcnow())
         cursor = self.db.execute_sql(self.insert_sql, (
-            task_id, INBOUND, contact_id, inbound.text, at, inbound.channel_id,
+            task_id, INBOUND, contact_id, inbound.text, at, inbound.channel_id, inbound.chat_id,
             inbound.external_id or None, False))
         message_id = cursor.fetchone()[0] if self.postgres else cursor.lastrowid
-        data = json.loads(data_text) if data_text else {}
-        if inbound.system_data:
-            data.update({k: v for k, v in inbound.system_data.items() if v not in (None, "")})
+        data = merge_data(json.loads(data_text) if data_text else {}, inbound.system_data,
+                          inbound.client_data)
         preview = preview_of(inbound.text)
         if last_activity is not None and at < last_activity:
             self.db.execute_sql(self.update_late_sql, (

@@ -24,6 +24,9 @@ class Inbound:
     ``external_id`` is the channel's own message id, unique within the channel: the
     same delivery twice stores one message. ``system_data`` (page, UTM, language...) is
     what the client did not write: it goes to the task's additional description data.
+    ``client_data`` is what the client supplied about itself (the generic API's
+    ``data``, web-chat form fields): it is kept under ``additional_data["client"]`` and
+    can never overwrite a system key (:mod:`storage.additional_data`).
     """
 
     channel_id: int
@@ -38,6 +41,7 @@ class Inbound:
     email: str = ""
     system_data: dict[str, Any] = field(default_factory=dict)
     attachments: tuple[AttachmentIn, ...] = ()
+    client_data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -12,54 +12,38 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import peewee as pw
 
-# Task statuses. "Active" means the task still receives the client's messages.
-NEW = "new"
-IN_PROGRESS = "in_progress"
-WAITING = "waiting"
-DONE = "done"
-COMPLETED = "completed"
-CANCELLED = "cancelled"
-STATUSES = (NEW, IN_PROGRESS, WAITING, DONE, COMPLETED, CANCELLED)
-INACTIVE_STATUSES = (COMPLETED, CANCELLED)
-
-# Message kinds.
-INBOUND = "inbound"
-OUTBOUND = "outbound"
-NOTE = "note"
-EVENT = "event"
-MESSAGE_KINDS = (INBOUND, OUTBOUND, NOTE, EVENT)
-
-# Delivery states of outbound messages.
-QUEUED = "queued"
-SENDING = "sending"
-SENT = "sent"
-DELIVERED = "delivered"
-READ = "read"
-FAILED = "failed"
-DELIVERY_STATES = (QUEUED, SENDING, SENT, DELIVERED, READ, FAILED)
-
-OPERATOR = "operator"
-SUPERVISOR = "supervisor"
-ROLES = (OPERATOR, SUPERVISOR)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def to_micros(value: datetime) -> int:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp() * 1_000_000)
-
-
-def from_micros(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1_000_000, UTC)
+# The plain constants live in storage.constants (no ORM); re-exported here.
+from storage.constants import (  # noqa: F401
+    CANCELLED,
+    COMPLETED,
+    DELIVERED,
+    DELIVERY_STATES,
+    DONE,
+    EVENT,
+    FAILED,
+    IN_PROGRESS,
+    INACTIVE_STATUSES,
+    INBOUND,
+    MESSAGE_KINDS,
+    NEW,
+    NOTE,
+    OPERATOR,
+    OUTBOUND,
+    QUEUED,
+    READ,
+    ROLES,
+    SENDING,
+    SENT,
+    STATUSES,
+    SUPERVISOR,
+    WAITING,
+)
+from storage.timestamps import from_micros, to_micros, utcnow  # noqa: F401
 
 
 class TimeField(pw.BigIntegerField):
@@ -96,11 +80,12 @@ class Models:
     Attachment: type[pw.Model]
     QuickReply: type[pw.Model]
     Audit: type[pw.Model]
+    Draft: type[pw.Model]
 
     def all(self) -> list[type[pw.Model]]:
         return [
             self.KeyValue, self.Operator, self.Channel, self.Contact, self.Identity,
-            self.Task, self.Message, self.Attachment, self.QuickReply, self.Audit,
+            self.Task, self.Message, self.Attachment, self.QuickReply, self.Audit, self.Draft,
         ]
 
 
@@ -187,7 +172,11 @@ def build_models(db: pw.Database) -> Models:
         author_contact = pw.ForeignKeyField(Contact, null=True)
         text = pw.TextField(default="")
         created_at = TimeField(default=utcnow)
+        # The address: the channel and chat an inbound message came from, or an outbound
+        # one goes to, recorded when it is written. A merge moves the message to another
+        # task; its address stays. NULL for notes and events.
         channel = pw.ForeignKeyField(Channel, null=True)
+        chat_id = pw.CharField(max_length=200, null=True)
         external_id = pw.CharField(max_length=200, null=True)
         delivery_state = pw.CharField(max_length=20, null=True)
         failure_reason = pw.TextField(default="")
@@ -202,6 +191,7 @@ def build_models(db: pw.Database) -> Models:
                 (("channel", "external_id"), True),
                 (("task", "created_at", "id"), False),
                 (("delivery_state", "next_attempt_at"), False),
+                (("channel", "chat_id", "created_at", "id"), False),  # one client's conversation
             )
 
     class Attachment(Base):
@@ -224,8 +214,20 @@ def build_models(db: pw.Database) -> Models:
         detail = JSONField(default=dict)
         at = TimeField(default=utcnow)
 
+    class Draft(Base):
+        """An operator's unsent text in one task (one per task and operator)."""
+
+        task = pw.ForeignKeyField(Task, backref="drafts", on_delete="CASCADE")
+        operator = pw.ForeignKeyField(Operator, backref="drafts", on_delete="CASCADE")
+        text = pw.TextField(default="")
+        private = pw.BooleanField(default=False)
+        updated_at = TimeField(default=utcnow)
+
+        class Meta:
+            indexes = ((("task", "operator"), True), (("operator", "task"), False))
+
     return Models(
         KeyValue=KeyValue, Operator=Operator, Channel=Channel, Contact=Contact,
         Identity=Identity, Task=Task, Message=Message, Attachment=Attachment,
-        QuickReply=QuickReply, Audit=Audit,
+        QuickReply=QuickReply, Audit=Audit, Draft=Draft,
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import peewee as pw
 
 from storage import events as ev
+from storage.channel_policy import ChannelPolicy
 from storage.errors import NotFound
 from storage.i18n import _
 from storage.models import EVENT, NEW, Models, utcnow
@@ -32,6 +33,9 @@ class OpsBase:
     postgres: bool
 
     def transaction(self) -> AbstractContextManager[Tx]:  # provided by Store
+        raise NotImplementedError
+
+    def policy(self, kind: str) -> ChannelPolicy:  # provided by Store (injected rules)
         raise NotImplementedError
 
     def _task(self, task_id: int) -> Any:

@@ -11,7 +11,9 @@ Rules implemented here:
 * after completion the next message creates a new task that links the previous one
   and carries its last N messages in the description (``history_messages`` channel
   setting, default 10) — or, with the ``reopen_completed`` setting, reopens it;
-* system data goes to the task's additional description data, never to the thread.
+* system data goes to the task's additional description data, never to the thread;
+  what the client supplied goes under its own key there and can overwrite no system
+  key (:mod:`storage.additional_data`, the rule both ingest paths call).
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from typing import Any
 import peewee as pw
 
 from storage import events as ev
+from storage.additional_data import merge as merge_data
 from storage.automation import status_after_client_message
 from storage.errors import RuleViolation
 from storage.i18n import _
 from storage.ingest_fast import FastIngest
 from storage.inputs import Inbound
-from storage.models import EVENT, IN_PROGRESS, INBOUND, utcnow
+from storage.models import IN_PROGRESS, INBOUND, OUTBOUND, utcnow
 from storage.ops_common import OpsBase, preview_of
 from storage.rows import IngestResult
 from storage.text import storable, storable_inbound
@@ -95,7 +98,8 @@ class IngestOps(OpsBase):
         at = inbound.sent_at or utcnow()
         msg = m.Message.create(
             task=task.id, kind=INBOUND, author_contact=contact.id, text=inbound.text,
-            created_at=at, channel=channel.id, external_id=inbound.external_id or None,
+            created_at=at, channel=channel.id, chat_id=inbound.chat_id,
+            external_id=inbound.external_id or None,
         )
         for a in inbound.attachments:
             m.Attachment.create(message=msg.id, name=a.name, mime=a.mime, size=a.size,
@@ -106,10 +110,9 @@ class IngestOps(OpsBase):
             task.last_client_message_at = at
         task.unread_count += 1
         task.status = status_after_client_message(task.status)
-        if inbound.system_data:
-            data = dict(task.additional_data or {})
-            data.update({k: v for k, v in inbound.system_data.items() if v not in (None, "")})
-            task.additional_data = data
+        if inbound.system_data or inbound.client_data:
+            task.additional_data = merge_data(task.additional_data, inbound.system_data,
+                                              inbound.client_data)
         task.save()
         tx.emit(ev.MESSAGE_STORED, task_id=task.id, message_id=msg.id, contact_id=contact.id,
                 message_kind=INBOUND)
@@ -198,9 +201,12 @@ class IngestOps(OpsBase):
                                  previous=previous, at=inbound.sent_at)
 
     def _history(self, previous: Any, count: int) -> str:
-        """The previous task's link and last ``count`` client/operator messages, as text."""
+        """The previous task's link and the last ``count`` messages of this client's own
+        conversation in it (never a note, an event, nor a merged-in client's words)."""
         M = self.m.Message
-        rows = list(M.select().where((M.task == previous.id) & (M.kind != EVENT))
+        rows = list(M.select().where(
+            (M.task == previous.id) & M.kind.in_((INBOUND, OUTBOUND))
+            & (M.channel == previous.channel_id) & (M.chat_id == previous.chat_id))
                     .order_by(M.created_at.desc(), M.id.desc()).limit(max(count, 0)))
         rows.reverse()
         lines = [_("Previous task: #{number}").format(number=previous.number or previous.id)]

@@ -8,37 +8,27 @@ A message found in ``sending`` at start-up was being sent when the process died:
 queued again (:meth:`recover_outbox`). Where the channel has an idempotency key
 (``Message.id`` is used as the key: VK's ``random_id``, the web chat's message id) the
 resend is harmless; elsewhere the message is flagged ``possible_double`` in its meta.
+
+Addressing: an item's channel and chat are the ones recorded on the message when it
+was written (``Message.channel``, ``Message.chat_id``), never the task's: a merge
+moves the message to another task but cannot re-address it. A message without a
+recorded chat (none is written so; only a damaged old row could be) fails rather than
+being guessed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from storage import events as ev
-from storage.channel_policy import policy
 from storage.errors import NotFound
 from storage.i18n import _
 from storage.models import DELIVERED, FAILED, OUTBOUND, QUEUED, READ, SENDING, SENT, utcnow
 from storage.ops_common import OpsBase
+from storage.rows import OutboxItem
 
 OUTBOX_LOCK = 0x5B0A7D  # an application-wide advisory lock key for outbox claims
 STATE_RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, READ: 4}
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One message to deliver, with what the connector needs to address it."""
-
-    message_id: int
-    task_id: int
-    channel_id: int
-    channel_kind: str
-    chat_id: str
-    text: str
-    attempts: int
-    meta: dict
-    attachments: tuple
 
 
 class OutboxOps(OpsBase):
@@ -47,15 +37,16 @@ class OutboxOps(OpsBase):
         """Mark up to ``limit`` due messages ``sending`` (one per task, oldest first)."""
         m = self.m
         now = now or utcnow()
-        M, T = m.Message, m.Task
+        M = m.Message
         claimed: list[int] = []
+        unaddressed: list[int] = []
         task_of: dict[int, int] = {}
         with self.transaction() as tx:
             if self.postgres:
                 # Serialize claims across processes (two `serve` on one database): the
                 # per-task order check below must see every other claim.
                 self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK,))
-            query = (M.select(M.id, M.task, M.delivery_state, M.next_attempt_at)
+            query = (M.select(M.id, M.task, M.delivery_state, M.next_attempt_at, M.chat_id)
                      .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING))))
             if channel_ids is not None:
                 query = query.where(M.channel.in_(channel_ids))
@@ -63,9 +54,14 @@ class OutboxOps(OpsBase):
             for row in query.order_by(M.created_at, M.id).limit(2000):
                 if row.task_id in blocked:
                     continue
+                due = row.delivery_state == QUEUED and (row.next_attempt_at is None
+                                                        or row.next_attempt_at <= now)
+                if due and not row.chat_id:
+                    unaddressed.append(row.id)
+                    task_of[row.id] = row.task_id
+                    continue
                 blocked.add(row.task_id)
-                if row.delivery_state == QUEUED and (row.next_attempt_at is None
-                                                     or row.next_attempt_at <= now):
+                if due:
                     claimed.append(row.id)
                     task_of[row.id] = row.task_id
                     if len(claimed) >= limit:
@@ -76,9 +72,15 @@ class OutboxOps(OpsBase):
                 for mid in claimed:
                     tx.emit(ev.MESSAGE_UPDATED, task_id=task_of[mid], message_id=mid,
                             state=SENDING)
+            if unaddressed:
+                M.update(delivery_state=FAILED, next_attempt_at=None, failure_reason=_(
+                    "The message has no recorded chat to send it to.")).where(
+                    M.id.in_(unaddressed)).execute()
+                for mid in unaddressed:
+                    tx.emit(ev.MESSAGE_UPDATED, task_id=task_of[mid], message_id=mid,
+                            state=FAILED)
         items = []
-        for msg in (M.select(M, T.chat_id.alias("chat_id"), m.Channel.kind.alias("channel_kind"))
-                    .join(T, on=(M.task == T.id)).switch(M)
+        for msg in (M.select(M, m.Channel.kind.alias("channel_kind"))
                     .join(m.Channel, on=(M.channel == m.Channel.id))
                     .where(M.id.in_(claimed)).order_by(M.created_at, M.id).objects()):
             atts = tuple(m.Attachment.select().where(m.Attachment.message == msg.id))
@@ -177,7 +179,7 @@ class OutboxOps(OpsBase):
                 M.delivery_state == SENDING).objects())
             for msg in rows:
                 meta = dict(msg.meta or {})
-                if not policy(msg.channel_kind).idempotent_send:
+                if not self.policy(msg.channel_kind).idempotent_send:
                     meta["possible_double"] = True
                 M.update(delivery_state=QUEUED, next_attempt_at=utcnow(), meta=meta).where(
                     M.id == msg.id).execute()

@@ -4,19 +4,46 @@ An operator's reply is stored as an outbound message in state ``queued`` in the 
 transaction that records it: the messages table *is* the transactional outbox, and
 the outbox worker (``connectors/``) delivers it. A private note is stored and never
 queued: it cannot reach the client by construction.
+
+The address is recorded when the reply is written: the task's channel and chat at that
+moment go on the message (``Message.channel``, ``Message.chat_id``) and the outbox sends
+there whatever happens to the task later (a merge moves the message, not its address).
+
+Channel rules are checked before anything is queued: a reply past the channel's reply
+window is refused (:class:`WindowClosed`), one over its text limit is split between
+words into several queued messages, or refused (:class:`TooLong`) where the channel
+does not allow splitting. Sending clears the operator's draft of the task in the same
+transaction.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from storage import events as ev
 from storage.automation import status_after_operator_reply
-from storage.channel_policy import policy, write_first_refusal
-from storage.errors import CannotWriteFirst, NoChannel, NotFound, RuleViolation
-from storage.i18n import _
+from storage.channel_policy import (
+    LIMIT_UTF8_BYTES,
+    WRITE_FIRST_TEMPLATE,
+    ChannelPolicy,
+    write_first_refusal,
+)
+from storage.constants import STATUS_LABELS
+from storage.errors import (
+    CannotWriteFirst,
+    NoChannel,
+    NotFound,
+    RuleViolation,
+    TooLong,
+    WindowClosed,
+)
+from storage.i18n import _, ngettext
 from storage.inputs import AttachmentIn
 from storage.models import (
+    CANCELLED,
+    COMPLETED,
+    DONE,
     FAILED,
     INBOUND,
     NOTE,
@@ -27,14 +54,23 @@ from storage.models import (
 from storage.ops_common import OpsBase
 from storage.ops_ingest import bound_key
 from storage.rows import MessageRow
+from storage.split import measure, split_text
 from storage.text import storable
+
+CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
 
 
 class ReplyOps(OpsBase):
     def reply(self, task_id: int, operator_id: int | None, text: str, *, private: bool = False,
               attachments: tuple[AttachmentIn, ...] = (), meta: dict[str, Any] | None = None
               ) -> MessageRow:
-        """An operator's comment: queued for the client, or a private note when ``private``."""
+        """An operator's comment: queued for the client, or a private note when ``private``.
+
+        Refused with :class:`WindowClosed` past the channel's reply window (unless ``meta``
+        names a ``template`` where templates are allowed; where a human-agent window
+        applies ``meta["tag"]`` becomes ``HUMAN_AGENT``), with :class:`TooLong` over a
+        limit the channel does not let us split. A split reply is several messages to
+        the same address, in order; the first part is returned."""
         if not text.strip() and not attachments:
             raise RuleViolation(_("The message is empty."))
         text = storable(text)
@@ -48,8 +84,97 @@ class ReplyOps(OpsBase):
                 raise NoChannel(_("Task #{number} is not bound to any channel, so a reply cannot "
                                   "reach a client. Write a private note instead.").format(
                                       number=task.number or task.id))
-            msg_id = self._store_comment(tx, task, operator_id, text, private, attachments, meta)
-        return self.get_message(msg_id)
+            if private:
+                ids = [self._store_comment(tx, task, operator_id, text, True, attachments, meta)]
+            else:
+                rules = self.policy(self._channel(task.channel_id).kind)
+                meta = self._window_meta(rules, task.channel_id, task.chat_id, meta)
+                ids = self._queue_reply(tx, task, operator_id, self._parts(rules, text),
+                                        attachments, meta)
+        return self.get_message(ids[0])
+
+    def reply_parts(self, task_id: int, text: str) -> list[str]:
+        """How a reply of ``text`` would be queued in this task's channel: the parts it is
+        split into (one when it fits). Raises :class:`TooLong` where it may not be split."""
+        task = self.get_task(task_id)  # type: ignore[attr-defined]
+        if task.channel_id is None:
+            return [text]
+        return self._parts(self.policy(task.channel_kind), storable(text))
+
+    def reply_notice(self, task_id: int, operator_id: int | None) -> str | None:
+        """What to tell an operator before they reply here (None: nothing): the task is
+        another operator's (named), or done / completed / cancelled (the state named)."""
+        task = self.get_task(task_id)  # type: ignore[attr-defined]
+        client = task.contact_name or _("no client")
+        notes = []
+        if task.assignee_id is not None and task.assignee_id != operator_id:
+            notes.append(_("Task #{number} ({client}) is assigned to {operator}.").format(
+                number=task.number, client=client, operator=task.assignee_name))
+        if task.status in CLOSED_STATUSES:
+            notes.append(_("Task #{number} ({client}) has the status “{state}”.").format(
+                number=task.number, client=client, state=_(STATUS_LABELS[task.status])))
+        return " ".join(notes) or None
+
+    def _parts(self, rules: ChannelPolicy, text: str) -> list[str]:
+        limit = rules.text_limit
+        if limit is None or measure(text, rules.limit_unit) <= limit:
+            return [text]
+        if not rules.split_long:
+            size = measure(text, rules.limit_unit)
+            if rules.limit_unit == LIMIT_UTF8_BYTES:
+                raise TooLong(_("{channel} accepts at most {limit} bytes (UTF-8) in one message; "
+                                "this one has {size}. Shorten it.").format(
+                                    channel=rules.name, limit=limit, size=size))
+            raise TooLong(_("{channel} accepts at most {limit} characters in one message; this "
+                            "one has {size}. Shorten it.").format(
+                                channel=rules.name, limit=limit, size=size))
+        return split_text(text, limit, rules.limit_unit)
+
+    def _last_client_message_at(self, channel_id: int, chat_id: str | None) -> Any:
+        M = self.m.Message
+        last = (M.select(M.created_at)
+                .where((M.channel == channel_id) & (M.chat_id == chat_id) & (M.kind == INBOUND))
+                .order_by(M.created_at.desc(), M.id.desc()).first())
+        return last.created_at if last is not None else None
+
+    def _window_meta(self, rules: ChannelPolicy, channel_id: int, chat_id: str | None,
+                     meta: dict[str, Any] | None) -> dict[str, Any]:
+        """``meta`` for a reply inside the channel's window; WindowClosed outside it."""
+        meta = dict(meta or {})
+        if rules.window is None:
+            return meta
+        last = self._last_client_message_at(channel_id, chat_id)
+        age = utcnow() - last if last is not None else None
+        if age is not None and age <= rules.window:
+            return meta
+        if meta.get("template") and rules.write_first == WRITE_FIRST_TEMPLATE:
+            return meta
+        if rules.human_agent_window is not None and age is not None \
+                and age <= rules.human_agent_window:
+            meta["tag"] = "HUMAN_AGENT"
+            return meta
+        window = _duration(rules.window.total_seconds())
+        if age is None:
+            raise WindowClosed(_("{channel} accepts replies only within {window} of the client's "
+                                 "last message, and this client has not written.").format(
+                                     channel=rules.name, window=window))
+        raise WindowClosed(_("{channel} accepts replies only within {window} of the client's "
+                             "last message; the client last wrote {ago} ago.").format(
+                                 channel=rules.name, window=window,
+                                 ago=_ago(age.total_seconds())))
+
+    def _queue_reply(self, tx: Any, task: Any, operator_id: int | None, parts: list[str],
+                     attachments: tuple[AttachmentIn, ...], meta: dict[str, Any] | None
+                     ) -> list[int]:
+        """Queue ``parts`` in order to the task's current address; attachments go with
+        the first part."""
+        ids = []
+        for n, part in enumerate(parts, 1):
+            part_meta = {**(meta or {}), **({"part": n, "parts": len(parts)} if len(parts) > 1
+                                            else {})}
+            ids.append(self._store_comment(tx, task, operator_id, part, False,
+                                           attachments if n == 1 else (), part_meta))
+        return ids
 
     def _store_comment(self, tx: Any, task: Any, operator_id: int | None, text: str,
                        private: bool, attachments: tuple[AttachmentIn, ...],
@@ -57,11 +182,12 @@ class ReplyOps(OpsBase):
         m = self.m
         now = utcnow()
         if not private:
-            limit = policy(self._channel(task.channel_id).kind).text_limit
+            limit = self.policy(self._channel(task.channel_id).kind).text_limit
             meta = {**(meta or {}), **({"text_limit": limit} if limit else {})}
         msg = m.Message.create(
             task=task.id, kind=NOTE if private else OUTBOUND, author_operator=operator_id,
             text=text, created_at=now, channel=None if private else task.channel_id,
+            chat_id=None if private else task.chat_id,
             delivery_state=None if private else QUEUED, next_attempt_at=None if private else now,
             meta=meta or {},
         )
@@ -76,6 +202,9 @@ class ReplyOps(OpsBase):
                 task.first_reply_at = now
             task.unread_count = 0
         task.save()
+        if operator_id is not None:  # what was drafted is now sent
+            m.Draft.delete().where((m.Draft.task == task.id)
+                                   & (m.Draft.operator == operator_id)).execute()
         self._audit(task.id, operator_id, "note" if private else "reply", message_id=msg.id)
         tx.emit(ev.MESSAGE_STORED, task_id=task.id, message_id=msg.id,
                 message_kind=NOTE if private else OUTBOUND)
@@ -113,16 +242,12 @@ class ReplyOps(OpsBase):
                                           & (m.Identity.channel == channel_id))
         if identity is None:
             return _("The contact has no identity in {channel}.").format(channel=channel.name)
-        last = (m.Message.select(m.Message.created_at)
-                .join(m.Task, on=(m.Message.task == m.Task.id))
-                .where((m.Task.channel == channel_id) & (m.Task.chat_id == identity.external_id)
-                       & (m.Message.kind == INBOUND))
-                .order_by(m.Message.created_at.desc()).first())
+        last_at = self._last_client_message_at(channel_id, identity.external_id)
         allowed = (channel.settings or {}).get("write_first_allowed", {})
         identity_allows = bool(allowed.get(identity.external_id, True)) if isinstance(
             allowed, dict) else True
-        return write_first_refusal(channel.kind, template=template,
-                                   last_client_message_at=last.created_at if last else None,
+        return write_first_refusal(self.policy(channel.kind), template=template,
+                                   last_client_message_at=last_at,
                                    now=utcnow(), identity_allows=identity_allows)
 
     def write_first(self, contact_id: int, channel_id: int, operator_id: int | None, text: str,
@@ -149,9 +274,25 @@ class ReplyOps(OpsBase):
                           "started_by": "operator"},
                     event_text=_("Conversation started by the company."))
                 tx.emit(ev.TASK_CREATED, task_id=task.id)
-            msg_id = self._store_comment(tx, task, operator_id, text, False, (),
-                                         {"template": template} if template else None)
-        return self.get_message(msg_id)
+            parts = self._parts(self.policy(channel.kind), storable(text))
+            ids = self._queue_reply(tx, task, operator_id, parts, (),
+                                    {"template": template} if template else None)
+        return self.get_message(ids[0])
 
 
+def _duration(seconds: float) -> str:
+    """A window or an age in whole days (from two days) or hours, in words."""
+    hours = max(1, round(seconds / 3600))
+    if hours >= 48 and hours % 24 == 0:
+        days = hours // 24
+        return ngettext("{n} day", "{n} days", days).format(n=days)
+    return ngettext("{n} hour", "{n} hours", hours).format(n=hours)
 
+
+def _ago(seconds: float) -> str:
+    """How long ago, rounded up to hours (under two days) or down to days."""
+    hours = max(1, math.ceil(seconds / 3600))
+    if hours >= 48:
+        days = hours // 24
+        return ngettext("{n} day", "{n} days", days).format(n=days)
+    return ngettext("{n} hour", "{n} hours", hours).format(n=hours)

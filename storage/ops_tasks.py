@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from storage import events as ev
+from storage.constants import STATUS_LABELS  # also imported from here by older code
 from storage.convert import channel_row, operator_row
 from storage.errors import ReadOnly, RuleViolation
 from storage.i18n import _
@@ -14,10 +15,6 @@ from storage.ops_ingest import bound_key
 from storage.rows import ChannelRow, OperatorRow
 
 EDITABLE_FIELDS = ("title", "description")
-STATUS_LABELS = {
-    "new": "New", "in_progress": "In progress", "waiting": "Waiting for the client",
-    "done": "Done", "completed": "Completed", "cancelled": "Cancelled",
-}
 
 
 class TaskOps(OpsBase):

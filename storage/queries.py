@@ -19,7 +19,15 @@ from storage.convert import (
 from storage.errors import NotFound
 from storage.i18n import _
 from storage.inputs import TaskFilter
-from storage.models import INACTIVE_STATUSES, Models, from_micros, to_micros, utcnow
+from storage.models import (
+    INACTIVE_STATUSES,
+    INBOUND,
+    OUTBOUND,
+    Models,
+    from_micros,
+    to_micros,
+    utcnow,
+)
 from storage.rows import (
     AuditRow,
     ChannelRow,
@@ -194,6 +202,43 @@ class Queries:
         before = self.thread_before(task_id, (at, mid + 1), limit // 2)
         after = self.thread_after(task_id, target.cursor, limit - limit // 2)
         return before, after
+
+    # ---- one client's conversation (what a channel replays to the client) ---------------
+    def _conversation(self, channel_id: int, chat_id: str) -> pw.ModelSelect:
+        """Messages from the chat ``(channel, chat id)`` and replies addressed to it, in
+        whatever task they sit now; never notes, events, nor another chat's messages."""
+        M = self.m.Message
+        return self._message_select().where(
+            (M.channel == channel_id) & (M.chat_id == chat_id)
+            & M.kind.in_((INBOUND, OUTBOUND)))
+
+    def conversation_page(self, channel_id: int, chat_id: str, before: Cursor | None = None,
+                          limit: int = 50) -> Page[MessageRow]:
+        """Up to ``limit`` messages of the conversation older than ``before`` (None: the
+        newest), oldest first; ``next_cursor`` asks for the older page, None at the start."""
+        M = self.m.Message
+        query = self._conversation(channel_id, chat_id)
+        if before is not None:
+            at, mid = before
+            query = query.where((M.created_at < at) | ((M.created_at == at) & (M.id < mid)))
+        rows = self._messages(query.order_by(M.created_at.desc(), M.id.desc()).limit(limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        rows.reverse()
+        return Page(tuple(rows), rows[0].cursor if more and rows else None)
+
+    def conversation_after(self, channel_id: int, chat_id: str, after: Cursor,
+                           limit: int = 200) -> Page[MessageRow]:
+        """Up to ``limit`` messages of the conversation newer than ``after``, oldest first;
+        ``next_cursor`` asks for the next newer page, None when there is no more."""
+        M = self.m.Message
+        at, mid = after
+        query = self._conversation(channel_id, chat_id).where(
+            (M.created_at > at) | ((M.created_at == at) & (M.id > mid)))
+        rows = self._messages(query.order_by(M.created_at, M.id).limit(limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(tuple(rows), rows[-1].cursor if more and rows else None)
 
     def thread_count(self, task_id: int) -> int:
         return self.m.Message.select().where(self.m.Message.task == task_id).count()

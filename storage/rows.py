@@ -75,7 +75,7 @@ class TaskRow:
 
     @property
     def active(self) -> bool:
-        from storage.models import INACTIVE_STATUSES
+        from storage.constants import INACTIVE_STATUSES
 
         return self.status not in INACTIVE_STATUSES
 
@@ -108,13 +108,50 @@ class MessageRow:
     moved_from_task_id: int | None
     meta: dict[str, Any]
     attachments: tuple[AttachmentRow, ...] = ()
+    # The address recorded when the message was written (inbound: the chat it came
+    # from; outbound: the chat it goes to), whatever task it sits in now.
+    chat_id: str | None = None
 
     @property
     def cursor(self) -> tuple[int, int]:
         """The keyset position of this message in its thread."""
-        from storage.models import to_micros
+        from storage.timestamps import to_micros
 
         return (to_micros(self.created_at), self.id)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message to deliver, addressed from the message itself (never from its task)."""
+
+    message_id: int
+    task_id: int
+    channel_id: int
+    channel_kind: str
+    chat_id: str
+    text: str
+    attempts: int
+    meta: dict
+    attachments: tuple
+
+
+@dataclass(frozen=True)
+class MergeCheck:
+    """What merging these tasks means: ``description`` names every task, client and channel."""
+
+    different_clients: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    """An operator's unsent text in a task."""
+
+    task_id: int
+    operator_id: int
+    text: str
+    private: bool
+    updated_at: datetime
 
 
 @dataclass(frozen=True)

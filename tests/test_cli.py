@@ -52,8 +52,7 @@ def script() -> str:
     if found.exists():
         return str(found)
     which = shutil.which("switchboard")
-    if which is None:
-        pytest.skip("the switchboard script is not installed (pip install -e .)")
+    assert which is not None, "the switchboard script is not installed (pip install -e .)"
     return which
 
 
@@ -71,16 +70,14 @@ def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--config" in out and "--db" in out
     for name in ("demo", "quick-replies", "config"):
         assert name in out
-    for module, word in (("console.cmd_serve", "serve"), ("console.cmd_search", "search")):
-        if have(module):
-            assert word in out
+    for word in ("serve", "search"):
+        assert word in out
 
 
 @pytest.mark.parametrize(("module", "argv"), HELP_COMMANDS, ids=[" ".join(a) for _, a in HELP_COMMANDS])
 def test_every_command_has_help(module: str, argv: list[str],
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    if not have(module):
-        pytest.skip(f"{module} is not written yet")
+    assert have(module)
     with pytest.raises(SystemExit) as exit_info:
         main([*argv, "--help"])
     assert exit_info.value.code == 0
@@ -91,7 +88,8 @@ def test_every_command_has_help(module: str, argv: list[str],
 
 def test_subcommand_modules_are_all_listed() -> None:
     assert set(SUBCOMMANDS) == {"console.cmd_serve", "console.cmd_search", "console.cmd_demo",
-                                "console.cmd_quick_replies", "console.cmd_config"}
+                                "console.cmd_quick_replies", "console.cmd_config",
+                                "console.cmd_task", "console.cmd_rules"}
 
 
 def test_installed_script_help() -> None:
@@ -121,8 +119,20 @@ def test_config_check_invalid_names_file_line_key(isolated_dirs: Path) -> None:
                     "options: {token: 'SECRET-1'}}\n", encoding="utf-8")
     result = run_script("config", "check", "--config", str(path))
     assert result.returncode == 1
-    assert f"{path}:3: channels[0].kind:" in result.stderr
+    assert f"{path}:3:22: channels[0].kind:" in result.stderr
     assert "SECRET-1" not in result.stderr + result.stdout
+
+
+def test_config_check_refuses_an_unknown_connector_option_with_its_line(
+        isolated_dirs: Path) -> None:
+    path = isolated_dirs / "typo.yaml"
+    path.write_text("channels:\n  - name: tg\n    kind: telegram\n    options:\n"
+                    "      token: 'SECRET-2'\n      webhook_secert: 'SECRET-3'\n", encoding="utf-8")
+    path.chmod(0o600)
+    result = run_script("--config", str(path), "config", "check")
+    assert result.returncode == 1
+    assert f"{path}:6:7: channels[0].options.webhook_secert: unknown key" in result.stderr
+    assert "SECRET" not in result.stderr + result.stdout
 
 
 def test_config_check_warns_about_permissions(isolated_dirs: Path,
@@ -238,7 +248,7 @@ def test_bad_config_stops_the_console_before_anything_starts(
     path = isolated_dirs / "bad.yaml"
     path.write_text("theme: neon\n")
     assert main(["--config", str(path)]) == 1
-    assert f"{path}:1: theme:" in capsys.readouterr().err
+    assert f"{path}:1:8: theme:" in capsys.readouterr().err
 
 
 def test_unreachable_database_is_a_clear_error(isolated_dirs: Path,
@@ -256,6 +266,7 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     install_and_open, test_command = blocks[0], blocks[1]
     assert "\n" not in install_and_open and "switchboard demo" in install_and_open
     assert "\n" not in test_command and "pytest" in test_command
+    assert test_command.endswith("pytest -q -n 2")  # parallel (pytest-xdist), as CI runs it
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command in ci
     assert ci.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in ci
@@ -270,8 +281,6 @@ def _console_config(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.skipif(not (have("console.app") and have("console.gateway_wiring")),
-                    reason="the console app or the gateway wiring is not written yet")
 async def test_bare_command_builds_the_console_with_an_in_process_gateway(
         isolated_dirs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from console.bootstrap import open_store
@@ -292,7 +301,6 @@ async def test_bare_command_builds_the_console_with_an_in_process_gateway(
         store.close()
 
 
-@pytest.mark.skipif(not have("console.app"), reason="the console app is not written yet")
 async def test_console_on_postgres_has_no_gateway(isolated_dirs: Path, pg_url: str,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from console.bootstrap import open_store
@@ -334,7 +342,7 @@ def test_russian_messages(isolated_dirs: Path) -> None:
                             capture_output=True, text=True, env=env, timeout=60, encoding="utf-8")
     assert result.returncode == 1
     assert "Ошибка в настройках" in result.stderr and "неизвестный тип канала" in result.stderr
-    assert f"{path}:2: channels[0].kind:" in result.stderr
+    assert f"{path}:2:22: channels[0].kind:" in result.stderr
 
 
 def test_compiled_catalog_matches_its_source() -> None:
@@ -362,3 +370,4 @@ def test_help_speaks_the_config_files_language(tmp_path: Path) -> None:
                          env={**os.environ, "HOME": str(tmp_path), "LANGUAGE": "en"})
     assert out.returncode == 0
     assert "консоль" in out.stdout
+

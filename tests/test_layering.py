@@ -1,4 +1,7 @@
-"""The rooms of docs/architecture.md, enforced two ways (Harlequin's way plus a static check).
+"""The rooms of docs/architecture.md, enforced three ways.
+
+* ``lint-imports``: the import-linter contracts in pyproject.toml (rooms as layers,
+  storage without UI or network, widgets without the ORM), over the whole import graph.
 
 * Dynamically: a fresh interpreter imports every module of a room and then looks at
   ``sys.modules`` — this catches a forbidden import made indirectly, through a
@@ -23,8 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN: dict[str, set[str]] = {
     "storage": {"textual", "rich", "aiohttp", "console", "widgets", "connectors"},
     "connectors": {"textual", "rich", "console", "widgets"},
-    "widgets": {"console", "connectors", "aiohttp"},
+    "widgets": {"console", "connectors", "aiohttp", "peewee", "psycopg2"},
 }
+# What widgets may take from storage: plain rows, constants, inputs, errors, i18n, text.
+WIDGET_STORAGE_MODULES = {"storage.constants", "storage.errors", "storage.i18n",
+                          "storage.inputs", "storage.rows", "storage.search.rows", "storage.text",
+                          "storage.additional_data"}
 
 
 def modules_of(room: str) -> list[str]:
@@ -127,4 +134,63 @@ def test_console_is_the_only_wiring() -> None:
         for path in sorted((ROOT / room).rglob("*.py")):
             problems += [f"{path.relative_to(ROOT)}:{line}" for line, top in
                          imported_packages(path) if top == "console"]
+    assert not problems, problems
+
+
+def test_import_contracts_hold() -> None:
+    """``lint-imports`` (import-linter) keeps every contract in pyproject.toml."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    assert lint.exists(), "import-linter is part of the test extra (pip install -e '.[test]')"
+    result = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, cwd=ROOT,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout and "Contracts: 4 kept" in result.stdout
+
+
+def test_lint_imports_can_fail(tmp_path: Path) -> None:
+    """The contracts bite: a widget importing the ORM breaks one."""
+    for room in ("storage", "connectors", "widgets", "console"):
+        (tmp_path / room).mkdir()
+        (tmp_path / room / "__init__.py").write_text("", encoding="utf-8")
+    for name in ("models", "store", "database", "ops_tasks"):  # the modules the contracts name
+        (tmp_path / "storage" / f"{name}.py").write_text("import peewee\n", encoding="utf-8")
+    (tmp_path / "widgets" / "bad.py").write_text("from storage.models import x\n",
+                                                 encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        (ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300, env={"PYTHONPATH": str(tmp_path)})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "widgets is not allowed to import storage.models" in result.stdout
+
+
+ORM_PROBE = """
+import importlib, json, sys
+for name in json.loads(sys.argv[1]):
+    importlib.import_module(name)
+heavy = ("peewee", "psycopg2", "storage.models", "storage.store", "storage.database")
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy or m in heavy)))
+"""
+
+
+def test_importing_the_widgets_loads_no_orm() -> None:
+    """widgets.task_list, and every other widget module, load no peewee or psycopg2."""
+    for names in (["widgets.task_list"], modules_of("widgets")):
+        result = subprocess.run([sys.executable, "-c", ORM_PROBE, json.dumps(names)],
+                                capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout.strip().splitlines()[-1]) == [], names
+
+
+def test_widgets_take_only_plain_modules_from_storage() -> None:
+    problems = []
+    for path in sorted((ROOT / "widgets").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module else
+                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                if name.split(".")[0] == "storage" and name not in WIDGET_STORAGE_MODULES:
+                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
     assert not problems, problems

@@ -11,17 +11,26 @@ text so that cancelling the picker leaves the text exactly as typed.
 
 The composer never talks to the store: it posts :class:`Composer.Submitted` and the
 screen clears it only once the store accepted the text, so a failed send loses nothing.
+
+The composer is *bound* to one task (:meth:`Composer.bind`): its border title names
+where the text goes ("Reply to Ольга Кузнецова · Telegram" / "Private note — not sent
+to the client"), and
+``Submitted`` carries that task's id, never whatever task the screen shows by then. A
+refusal (over the channel's limit, outside its window) is shown in the border
+subtitle with the reason until the text changes; the text stays.
 """
 
 from __future__ import annotations
 
 from textual import events
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import TextArea
 
 from storage.i18n import _
+from widgets.typeahead import held, hold_keys, release_keys
 
 Location = tuple[int, int]
 
@@ -43,12 +52,14 @@ class Composer(TextArea):
         border-title-color: $warning;
         background: $warning 10%;
     }
+    Composer.-refused { border-subtitle-color: $error; border-subtitle-style: bold; }
     Composer.-blocked, Composer.-blocked:focus {
         border: round $secondary;
         border-title-color: $text-muted;
     }
     """
 
+    KEYMAP_GROUP = "composer"  # its keys in the reference (console.keymap)
     BINDINGS = [
         Binding("ctrl+s", "send", _("Send"), id="composer.send",
                 tooltip=_("Send the text to the client, or store it as a private note.")),
@@ -63,13 +74,16 @@ class Composer(TextArea):
     """Why the operator cannot write here now (empty: they can)."""
 
     class Submitted(Message):
-        """The operator asked to send ``text`` (a private note when ``private``)."""
+        """The operator asked to send ``text`` to task ``task_id`` (a private note when
+        ``private``): the task the composer was bound to when the text was written."""
 
-        def __init__(self, composer: Composer, text: str, private: bool) -> None:
+        def __init__(self, composer: Composer, text: str, private: bool,
+                     task_id: int | None = None) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
             self.private = private
+            self.task_id = task_id
 
         @property
         def control(self) -> Composer:
@@ -92,6 +106,27 @@ class Composer(TextArea):
                          show_line_numbers=False)
         self.send_key = "ctrl+s"
         self.toggle_key = "ctrl+n"
+        self.task_id: int | None = None
+        self.target = ""  # "Ольга Кузнецова · Telegram": who a reply goes to
+        self.refusal = ""  # why the last send was refused (shown until the text changes)
+        self._update_title()
+
+    # ---- the task the text is for ----------------------------------------------------------
+    def bind(self, task_id: int | None, target: str, text: str = "",
+             private: bool = False) -> None:
+        """Write for ``task_id`` from now on, starting from ``text`` (its draft) in its
+        mode: a note mode never carries over from the previous task."""
+        self.task_id = task_id
+        self.target = target
+        self.refusal = ""
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+        self.private = private
+        self._update_title()
+
+    def refuse(self, reason: str) -> None:
+        """The store refused the text: say why, keep the text."""
+        self.refusal = reason
         self._update_title()
 
     # ---- mode and read-only ----------------------------------------------------------------
@@ -101,10 +136,13 @@ class Composer(TextArea):
             self.border_subtitle = ""
         elif self.private:
             self.border_title = _("Private note — not sent to the client")
-            self.border_subtitle = self._hint()
+            self.border_subtitle = self.refusal or self._hint()
         else:
-            self.border_title = _("Reply to the client")
-            self.border_subtitle = self._hint()
+            # The client's name is data, never markup: a plain Content.
+            self.border_title = Content(_("Reply to {target}").format(target=self.target)
+                                        if self.target else _("Reply to the client"))
+            self.border_subtitle = self.refusal or self._hint()
+        self.set_class(bool(self.refusal) and not self.blocked_reason, "-refused")
         self.set_class(self.private and not self.blocked_reason, "-note")
         self.set_class(bool(self.blocked_reason), "-blocked")
 
@@ -135,10 +173,15 @@ class Composer(TextArea):
         if not self.text.strip():
             self.notify(_("The message is empty."), severity="warning")
             return
-        self.post_message(self.Submitted(self, self.text, self.private))
+        self.post_message(self.Submitted(self, self.text, self.private, self.task_id))
 
     def action_toggle_note(self) -> None:
         self.private = not self.private
+
+    def _on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if self.refusal:
+            self.refusal = ""
+            self._update_title()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("send", "toggle_note") and self.blocked_reason:
@@ -147,7 +190,12 @@ class Composer(TextArea):
 
     # ---- quick replies ---------------------------------------------------------------------
     async def on_key(self, event: events.Key) -> None:
-        """Insert ``*`` ourselves when it may start a quick reply, then ask for the picker."""
+        """Insert ``*`` ourselves when it may start a quick reply, then ask for the picker.
+
+        Keys already queued here after such a ``*`` are kept for the picker (see
+        :mod:`widgets.typeahead`)."""
+        if held(self, event):
+            return
         if event.character != "*" or self.read_only:
             return
         start, end = self.selection
@@ -155,11 +203,18 @@ class Composer(TextArea):
         row, column = begin
         line = self.document.get_line(row)
         if column > 0 and not line[column - 1].isspace():
+            release_keys(self)  # held for a picker that does not come
             return  # a star inside a word is just a star
         event.stop()
         event.prevent_default()
         self.replace("*", start, end)
+        hold_keys(self)
         self.post_message(self.QuickReplyRequested(self, begin))
+
+    def moves_focus(self, key: events.Key, binding_id: str | None) -> bool:
+        """A ``*`` may open the quick-reply picker: keys typed after it wait until it is
+        known (released at once when it is just a star)."""
+        return key.character == "*" and not self.read_only
 
     def insert_quick_reply(self, location: Location, text: str) -> None:
         """Replace the ``*`` at ``location`` with the expanded reply (if it is still there)."""

@@ -25,9 +25,9 @@ from textual.message import Message
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from storage.constants import STATUS_LABELS
 from storage.errors import SwitchboardError
 from storage.i18n import _
-from storage.ops_tasks import STATUS_LABELS
 from storage.rows import ContactCard, TaskRow
 from widgets.safe_text import clean, one_line
 

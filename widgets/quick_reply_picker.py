@@ -86,6 +86,7 @@ class QuickReplyPicker(ModalScreen[str | None]):
     QuickReplyPicker #qr-preview.-error { color: $error; }
     """
 
+    KEYMAP_GROUP = "quick_replies"  # its keys in the reference (console.keymap)
     BINDINGS = [
         Binding("escape", "cancel", _("Cancel"), id="quick_replies.cancel"),
         Binding("down", "move(1)", _("Next"), show=False, id="quick_replies.next"),
@@ -102,6 +103,10 @@ class QuickReplyPicker(ModalScreen[str | None]):
         self.replies: list[QuickReplyRow] = []
         self.expanded: dict[int, str] = {}
         self.errors: dict[int, str] = {}
+        # Enter typed before the results for the typed words (or their preview) came:
+        # chosen as soon as they are there, so a fast typist's Enter is not lost.
+        self.choose_when_ready = False
+        self._results_query: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
@@ -132,6 +137,7 @@ class QuickReplyPicker(ModalScreen[str | None]):
         if query != self.query_one("#qr-query", Input).value:
             return  # a newer search is on its way
         self.replies = found
+        self._results_query = query
         options = self.query_one("#qr-list", OptionList)
         options.clear_options()
         options.add_options([Option(self._label(r), id=str(r.id)) for r in found])
@@ -139,6 +145,7 @@ class QuickReplyPicker(ModalScreen[str | None]):
             options.highlighted = 0
         else:
             self._set_preview(_("No quick reply matches these words."), error=False)
+            self.choose_when_ready = False
 
     @staticmethod
     def _label(reply: QuickReplyRow) -> Text:
@@ -160,8 +167,10 @@ class QuickReplyPicker(ModalScreen[str | None]):
         reply_id = int(event.option.id or 0)
         if reply_id in self.expanded:
             self._set_preview(self.expanded[reply_id], error=False)
+            self._choose_if_waiting()
         elif reply_id in self.errors:
             self._set_preview(self.errors[reply_id], error=True)
+            self._choose_if_waiting()
         else:
             self._set_preview(_("Filling in the variables…"), error=False)
             self.expand(reply_id)
@@ -188,6 +197,12 @@ class QuickReplyPicker(ModalScreen[str | None]):
                 self._set_preview(text, error=False)
             else:
                 self._set_preview(error or "", error=True)
+            self._choose_if_waiting()
+
+    def _choose_if_waiting(self) -> None:
+        if self.choose_when_ready and self._results_query == self.query_one("#qr-query",
+                                                                             Input).value:
+            self._choose_now()
 
     def _set_preview(self, text: str, *, error: bool) -> None:
         preview = self.query_one("#qr-preview", Static)
@@ -208,6 +223,16 @@ class QuickReplyPicker(ModalScreen[str | None]):
     @on(OptionList.OptionSelected, "#qr-list")
     def _choose(self, event: Any) -> None:
         event.stop()
+        if self._results_query != self.query_one("#qr-query", Input).value or (
+                self._highlighted_id() is not None
+                and self._highlighted_id() not in self.expanded
+                and self._highlighted_id() not in self.errors):
+            self.choose_when_ready = True  # the results or the preview are on their way
+            return
+        self._choose_now()
+
+    def _choose_now(self) -> None:
+        self.choose_when_ready = False
         reply_id = self._highlighted_id()
         if reply_id is None:
             self.app.bell()

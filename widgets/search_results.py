@@ -27,9 +27,8 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from storage.constants import EVENT, INBOUND, NOTE, OUTBOUND, STATUS_LABELS
 from storage.i18n import _
-from storage.models import EVENT, INBOUND, NOTE, OUTBOUND
-from storage.ops_tasks import STATUS_LABELS
 from storage.search.rows import SearchHit, SearchResults
 from widgets.safe_text import clean, one_line
 

@@ -85,6 +85,7 @@ class _TaskMessage(_ListMessage):
 class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
     """A virtual, paged list of tasks, newest activity first."""
 
+    KEYMAP_GROUP = "tasks"  # its keys in the reference (console.keymap)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", _("Next task"), id="tasks.next", show=False),
         Binding("k,up", "cursor_up", _("Previous task"), id="tasks.prev", show=False),
@@ -101,7 +102,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         "task-list--channel", "task-list--name", "task-list--age", "task-list--unread",
         "task-list--badge", "task-list--preview", "task-list--assignee",
         "task-list--unassigned", "task-list--number", "task-list--empty", "task-list--loading",
-        "task-list--inactive",
+        "task-list--inactive", "task-list--draft",
     }
 
     DEFAULT_CSS = """
@@ -131,6 +132,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         & > .task-list--empty { color: $text-muted; text-style: italic; }
         & > .task-list--loading { color: $text-muted; }
         & > .task-list--inactive { color: $text-disabled; }
+        & > .task-list--draft { color: $warning; text-style: bold; }
     }
     """
 
@@ -174,6 +176,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         self._error = ""
         self._plain = False
         self._pending_changes: set[int] = set()
+        self._drafts: frozenset[int] = frozenset()
         self.pages_loaded = 0  # for tests and the benchmark: how many pages were fetched
 
     # ---- public API ----------------------------------------------------------------------
@@ -258,6 +261,17 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         self._move_cursor(pos)
         return True
 
+    @property
+    def drafts(self) -> frozenset[int]:
+        """The tasks shown with a draft marker (the operator's unsent text)."""
+        return self._drafts
+
+    @drafts.setter
+    def drafts(self, ids: frozenset[int]) -> None:
+        if ids != self._drafts:
+            self._drafts = frozenset(ids)
+            self._invalidate()
+
     def mark_selected(self, task_id: int | None) -> None:
         """Show ``task_id`` as the one opened in the conversation pane."""
         self._selected_id = task_id
@@ -304,7 +318,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         cursor = row_index == self._cursor
         key = (row.id, self._revisions.get(row.id, 0), width, sub, cursor,
                row.id in self._marked, row.id == self._selected_id, self.has_focus,
-               self._generation)
+               row.id in self._drafts, self._generation)
         strip = self._strips.get(key)
         if strip is None:
             strip = self._render_row_line(row, sub, width, base, cursor)
@@ -343,7 +357,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         if sub == 0:
             text = first_line(row, width, self._part, row.id in self._marked, self.clock())
         else:
-            text = second_line(row, width, self._part)
+            text = second_line(row, width, self._part, row.id in self._drafts)
         self._plain = False
         return self._to_strip(text, width, line_style)
 

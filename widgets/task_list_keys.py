@@ -14,6 +14,7 @@ from typing import Any
 from textual import events
 
 from widgets.task_list_loader import ROW_HEIGHT, TaskListState
+from widgets.typeahead import held, hold_keys
 
 
 class TaskListNavigation(TaskListState):
@@ -81,7 +82,16 @@ class TaskListNavigation(TaskListState):
         if task is not None:
             self._selected_id = task.id
             self._invalidate()
+            hold_keys(self)  # type: ignore[arg-type]  # the screen moves the focus on Selected
             self.post_message(self.Selected(self, task))
+
+    def moves_focus(self, key: events.Key, binding_id: str | None) -> bool:
+        """Enter (``tasks.open``) on a task: the screen opens it and focuses the composer."""
+        return binding_id == "tasks.open" and self.highlighted_task is not None
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys queued here after Enter belong where the focus goes next."""
+        held(self, event)  # type: ignore[arg-type]
 
     def action_mark(self) -> None:
         task = self.highlighted_task

@@ -20,9 +20,9 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
+from storage.constants import INACTIVE_STATUSES
 from storage.i18n import _
 from storage.inputs import TaskFilter
-from storage.models import INACTIVE_STATUSES
 from storage.rows import TaskRow
 from widgets.safe_text import one_line
 
@@ -133,8 +133,9 @@ ASSIGNEE_MAX = 10  # cells an assignee's name may take on the preview line
 PREVIEW_MIN = 24  # cells the preview keeps before an assignee is shown at all
 
 
-def second_line(row: TaskRow, width: int, style: Part) -> Text:
-    """Task number and last message preview ... assignee (or "unassigned").
+def second_line(row: TaskRow, width: int, style: Part, draft: bool = False) -> Text:
+    """Task number and last message preview ... assignee (or "unassigned"); a pencil
+    (``✎``) under the mark when the operator has an unsent draft in the task.
 
     The preview is what the operator scans for, so it gets the room: the assignee is
     cut to :data:`ASSIGNEE_MAX` cells (a third of the line in a narrow pane);
@@ -143,6 +144,9 @@ def second_line(row: TaskRow, width: int, style: Part) -> Text:
     half the line, whichever is smaller."""
     number = f"#{row.number} "
     text = Text("  ")  # under the channel tag: the preview gets the name's indent too
+    if draft:
+        text = Text("✎", style("task-list--draft"))
+        text.append(" ")
     text.append(number, style("task-list--number"))
     free = width - text.cell_len - 1  # one cell of right margin
     if row.assignee_name:

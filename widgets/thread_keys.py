@@ -15,7 +15,7 @@ from typing import Any
 from textual import events
 from textual.geometry import Region
 
-from storage.models import FAILED, OUTBOUND
+from storage.constants import FAILED, OUTBOUND
 from storage.rows import MessageRow
 from widgets.thread_window import HEADER_LINES, ThreadState
 

@@ -27,8 +27,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from storage.constants import DELIVERED, EVENT, FAILED, INBOUND, NOTE, QUEUED, READ, SENDING, SENT
 from storage.i18n import _
-from storage.models import DELIVERED, EVENT, FAILED, INBOUND, NOTE, QUEUED, READ, SENDING, SENT
 from storage.rows import MessageRow
 from widgets.safe_text import clean, one_line
 

@@ -81,6 +81,7 @@ class _AboutMessage(Message):
 class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_focus=True):
     """One task's conversation, as the client sees it, with delivery states and notes."""
 
+    KEYMAP_GROUP = "thread"  # its keys in the reference (console.keymap)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("k,up", "prev_message", _("Previous message"), id="thread.prev_message", show=False),
         Binding("j,down", "next_message", _("Next message"), id="thread.next_message", show=False),

@@ -9,6 +9,7 @@ from storage.channel_policy import WRITE_FIRST_ALWAYS, ChannelPolicy
 class GenericOptions(ConnectorOptions):
     secret: str = ""  # the HMAC key of both directions; required to start
     send_url: str | None = None  # where replies are POSTed
+    require_timestamp: bool = False  # refuse webhooks without a signed timestamp header
 
 
 POLICY = ChannelPolicy("generic", None, idempotent_send=True, write_first=WRITE_FIRST_ALWAYS)

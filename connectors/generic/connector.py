@@ -6,7 +6,13 @@ messenger in between, and the gateway's delivery rules (signature before payload
 
 Inbound: ``POST /hooks/{channel}`` with header ``X-Switchboard-Signature:
 sha256=<hex HMAC-SHA256 of the raw body, key = options.secret>``; a missing
-signature is 401, a wrong one 403, and nothing is parsed or stored. Body::
+signature is 401, a wrong one 403, and nothing is parsed or stored.
+
+Replay protection (optional): a sender may add ``X-Switchboard-Timestamp: <Unix
+seconds>`` and sign ``"<timestamp>." + body`` instead of the body alone. A signed
+timestamp more than five minutes away from the server's clock is refused (403), so a
+captured request cannot be played again later. ``options.require_timestamp: true``
+refuses requests without one (401). Body::
 
     {"id": "m-1", "chat_id": "c-9", "sender_id": "u-9", "text": "Hello",
      "name": "Ivan", "username": "", "phone": "", "email": "", "data": {...}}
@@ -29,6 +35,7 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -57,11 +64,18 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Switchboard-Signature"
+TIMESTAMP_HEADER = "X-Switchboard-Timestamp"
+MAX_AGE_SECONDS = 300.0  # a signed timestamp further from now than this is refused
 TRANSIENT_STATUSES = {408, 425, 429}
 
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signed_payload(body: bytes, timestamp: str | None) -> bytes:
+    """What the signature covers: the body, or ``"<timestamp>." + body`` when timestamped."""
+    return body if timestamp is None else timestamp.encode() + b"." + body
 
 
 def idempotency_key(message_id: int) -> str:
@@ -75,6 +89,7 @@ class GenericConnector(Connector):
         super().__init__(spec, store, ingest)
         self.secret = str(spec.options.get("secret") or "")
         self.send_url = str(spec.options.get("send_url") or "")
+        self.require_timestamp = bool(spec.options.get("require_timestamp") or False)
         self.path = f"/hooks/{quote(spec.name, safe='')}"
         self._session: aiohttp.ClientSession | None = None
         self.rejections = RejectionLog(log, f"generic {spec.name} {self.path}")
@@ -110,9 +125,18 @@ class GenericConnector(Connector):
         if not given:
             return self._refuse(request, 401, _("The {header} header is missing.").format(
                 header=SIGNATURE_HEADER))
+        stamp = request.headers.get(TIMESTAMP_HEADER)
+        if stamp is None and self.require_timestamp:
+            return self._refuse(request, 401, _("The {header} header is missing.").format(
+                header=TIMESTAMP_HEADER))
         body = await request.read()  # capped by the server's client_max_size
-        if not self.secret or not hmac.compare_digest(given, sign(self.secret, body)):
+        if not self.secret or not hmac.compare_digest(
+                given, sign(self.secret, signed_payload(body, stamp))):
             return self._refuse(request, 403, _("The signature does not match."))
+        if stamp is not None and not _fresh(stamp):
+            return self._refuse(request, 403, _(
+                "The signed timestamp is more than five minutes away from the server's "
+                "clock: a replayed request, or a clock that is wrong."))
         try:
             # Strict UTF-8 (RFC 8259): json.loads(bytes) would let an encoded surrogate in.
             data = json.loads(body.decode("utf-8-sig"))
@@ -176,7 +200,7 @@ class GenericConnector(Connector):
             external_id=text_field("id", required=True), sent_at=sent_at,
             display_name=text_field("name"), username=text_field("username"),
             phone=text_field("phone"), email=text_field("email"),
-            system_data={str(k): v for k, v in extra.items()})
+            client_data={str(k): v for k, v in extra.items()})
 
     async def _status(self, request: web.Request, data: dict[str, Any]) -> web.Response:
         state, external = data.get("status"), data.get("message_id")
@@ -221,6 +245,14 @@ class GenericConnector(Connector):
             if response.status in TRANSIENT_STATUSES or response.status >= 500:
                 raise TransientSendError(reason, _retry_after(response.headers.get("Retry-After")))
             raise PermanentSendError(reason)
+
+
+def _fresh(stamp: str) -> bool:
+    try:
+        at = float(stamp)
+    except ValueError:
+        return False
+    return abs(time.time() - at) <= MAX_AGE_SECONDS  # NaN compares False: refused
 
 
 def _answer(status: int, message: str) -> web.Response:

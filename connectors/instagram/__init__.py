@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import Field
+
 from connectors.plugin import ChannelPlugin, ConnectorOptions
 from storage.channel_policy import LIMIT_UTF8_BYTES, WRITE_FIRST_NEVER, ChannelPolicy
 
@@ -15,6 +17,10 @@ class InstagramOptions(ConnectorOptions):
     page_id: str = ""
     api_base: str = "https://graph.facebook.com"
     api_version: str = "v21.0"
+    instagram_account_id: str = ""  # entry.id of the Instagram account (optional)
+    media_dir: str | None = None  # inbound files (default: the user data dir)
+    max_media_bytes: int = Field(25 * 1024 * 1024, ge=1)  # inbound file size cap
+    max_body_bytes: int = Field(1_048_576, ge=1)  # webhook body cap
 
 
 POLICY = ChannelPolicy("instagram", 1000, idempotent_send=False, window=timedelta(hours=24),
@@ -23,4 +29,4 @@ POLICY = ChannelPolicy("instagram", 1000, idempotent_send=False, window=timedelt
 
 PLUGIN = ChannelPlugin(kind="instagram", options=InstagramOptions, policy=POLICY,
                        connector="connectors.instagram.connector:InstagramConnector",
-                       title="Instagram Direct", docs="docs/instagram.md", ready=False)
+                       title="Instagram Direct", docs="docs/instagram.md")

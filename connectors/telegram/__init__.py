@@ -22,6 +22,8 @@ class TelegramOptions(ConnectorOptions):
     backoff_initial: float = Field(1.0, ge=0)
     backoff_max: float = Field(60.0, ge=0)
     max_body_bytes: int = Field(1_048_576, ge=1)
+    media_dir: str | None = None  # inbound files (default: the user data dir)
+    max_media_bytes: int = Field(25 * 1024 * 1024, ge=1)  # inbound file size cap (Bot API: 20 MB)
 
 
 POLICY = ChannelPolicy("telegram", 4096, idempotent_send=False, write_first=WRITE_FIRST_NEVER,

@@ -206,17 +206,32 @@ class BotApi:
     async def delete_webhook(self, drop_pending_updates: bool | None = None) -> Any:
         return await self.call("deleteWebhook", {"drop_pending_updates": drop_pending_updates})
 
-    async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
-        return await self.call("sendMessage", {"chat_id": chat_id, "text": text})
+    async def send_message(self, chat_id: str, text: str,
+                           reply_parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await self.call("sendMessage", {"chat_id": chat_id, "text": text,
+                                               "reply_parameters": reply_parameters})
 
     async def send_file(self, method: str, field: str, chat_id: str, file: str | Upload,
-                        caption: str | None = None) -> dict[str, Any]:
+                        caption: str | None = None,
+                        reply_parameters: dict[str, Any] | None = None) -> dict[str, Any]:
         """``sendDocument``/``sendPhoto``: ``file`` is an upload, a URL or a file_id."""
-        params: dict[str, Any] = {"chat_id": chat_id, "caption": caption or None}
+        params: dict[str, Any] = {"chat_id": chat_id, "caption": caption or None,
+                                  "reply_parameters": reply_parameters}
         if isinstance(file, Upload):
             return await self.call(method, params, files={field: file})
         params[field] = file
         return await self.call(method, params)
+
+    async def get_file(self, file_id: str) -> dict[str, Any]:
+        """``getFile``: a ``File`` whose ``file_path`` :meth:`file_url` turns into a link."""
+        result = await self.call("getFile", {"file_id": file_id})
+        if not isinstance(result, dict):
+            raise TelegramNetworkError(_("Telegram answered getFile without a File."))
+        return result
+
+    def file_url(self, file_path: str) -> str:
+        """``{base}/file/bot{token}/{file_path}`` (holds the token: never show it)."""
+        return f"{self.base_url}/file/bot{self.token}/{file_path.lstrip('/')}"
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:

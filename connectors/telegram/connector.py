@@ -11,10 +11,14 @@ Options (``channels[].options`` in the config file):
 ``public_url``       the server's public base URL (the gateway passes ``server.public_url``)
 ``webhook_secret``   the ``secret_token``; default: derived from the token and channel name,
                      so it is stable across restarts
-``poll_timeout``     long-poll seconds (default 25)
+``poll_timeout``     long-poll seconds (default 25); an empty answer that comes back sooner
+                     than :data:`EMPTY_POLL_INTERVAL` is followed by a pause, so a server
+                     that does not hold polls is asked once a second, not in a busy loop
 ``conflict_limit``   409 conflicts in a row before polling stops and reports (default 5)
 ``backoff_initial`` / ``backoff_max``   seconds between retries after errors (1 / 60)
 ``max_body_bytes``   webhook body cap (default 1 MiB)
+``media_dir`` / ``max_media_bytes``   where clients' files are downloaded, and the cap
+                     (default: the user data dir, 25 MiB; Telegram itself stops at 20 MB)
 
 Why the offset lives in the database: Telegram forgets an update once ``getUpdates`` is
 called with a higher offset. The offset is written only after the batch is committed,
@@ -46,6 +50,7 @@ from connectors.base import (
     SendResult,
     TransientSendError,
 )
+from connectors.media import media_store_for
 from connectors.rejections import RejectionLog, is_permanent
 from connectors.telegram.api import (
     BotApi,
@@ -55,6 +60,7 @@ from connectors.telegram.api import (
     mask_token,
     sleep_or_stop,
 )
+from connectors.telegram.files import with_files
 from connectors.telegram.hook import (
     DEFAULT_MAX_BODY,
     SECRET_HEADER,
@@ -83,6 +89,10 @@ from storage.store import Store
 
 log = logging.getLogger("switchboard.telegram")
 
+# Empty polls start at least this many seconds apart (Telegram itself holds a poll for
+# poll_timeout seconds, so this only paces servers that answer at once).
+EMPTY_POLL_INTERVAL = 1.0
+
 __all__ = ["TelegramConnector", "SECRET_HEADER", "derived_secret", "route_path", "webhook_path"]
 
 
@@ -106,6 +116,7 @@ class TelegramConnector(Connector):
         self.secret = str(opts.get("webhook_secret") or "") or (
             derived_secret(self.token, spec.name) if self.token else "")
         self.offset_key = f"telegram:{spec.id}:offset"
+        self.media = media_store_for(opts)  # inbound files (connectors/telegram/files.py)
         self.api: BotApi | None = None
         self.bot: dict[str, Any] = {}
         self._stop = asyncio.Event()
@@ -215,7 +226,9 @@ class TelegramConnector(Connector):
         self._offset = int(await asyncio.to_thread(self.store.get_state, self.offset_key, "0")
                            or 0)
         conflicts = failures = 0
+        loop = asyncio.get_running_loop()
         while not self._stop.is_set():
+            started = loop.time()
             try:
                 updates = await self.api.get_updates(self._offset or None, 100, self.poll_timeout,
                                                      list(ALLOWED_UPDATES))
@@ -255,6 +268,13 @@ class TelegramConnector(Connector):
             if failures:
                 self.set_health(OK, f"@{self.bot.get('username', '')}")
             conflicts = failures = 0
+            if not updates:
+                # A server that answers at once instead of holding the poll (a local Bot
+                # API server, a proxy, an emulator) must not turn this into a busy loop.
+                rest = EMPTY_POLL_INTERVAL - (loop.time() - started)
+                if rest > 0 and await sleep_or_stop(self._stop, rest):
+                    return
+                continue
             try:
                 await self._commit_batch(updates)
             except Exception as err:  # the store failed: keep the offset, retry the batch
@@ -303,12 +323,14 @@ class TelegramConnector(Connector):
         poller retries the batch and the webhook answers 500."""
         try:
             if isinstance(parsed, NewMessage):
-                await self.ingest(parsed.inbound)
+                await self.ingest(await with_files(self.api, self.media, self.store,
+                                                   parsed.inbound))
             elif isinstance(parsed, EditedMessage):
                 found = await asyncio.to_thread(self.store.edit_inbound, self.spec.id,
                                                 parsed.external_id, parsed.text)
                 if found is None:  # the original predates us: keep the edited text
-                    await self.ingest(parsed.inbound)
+                    await self.ingest(await with_files(self.api, self.media, self.store,
+                                                       parsed.inbound))
             elif isinstance(parsed, Ignored):
                 log.info("telegram %s: update %s ignored: %s %s", self.spec.name,
                          parsed.update_id, parsed.reason, ", ".join(parsed.kinds))

@@ -37,7 +37,22 @@ def json_error(status: int, message: str) -> web.Response:
 
 
 async def read_capped(request: web.Request, cap: int) -> bytes | None:
-    """The body, or None once it grows past ``cap`` (chunked bodies have no length)."""
+    """The body, or None once it is larger than ``cap``.
+
+    Works behind the gateway's server and without it. The server's body-timeout
+    middleware (:mod:`connectors.http_server`) reads the whole body before any handler
+    runs, leaving the stream empty; aiohttp keeps those bytes for ``request.read()``, so
+    a consumed stream is read that way. Otherwise the stream is read here, chunk by
+    chunk, so a body without a length (chunked) is cut off as soon as it passes ``cap``
+    instead of being held whole in memory first."""
+    if request.content_length is not None and request.content_length > cap:
+        return None
+    if request.content.at_eof():  # already read (or empty): aiohttp kept the bytes
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return None
+        return None if len(body) > cap else body
     chunks: list[bytes] = []
     size = 0
     while True:

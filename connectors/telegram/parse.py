@@ -11,7 +11,10 @@ Shapes follow the Bot API reference (https://core.telegram.org/bots/api#update,
 * the message key is ``(chat.id, message_id)`` — ``message_id`` is unique only within a
   chat — so ``external_id = f"{chat.id}:{message_id}"``;
 * ``photo`` is a list of sizes, smallest first: the largest is kept;
-* media carry an optional ``caption``, which becomes the message text.
+* media carry an optional ``caption``, which becomes the message text;
+* a reply carries ``reply_to_message`` (the replied message, same chat):
+  :attr:`NewMessage.reply_to` is its external id, for the thread to show what the client
+  answers (:func:`reply_to_external_id`).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class ParseError(ValueError):
 class NewMessage:
     update_id: int
     inbound: Inbound
+    reply_to: str | None = None  # external id of the message this one replies to
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def parse_update(update: Any, channel_id: int = 0) -> ParsedUpdate:
         if inbound is None:
             return Ignored(update_id, _("a service message, nothing the client wrote"),
                            _service_kinds(update["message"]))
-        return NewMessage(update_id, inbound)
+        return NewMessage(update_id, inbound, reply_to_external_id(update["message"]))
     if "edited_message" in update:
         inbound = _message(update["edited_message"], update_id, channel_id)
         if inbound is None:
@@ -126,6 +130,27 @@ def parse_update(update: Any, channel_id: int = 0) -> ParsedUpdate:
         return EditedMessage(update_id, inbound.external_id or "", inbound.text, inbound)
     kinds = tuple(sorted(_str(k) for k in update if k != "update_id"))
     return Ignored(update_id, _("an update type Switchboard does not handle"), kinds)
+
+
+def reply_to_external_id(message: Any) -> str | None:
+    """``chat:message_id`` of the message ``message`` replies to, in the same chat.
+
+    ``reply_to_message`` is only ever a message of the same chat (a reply to another
+    chat's message comes as ``external_reply``, which is not ours to link); a topic's
+    first message is not a reply the client chose and is not reported either."""
+    if not isinstance(message, dict):
+        return None
+    replied = message.get("reply_to_message")
+    chat = message.get("chat")
+    if not isinstance(replied, dict) or not isinstance(chat, dict) or not _is_int(chat.get("id")):
+        return None
+    replied_id = replied.get("message_id")
+    if not _is_int(replied_id) or replied_id == message.get("message_thread_id"):
+        return None
+    replied_chat = replied.get("chat")
+    if isinstance(replied_chat, dict) and replied_chat.get("id") != chat["id"]:
+        return None
+    return f"{chat['id']}:{replied_id}"
 
 
 def _is_int(value: Any) -> bool:

@@ -4,6 +4,17 @@
   UTF-16 units (measured against the live API: FerroxLabs/wayland issue #934), so
   :func:`split_text` counts ``len(str)``, cutting at a paragraph, then a line, then a
   space where it can. Every part's id is recorded (``SendResult.extra_ids``).
+* Files: a local path is uploaded (multipart), a URL or a file_id passed as it is;
+  images up to 10 MB go with ``sendPhoto``, anything else with ``sendDocument``. When
+  the text fits a caption (1,024 characters) it goes as the first file's caption, in
+  one message; otherwise the text is sent first, then the files.
+* Quote-reply: ``item.meta["quote_external_id"]`` (``chat:message_id``, the form
+  :mod:`connectors.telegram.parse` stores) becomes ``reply_parameters`` (Bot API 7.0+,
+  https://core.telegram.org/bots/api#replyparameters) on the first message sent, with
+  ``allow_sending_without_reply`` so a quoted message the client deleted does not stop
+  the reply (and only the first part of a reply the store split, ``meta["part"]`` 1,
+  quotes). A message id is only meaningful in its own chat: a quote from another chat
+  (the task moved) is dropped rather than pointing at some other message of this one.
 * Telegram has no idempotency key. When one operator message becomes several Bot API
   calls, the ids already sent are kept in the store's small state table, so a retry
   after a failure in the middle continues where it stopped instead of repeating parts.
@@ -21,6 +32,7 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from connectors.base import PermanentSendError, SendError, SendResult, TransientSendError
 from connectors.telegram.api import BotApi, TelegramApiError, TelegramNetworkError, Upload
@@ -28,10 +40,12 @@ from storage.i18n import _
 from storage.ops_outbox import OutboxItem
 
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024  # sendPhoto/sendDocument caption, characters
 PHOTO_MIMES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/webp"})
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # sendPhoto's limit; larger images go as documents
 UNAUTHORIZED_RETRY = 60.0
 
+Step = tuple[str, object, str | None]
 GetProgress = Callable[[int], Awaitable[list[str]]]
 SetProgress = Callable[[int, list[str]], Awaitable[None]]
 
@@ -119,28 +133,60 @@ def _message_key(chat_id: str, result: object) -> str:
     return f"{chat_id}:?"
 
 
+def reply_parameters(chat_id: str, quote: object) -> dict[str, Any] | None:
+    """``reply_parameters`` quoting ``quote`` (``chat:message_id``) in ``chat_id``, or None
+    when there is no quote or it belongs to another chat."""
+    if not isinstance(quote, str) or not quote:
+        return None
+    chat, sep, message_id = quote.rpartition(":")
+    if not sep or chat != str(chat_id) or not message_id.isdigit():
+        return None
+    return {"message_id": int(message_id), "allow_sending_without_reply": True}
+
+
+def plan(item: OutboxItem) -> list[Step]:
+    """The Bot API calls for one item, in order: ``("text", part, None)`` or
+    ``("file", attachment, caption)``. Deterministic, so a retry resumes by index."""
+    text = item.text or ""
+    files = list(item.attachments)
+    if files and text.strip() and len(text) <= CAPTION_LIMIT:
+        return [("file", files[0], text)] + [("file", att, None) for att in files[1:]]
+    steps: list[Step] = [("text", part, None) for part in split_text(text)]
+    return steps + [("file", att, None) for att in files]
+
+
+async def _send_step(api: BotApi, chat_id: str, step: Step,
+                     reply: dict[str, Any] | None) -> object:
+    kind, payload, caption = step
+    if kind == "text":
+        return await api.send_message(chat_id, str(payload), reply_parameters=reply)
+    name, mime, _size, location = payload  # type: ignore[misc]
+    file = await _file_for(str(name), str(mime), str(location))
+    is_photo = (str(mime).lower() in PHOTO_MIMES
+                and (not isinstance(file, Upload) or len(file.data) <= PHOTO_MAX_BYTES))
+    method, field = ("sendPhoto", "photo") if is_photo else ("sendDocument", "document")
+    return await api.send_file(method, field, chat_id, file, caption=caption,
+                               reply_parameters=reply)
+
+
 async def send_item(api: BotApi, item: OutboxItem, get_progress: GetProgress,
                     set_progress: SetProgress) -> SendResult:
-    """Deliver one outbox item as text parts then files; see the module docstring."""
-    steps: list[tuple[str, object]] = [("text", part) for part in split_text(item.text or "")]
-    steps += [("file", att) for att in item.attachments]
+    """Deliver one outbox item (see :func:`plan` and the module docstring)."""
+    steps = plan(item)
     if not steps:
         raise PermanentSendError(_("Nothing to send: the message is empty."))
     several = len(steps) > 1
     done = await get_progress(item.message_id) if several and item.attempts > 1 else []
     ids = list(done)
     remaining = steps[len(done):]
-    for index, (kind, payload) in enumerate(remaining):
+    meta = item.meta or {}
+    # A reply the store split into several messages ("part" n of "parts") quotes once.
+    quote = (reply_parameters(item.chat_id, meta.get("quote_external_id"))
+             if meta.get("part", 1) == 1 else None)
+    for index, step in enumerate(remaining):
+        first = not done and index == 0  # only the first message sent quotes
         try:
-            if kind == "text":
-                result = await api.send_message(item.chat_id, str(payload))
-            else:
-                name, mime, size, location = payload  # type: ignore[misc]
-                file = await _file_for(str(name), str(mime), str(location))
-                is_photo = (str(mime).lower() in PHOTO_MIMES
-                            and (not isinstance(file, Upload) or len(file.data) <= PHOTO_MAX_BYTES))
-                method, field = ("sendPhoto", "photo") if is_photo else ("sendDocument", "document")
-                result = await api.send_file(method, field, item.chat_id, file)
+            result = await _send_step(api, item.chat_id, step, quote if first else None)
         except (TelegramApiError, TelegramNetworkError) as err:
             raise to_send_error(err) from err
         ids.append(_message_key(item.chat_id, result))

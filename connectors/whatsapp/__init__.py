@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import Field
+
 from connectors.plugin import ChannelPlugin, ConnectorOptions
 from storage.channel_policy import WRITE_FIRST_TEMPLATE, ChannelPolicy
 
@@ -15,6 +17,10 @@ class WhatsAppOptions(ConnectorOptions):
     phone_number_id: str = ""
     api_base: str = "https://graph.facebook.com"
     api_version: str = "v21.0"
+    template_language: str = "en_US"  # the default language code of a template
+    media_dir: str | None = None  # inbound files (default: the user data dir)
+    max_media_bytes: int = Field(25 * 1024 * 1024, ge=1)  # inbound file size cap
+    max_body_bytes: int = Field(1_048_576, ge=1)  # webhook body cap
     templates: tuple[str, ...] = ()  # approved template names offered in the composer
 
 
@@ -23,4 +29,4 @@ POLICY = ChannelPolicy("whatsapp", 4096, idempotent_send=False, window=timedelta
 
 PLUGIN = ChannelPlugin(kind="whatsapp", options=WhatsAppOptions, policy=POLICY,
                        connector="connectors.whatsapp.connector:WhatsAppConnector",
-                       title="WhatsApp", docs="docs/whatsapp.md", ready=False)
+                       title="WhatsApp", docs="docs/whatsapp.md")

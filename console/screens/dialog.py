@@ -8,8 +8,28 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from storage.i18n import _
+from storage.rows import TaskRow
+from widgets.safe_text import clean, one_line
 
 R = TypeVar("R")
+
+NAMED_AT_MOST = 6  # tasks named one by one in a dialog or notice; the rest are counted
+
+
+def task_named(task: TaskRow) -> str:
+    """"#12 Ольга Кузнецова (Telegram)": the number and the client, as plain text."""
+    name = one_line(task.contact_name or _("(no name)"), 30)
+    channel = clean(task.channel_name)
+    return f"#{task.number} {name}" + (f" ({channel})" if channel else "")
+
+
+def tasks_named(tasks: list[TaskRow]) -> str:
+    """The tasks an action is about, each named; past :data:`NAMED_AT_MOST`, counted."""
+    named = ", ".join(task_named(t) for t in tasks[:NAMED_AT_MOST])
+    rest = len(tasks) - NAMED_AT_MOST
+    if rest > 0:
+        named += " " + _("and {n} more").format(n=rest)
+    return named
 
 
 class Dialog(ModalScreen[R]):
@@ -38,6 +58,7 @@ class Dialog(ModalScreen[R]):
     Dialog OptionList { height: auto; max-height: 12; border: none; padding: 0; }
     """
 
+    KEYMAP_GROUP = "dialogs"  # its keys in the reference (console.keymap)
     BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="dialog.cancel")]
 
     def action_cancel(self) -> None:

@@ -10,6 +10,12 @@ while the contact card takes another 30%) so previews are readable; below 110 co
 (``-narrow``) it is 30–36 columns and the contact card, when open, takes the task
 list's place, so the conversation keeps at least 50 columns at 80×24. Filters, mass
 actions and dialogs live in :mod:`console.screens.inbox_actions`.
+
+The composer is bound to the task it was opened for: each task keeps the operator's
+unsent text and mode as a draft (:mod:`console.screens.drafts`), and a send goes to the
+task the text was written for, after the ownership notice and the channel's limits
+(:mod:`console.screens.reply_flow`). The task's additional data is quoted above its
+conversation (:class:`widgets.task_data.TaskDataQuote`).
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ from textual.widgets import Footer, Static
 
 from console.events_bridge import StoreChanged
 from console.filters import ALL, FilterChoice
+from console.screens.dialog import task_named
+from console.screens.drafts import DraftKeeper
 from console.screens.inbox_actions import InboxActions
+from console.screens.reply_flow import ReplyFlow, reply_target
 from storage import events as ev
 from storage.errors import SwitchboardError
 from storage.i18n import _
@@ -38,7 +47,9 @@ from storage.store import Store
 from widgets.composer import Composer
 from widgets.contact_card import ContactCardView
 from widgets.quick_reply_picker import QuickReplyPicker
+from widgets.safe_text import one_line
 from widgets.status_bar import StatusBar
+from widgets.task_data import TaskDataQuote
 from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
 
@@ -65,6 +76,7 @@ class InboxScreen(InboxActions, Screen[None]):
     InboxScreen StatusBar { dock: none; }
     """
 
+    KEYMAP_GROUP = "inbox"  # its keys in the reference (console.keymap)
     BINDINGS = [
         Binding("1", "filter('mine')", _("Mine"), id="inbox.filter_mine", show=False,
                 tooltip=_("Show my open tasks.")),
@@ -104,6 +116,8 @@ class InboxScreen(InboxActions, Screen[None]):
         self.marks: frozenset[int] = frozenset()
         self.channels: list[Any] = []
         self.operators: list[OperatorRow] = []
+        self.drafts = DraftKeeper(store, operator.id, self, self._drafts_changed)
+        self.replies = ReplyFlow(self)
 
     # ---- layout ----------------------------------------------------------------------------
     def app_time(self) -> tuple[Callable[[], datetime] | None, tzinfo | None]:
@@ -120,6 +134,7 @@ class InboxScreen(InboxActions, Screen[None]):
                                clock=clock)
             with Vertical(id="centre"):
                 yield from self.compose_above_thread()
+                yield TaskDataQuote(id="task-data")
                 yield ThreadView(self.store, id="thread", clock=clock, tz=tz)
                 yield Composer(id="composer")
             yield ContactCardView(self.store, id="card")
@@ -143,6 +158,11 @@ class InboxScreen(InboxActions, Screen[None]):
             status.set_health(name, state, detail)
         self.query_one(TaskList).focus()
         self.load_directory()
+        self.drafts.start()
+        self.watch(composer, "private", self._composer_mode_changed, init=False)
+
+    def on_unmount(self) -> None:
+        self.drafts.flush_now()  # the inbox is closing: a restart finds the drafts
 
     @work(thread=True, exclusive=True, group="directory", exit_on_error=False)
     def load_directory(self) -> None:
@@ -203,8 +223,12 @@ class InboxScreen(InboxActions, Screen[None]):
             thread.jump_to(message_id, task)
         elif changed:
             thread.show_task(task)
+        if changed:
+            self._bind_composer(task)
+        self.query_one(TaskDataQuote).show(task)
         tasks = self.query_one(TaskList)
         tasks.mark_selected(task.id)
+        tasks.select_task_id(task.id)  # the highlight follows what is open (a search jump)
         self._update_composer()
         if self.has_class("-card-open"):
             self.query_one(ContactCardView).show_contact(task.contact_id)
@@ -214,10 +238,38 @@ class InboxScreen(InboxActions, Screen[None]):
 
     def open_task_id(self, task_id: int, message_id: int | None = None) -> None:
         """Open a task known only by id (search hit, contact card, write first)."""
-        def opened(task: TaskRow) -> None:
-            self.open_task(task, message_id)
-            self.query_one(TaskList).select_task_id(task.id)
-        self.store_call(lambda: self.store.get_task(task_id), opened)
+        self.store_call(lambda: self.store.get_task(task_id),
+                        lambda task: self.open_task(task, message_id))
+
+    # ---- the composer belongs to one task ----------------------------------------------------
+    def _bind_composer(self, task: TaskRow) -> None:
+        """Keep what the composer holds as its task's draft, then write for ``task``."""
+        composer = self.query_one(Composer)
+        if composer.task_id is not None:
+            self.drafts.changed(composer.task_id, composer.text, composer.private)
+            self.drafts.flush()
+        self.replies.task_opened(task.id)
+        draft = self.drafts.cached(task.id)
+        composer.bind(task.id, reply_target(self.store, task), *(draft or ("", False)))
+        if draft is None:
+            def loaded(found: tuple[str, bool]) -> None:
+                if composer.task_id == task.id and not composer.text and found[0]:
+                    composer.bind(task.id, composer.target, *found)
+            self.drafts.load(task.id, loaded)
+
+    @on(Composer.Changed, "#composer")
+    def _composer_changed(self, event: Composer.Changed) -> None:
+        composer = self.query_one(Composer)
+        if composer.task_id is not None:
+            self.drafts.changed(composer.task_id, composer.text, composer.private)
+
+    def _composer_mode_changed(self, _private: bool) -> None:
+        composer = self.query_one(Composer)
+        if composer.task_id is not None and composer.text.strip():
+            self.drafts.changed(composer.task_id, composer.text, composer.private)
+
+    def _drafts_changed(self, ids: frozenset[int]) -> None:
+        self.query_one(TaskList).drafts = ids
 
     def composer_block_reason(self, task: TaskRow | None) -> str:
         """Why the composer is read-only for ``task`` (empty: it is not)."""
@@ -241,23 +293,12 @@ class InboxScreen(InboxActions, Screen[None]):
     # ---- composer --------------------------------------------------------------------------
     @on(Composer.Submitted)
     def _submitted(self, event: Composer.Submitted) -> None:
-        task = self.current
-        if task is None:
-            return
-        composer, text, private = event.composer, event.text, event.private
-
-        def sent(_message: object) -> None:
-            if composer.text == text:
-                composer.clear()
-            self.notify(_("Private note saved.") if private else _("Reply queued for sending."),
-                        timeout=3)
-
-        self.store_call(lambda: self.store.reply(task.id, self.me.id, text, private=private), sent)
+        self.replies.submit(event)
 
     @on(Composer.QuickReplyRequested)
     def _quick_reply(self, event: Composer.QuickReplyRequested) -> None:
         composer, location = event.composer, event.location
-        task_id = self.current.id if self.current else None
+        task_id = composer.task_id
 
         def chosen(text: str | None) -> None:
             if text is None:
@@ -274,8 +315,12 @@ class InboxScreen(InboxActions, Screen[None]):
         self.retry_message(event.message.id)
 
     def retry_message(self, message_id: int) -> None:
-        self.store_call(lambda: self.store.retry(message_id, self.me.id),
-                        lambda _m: self.notify(_("Queued for sending again."), timeout=3))
+        def retry() -> TaskRow:
+            self.store.retry(message_id, self.me.id)
+            return self.store.get_task(self.store.get_message(message_id).task_id)
+        self.store_call(retry, lambda task: self.notify(
+            _("Queued for sending again in task {task}.").format(task=task_named(task)),
+            timeout=3))
 
     # ---- contact card ----------------------------------------------------------------------
     @on(ContactCardView.TaskChosen)
@@ -291,7 +336,8 @@ class InboxScreen(InboxActions, Screen[None]):
 
         def written(message: Any) -> None:
             if message is not None:
-                self.notify(_("Message queued for sending."), timeout=3)
+                self.notify(_("Message to {client} queued for sending.").format(
+                    client=one_line(name, 32)), timeout=3)
                 self.open_task_id(message.task_id)
 
         self.app.push_screen(WriteFirstDialog(self.store, event.contact_id, name, event.option,
@@ -340,6 +386,7 @@ class InboxScreen(InboxActions, Screen[None]):
             self.current = task
             if reload_thread:
                 self.query_one(ThreadView).show_task(task)
+            self.query_one(TaskDataQuote).show(task)
             self._update_composer()
             self.refresh_bindings()
         self.store_call(lambda: self.store.get_task(task_id), refreshed, lambda _e: None)

@@ -4,6 +4,10 @@ A mixin of :class:`console.screens.inbox.InboxScreen`, kept apart so that neithe
 module grows past a screenful of concerns. ``check_action`` greys out what cannot be
 done now (merging needs two marked tasks, taking over needs an open task that is not
 already yours), which the footer and the command palette both show.
+
+Actions act on what the operator sees: the marked tasks when there are marks (and the
+dialog says they are the marked ones), else the open task, else the highlighted row.
+Every dialog, confirmation and notice names the task numbers and clients.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from console.filters import (
     next_status,
 )
 from console.screens.assign import AssignChoice, AssignDialog
+from console.screens.confirm import ConfirmDialog
+from console.screens.dialog import task_named, tasks_named
 from console.screens.merge_contacts import ContactMerge, MergeContactsDialog
 from console.screens.merge_tasks import MergeTasksDialog
 from console.screens.status import StatusDialog
-from storage.i18n import _, ngettext
-from storage.ops_tasks import STATUS_LABELS
-from storage.rows import TaskRow
+from storage.constants import STATUS_LABELS
+from storage.i18n import _
+from storage.rows import MergeCheck, OperatorRow, TaskRow
 from widgets.contact_card import ContactCardView
+from widgets.safe_text import one_line
 from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
 
@@ -62,11 +69,20 @@ class InboxActions(_Base):
 
     # ---- targets of mass actions -------------------------------------------------------------
     def mass_targets(self) -> list[int]:
-        """The marked tasks, or the highlighted one when nothing is marked."""
+        """The marked tasks; else the open task; else the highlighted one."""
         if self.marks:
             return sorted(self.marks)
+        if self.current is not None:
+            return [self.current.id]
         task = self.query_one(TaskList).highlighted_task
         return [task.id] if task else []
+
+    def with_targets(self, act: Callable[[list[TaskRow], bool], None]) -> None:
+        """Call ``act(rows, marked)`` with the rows of :meth:`mass_targets` (read in a worker)."""
+        ids, marked = self.mass_targets(), bool(self.marks)
+        if ids:
+            self.store_call(lambda: [self.store.get_task(i) for i in ids],
+                            lambda rows: act(rows, marked))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.is_mounted:
@@ -87,43 +103,48 @@ class InboxActions(_Base):
     def _done(self, message: str) -> Callable[[object], None]:
         def done(_result: object) -> None:
             self.query_one(TaskList).clear_marks()
-            self.notify(message, timeout=4)
+            self.notify(message, timeout=5)
         return done
 
     # ---- assign / status -------------------------------------------------------------------
     def action_assign(self) -> None:
-        ids = self.mass_targets()
-        if not ids:
-            return
+        def act(rows: list[TaskRow], marked: bool) -> None:
+            ids = [r.id for r in rows]
 
-        def chosen(choice: AssignChoice | None) -> None:
-            if choice is None:
-                return
-            self.store_call(lambda: self.store.assign(ids, choice.operator_id, self.me.id),
-                            self._done(ngettext("{n} task assigned.", "{n} tasks assigned.",
-                                                len(ids)).format(n=len(ids))))
+            def chosen(choice: AssignChoice | None) -> None:
+                if choice is None:
+                    return
+                who = next((o.name for o in self.operators if o.id == choice.operator_id), "")
+                note = (_("Assigned to {operator}: {tasks}.").format(operator=who,
+                                                                    tasks=tasks_named(rows))
+                        if choice.operator_id is not None
+                        else _("Unassigned: {tasks}.").format(tasks=tasks_named(rows)))
+                self.store_call(lambda: self.store.assign(ids, choice.operator_id, self.me.id),
+                                self._done(note))
 
-        def open_dialog(operators: list[Any]) -> None:
-            self.operators = operators
-            self.app.push_screen(AssignDialog(operators, len(ids)), chosen)
+            def open_dialog(operators: list[OperatorRow]) -> None:
+                self.operators = operators
+                self.app.push_screen(AssignDialog(operators, rows, marked), chosen)
 
-        self.store_call(self.store.list_operators, open_dialog)
+            self.store_call(self.store.list_operators, open_dialog)
+
+        self.with_targets(act)
 
     def action_status(self) -> None:
-        ids = self.mass_targets()
-        if not ids:
-            return
-        highlighted = self.query_one(TaskList).highlighted_task
-        current = highlighted.status if highlighted and len(ids) == 1 else None
+        def act(rows: list[TaskRow], marked: bool) -> None:
+            ids = [r.id for r in rows]
 
-        def chosen(status: str | None) -> None:
-            if status is None:
-                return
-            label = _(STATUS_LABELS[status])
-            self.store_call(lambda: self.store.set_status(ids, status, self.me.id),
-                            self._done(_("Status set to {status}.").format(status=label)))
+            def chosen(status: str | None) -> None:
+                if status is None:
+                    return
+                note = _("Status set to {status}: {tasks}.").format(
+                    status=_(STATUS_LABELS[status]), tasks=tasks_named(rows))
+                self.store_call(lambda: self.store.set_status(ids, status, self.me.id),
+                                self._done(note))
 
-        self.app.push_screen(StatusDialog(len(ids), current), chosen)
+            self.app.push_screen(StatusDialog(rows, marked), chosen)
+
+        self.with_targets(act)
 
     # ---- merging ---------------------------------------------------------------------------
     def action_merge_tasks(self) -> None:
@@ -136,13 +157,27 @@ class InboxActions(_Base):
             if target_id is None:
                 return
             sources = [r.id for r in rows if r.id != target_id]
+            named = tasks_named([r for r in rows if r.id != target_id])
 
-            def merged(task: TaskRow) -> None:
-                self._done(_("Merged into task #{number}.").format(number=task.number))(task)
-                self.open_task(task)
-                self.query_one(TaskList).select_task_id(task.id)
+            def merge(confirmed: bool) -> None:
+                def merged(task: TaskRow) -> None:
+                    self._done(_("Merged {sources} into task {target}.").format(
+                        sources=named, target=task_named(task)))(task)
+                    self.open_task(task)
 
-            self.store_call(lambda: self.store.merge_tasks(target_id, sources, self.me.id), merged)
+                self.store_call(lambda: self.store.merge_tasks(
+                    target_id, sources, self.me.id, different_clients_ok=confirmed), merged)
+
+            def checked(check: MergeCheck) -> None:
+                if not check.different_clients:
+                    merge(False)
+                    return
+                self.app.push_screen(
+                    ConfirmDialog(_("Merge the tasks of different clients?"), check.description,
+                                  _("Merge them")),
+                    lambda yes: merge(True) if yes else None)
+
+            self.store_call(lambda: self.store.merge_check(target_id, sources), checked)
 
         def loaded(rows: list[TaskRow]) -> None:
             self.app.push_screen(MergeTasksDialog(rows), lambda target: chosen(rows, target))
@@ -155,7 +190,9 @@ class InboxActions(_Base):
                 return
             self.store_call(
                 lambda: self.store.merge_contacts(merge.survivor.id, merge.loser.id, self.me.id),
-                lambda _card: self.notify(_("Contacts merged."), timeout=4))
+                lambda _card: self.notify(_("Contacts merged: {loser} into {survivor}.").format(
+                    loser=one_line(merge.loser.name or _("(no name)"), 30),
+                    survivor=one_line(merge.survivor.name or _("(no name)"), 30)), timeout=4))
 
         self.app.push_screen(MergeContactsDialog(self.store), chosen)
 
@@ -165,8 +202,8 @@ class InboxActions(_Base):
         if task is None:
             return
         self.store_call(lambda: self.store.take_over(task.id, self.me.id),
-                        lambda _r: self.notify(_("Task #{number} is yours now.").format(
-                            number=task.number), timeout=4))
+                        lambda _r: self.notify(_("Task {task} is yours now.").format(
+                            task=task_named(task)), timeout=4))
 
     def action_toggle_card(self) -> None:
         opening = not self.has_class("-card-open")

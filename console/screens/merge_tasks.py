@@ -52,7 +52,7 @@ class MergeTasksDialog(Dialog[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="merge-tasks") as box:
-            box.border_title = _("Merge {n} tasks into one").format(n=len(self.tasks))
+            box.border_title = _("Merge the {n} marked tasks into one").format(n=len(self.tasks))
             box.border_subtitle = _("Enter merges into the highlighted task · Esc cancels")
             yield Static(_("Choose the target task; the others' messages move into it, in date "
                            "order. This cannot be undone."), classes="dialog-hint")

@@ -27,6 +27,7 @@ from widgets.supervisor_summary import SupervisorSummaryView
 
 
 class SupervisorScreen(InboxScreen):
+    KEYMAP_GROUP = "supervisor"  # its keys in the reference (console.keymap)
     BINDINGS = [
         Binding("6", "filter_operator", _("Operator"), id="supervisor.filter_operator",
                 tooltip=_("Show one operator's tasks; press again for the next operator.")),

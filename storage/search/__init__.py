@@ -3,11 +3,29 @@
 ``Searcher(store).search(query, operator_id=..., restrict_to_own=..., order=..., limit=...)``
 returns :class:`SearchResults`; the query language is in :mod:`storage.search.query`,
 the index (FTS5 / tsvector + GIN, kept by triggers) in :mod:`storage.search.index`.
+
+Names are loaded on first use, so a widget importing ``storage.search.rows`` (plain
+rows) does not load the searcher and with it the ORM.
 """
 
-from storage.search.query import Query, QueryError, parse_query
-from storage.search.rows import SearchHit, SearchResults, TaskGroup
-from storage.search.searcher import Searcher
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "Query": "storage.search.query", "QueryError": "storage.search.query",
+    "parse_query": "storage.search.query", "SearchHit": "storage.search.rows",
+    "SearchResults": "storage.search.rows", "TaskGroup": "storage.search.rows",
+    "Searcher": "storage.search.searcher",
+}
 
 __all__ = ["Query", "QueryError", "SearchHit", "SearchResults", "Searcher", "TaskGroup",
            "parse_query"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'storage.search' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

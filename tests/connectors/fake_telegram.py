@@ -32,6 +32,12 @@ Behaviour reproduced, with sources:
   ``Too Many Requests: retry after N`` with ``parameters.retry_after``.
 * ``sendMessage`` text is 1–4,096 characters counted as Unicode code points (measured
   against the live API in FerroxLabs/wayland #934).
+* Files: ``getFile`` and ``GET /file/bot<token>/<file_path>`` — see
+  :mod:`tests.connectors.fake_telegram_files` for the sources.
+* ``reply_parameters`` (Bot API 7.0, https://core.telegram.org/bots/api#replyparameters):
+  the sent message carries ``reply_to_message``; a ``message_id`` not in the chat is
+  ``400 Bad Request: message to be replied not found`` unless
+  ``allow_sending_without_reply`` is true.
 * Update / Message / PhotoSize / Document / Voice / Video / Sticker / Location /
   Contact shapes as in aiogram ``tests/types/dataset.py`` and the Bot API reference.
 """
@@ -47,6 +53,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.connectors.fake_telegram_files import FakeFiles
 from tests.connectors.fake_telegram_wire import (
     BAD_FILE,
     BLOCKED,
@@ -55,6 +62,7 @@ from tests.connectors.fake_telegram_wire import (
     CONFLICT_POLL,
     CONFLICT_WEBHOOK,
     DEFAULT_TOKEN,
+    REPLY_NOT_FOUND,
     SECRET_HEADER,
     TEXT_EMPTY,
     TEXT_TOO_LONG,
@@ -68,11 +76,12 @@ from tests.connectors.fake_telegram_wire import (
     _ok,
     _read_params,
     _truthy,
+    reply_to,
 )
 
 __all__ = ["FakeTelegram", "Call", "UploadedFile", "DEFAULT_TOKEN", "CONFLICT_POLL",
            "CONFLICT_WEBHOOK", "BLOCKED", "CHAT_NOT_FOUND", "TEXT_EMPTY", "TEXT_TOO_LONG",
-           "CAPTION_TOO_LONG", "BAD_FILE", "SECRET_HEADER"]
+           "CAPTION_TOO_LONG", "BAD_FILE", "SECRET_HEADER", "REPLY_NOT_FOUND"]
 
 
 class FakeTelegram:
@@ -102,6 +111,8 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._file_ids = itertools.count(1)
         self._known_files: set[str] = set()
+        self.files = FakeFiles(token)  # getFile and downloads
+        self.messages: dict[int, set[int]] = {}  # message ids that exist, per chat
         self._wakeup = asyncio.Event()
         self._poll_waiter: asyncio.Future[str] | None = None
         self._pump_wake = asyncio.Event()
@@ -114,6 +125,7 @@ class FakeTelegram:
     async def start(self) -> str:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_get("/file/bot{token}/{path:.+}", self.files.download)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -170,6 +182,7 @@ class FakeTelegram:
             chat = payload.get(key, {}).get("chat") if isinstance(payload.get(key), dict) else None
             if isinstance(chat, dict) and isinstance(chat.get("id"), int):
                 self.chats.setdefault(chat["id"], chat)
+            self.files.register_message(payload.get(key))
         self.updates.append(update)
         self._wake()
         return update
@@ -204,7 +217,13 @@ class FakeTelegram:
         return fid
 
     def _next_message_id(self, chat_id: int) -> int:
-        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+        message_id = next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+        self.messages.setdefault(chat_id, set()).add(message_id)
+        return message_id
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """The client deleted a message (a later reply to it finds nothing)."""
+        self.messages.get(chat_id, set()).discard(message_id)
 
     def _wake(self) -> None:
         self._wakeup.set()
@@ -276,7 +295,12 @@ class FakeTelegram:
         return {"getme": self._get_me, "getupdates": self._get_updates,
                 "setwebhook": self._set_webhook, "deletewebhook": self._delete_webhook,
                 "getwebhookinfo": self._get_webhook_info, "sendmessage": self._send_message,
-                "senddocument": self._send_document, "sendphoto": self._send_photo}
+                "senddocument": self._send_document, "sendphoto": self._send_photo,
+                "getfile": self._get_file}
+
+    async def _get_file(self, params: dict[str, Any],
+                        files: dict[str, UploadedFile]) -> web.Response:
+        return await self.files.get_file(params)
 
     async def _get_me(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> web.Response:
         return _ok(self.bot_user)
@@ -386,7 +410,10 @@ class FakeTelegram:
             return _error(400, TEXT_EMPTY)
         if len(text) > 4096:
             return _error(400, TEXT_TOO_LONG)
-        return _ok(self._new_message(chat_id, text=text))
+        reply, err = reply_to(self.chats[chat_id], self.messages.get(chat_id, set()), params)
+        if err is not None:
+            return err
+        return _ok(self._new_message(chat_id, text=text, **reply))
 
     def _file(self, params: dict[str, Any], files: dict[str, UploadedFile],
               field_name: str) -> tuple[UploadedFile | str | None, web.Response | None]:
@@ -407,6 +434,9 @@ class FakeTelegram:
         source, err = self._file(params, files, field_name)
         if err is not None:
             return err
+        reply, err = reply_to(self.chats[chat_id], self.messages.get(chat_id, set()), params)
+        if err is not None:
+            return err
         size = len(source.data) if isinstance(source, UploadedFile) else 1000
         fid = self.file_id("AgAC" if field_name == "photo" else "BQAC")
         content: dict[str, Any] = {}
@@ -421,6 +451,7 @@ class FakeTelegram:
                               else "application/octet-stream")}
         if params.get("caption"):
             content["caption"] = str(params["caption"])
+        content.update(reply)
         return _ok(self._new_message(chat_id, **content))
 
     async def _send_document(self, params: dict[str, Any],

@@ -21,6 +21,7 @@ CHAT_NOT_FOUND = "Bad Request: chat not found"
 TEXT_EMPTY = "Bad Request: message text is empty"
 TEXT_TOO_LONG = "Bad Request: message is too long"
 CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+REPLY_NOT_FOUND = "Bad Request: message to be replied not found"
 BAD_FILE = "Bad Request: wrong file identifier/HTTP URL specified"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 UPDATE_TYPES = ("message", "edited_message", "channel_post", "edited_channel_post",
@@ -80,7 +81,7 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
 
 def _decode_form_value(key: str, value: str) -> Any:
     """Form bodies carry arrays and objects JSON-serialized (e.g. ``allowed_updates``)."""
-    if key in ("allowed_updates", "reply_markup", "entities") and value[:1] in "[{":
+    if key in ("allowed_updates", "reply_markup", "entities", "reply_parameters") and value[:1] in "[{":
         try:
             return json.loads(value)
         except ValueError:
@@ -118,3 +119,24 @@ def _float(value: Any, default: float) -> float:
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() in ("true", "1")
+
+
+def reply_to(chat: dict[str, Any], existing: set[int], params: dict[str, Any]
+             ) -> tuple[dict[str, Any], web.Response | None]:
+    """``reply_to_message`` for a sent message from its ``reply_parameters``, or the
+    documented refusal (``existing``: the message ids of the chat)."""
+    raw = params.get("reply_parameters")
+    if raw is None:
+        return {}, None
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = None
+    if not isinstance(raw, dict) or not isinstance(raw.get("message_id"), int):
+        return {}, _error(400, "Bad Request: can't parse reply parameters JSON object")
+    if raw["message_id"] in existing:
+        return {"reply_to_message": {"message_id": raw["message_id"], "chat": chat}}, None
+    if _truthy(raw.get("allow_sending_without_reply")):
+        return {}, None
+    return {}, _error(400, REPLY_NOT_FOUND)

@@ -1,8 +1,8 @@
 """The gateway: supervision with capped backoff, health reporting, the group-commit writer.
 
-``FlakyConnector`` below is a real connector (it subclasses the interface and is
-found through the registry like any other); it fails a set number of times, which is
-what the gateway's supervision must survive.
+``FlakyConnector`` below is a real connector (it subclasses the interface and is found
+through the gateway's ``connector_class`` like any other); it fails a set number of
+times, which is what the gateway's supervision must survive.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from connectors import gateway as gateway_module
 from connectors import registry
 from connectors.backoff import Backoff
 from connectors.base import DEGRADED, FAILED, OK, STOPPED, Connector, ConnectorError, SendResult
@@ -63,9 +64,13 @@ class BrokenConnector(FlakyConnector):
 def test_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
     FlakyConnector.starts = []
     FlakyConnector.stops = 0
-    monkeypatch.setitem(registry.CONNECTORS, "flaky", f"{__name__}:FlakyConnector")
-    monkeypatch.setitem(registry.CONNECTORS, "revoked", f"{__name__}:RevokedConnector")
-    monkeypatch.setitem(registry.CONNECTORS, "broken", f"{__name__}:BrokenConnector")
+    fakes: dict[str, type] = {"flaky": FlakyConnector, "revoked": RevokedConnector,
+                              "broken": BrokenConnector}
+
+    def connector_class(kind: str) -> type:
+        return fakes.get(kind) or registry.connector_class(kind)
+
+    monkeypatch.setattr(gateway_module, "connector_class", connector_class)
 
 
 async def test_crashing_connector_is_restarted_with_backoff_and_health_reported(

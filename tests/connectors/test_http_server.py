@@ -154,8 +154,8 @@ async def test_health_route_reports_each_channel(sqlite_store: Store) -> None:
     web = spec(sqlite_store, "webchat", "web")
     broken = spec(sqlite_store, "generic", "nosecret")  # no secret: cannot run
     async with running(sqlite_store, [web, broken]) as gw, aiohttp.ClientSession() as http:
-        for _ in range(100):
-            if gw.health()["nosecret"][0] == "failed":
+        for _ in range(500):
+            if gw.health()["nosecret"][0] == "failed" and gw.health()["web"][0] == "ok":
                 break
             await asyncio.sleep(0.02)
         async with http.get(f"{gw.external_url()}/health") as response:

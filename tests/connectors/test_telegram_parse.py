@@ -202,3 +202,27 @@ def test_error_snippet_is_masked_before_it_is_cut() -> None:
     body = ("x" * 170 + f"/bot{token}/sendMessage").encode()  # byte 200 cuts the token
     text = snippet(body, token, limit=200)
     assert len(text) <= 200 and "AAHsecr" not in text and "/bot123456789:***/" in text
+
+
+def test_reply_to_a_message_of_the_same_chat_is_reported() -> None:
+    original = FAKE.message(text="Где заказ?")
+    update = _msg(text="Вот номер: 15", reply_to_message=original)
+    parsed = parse_update(update)
+    assert isinstance(parsed, NewMessage)
+    assert parsed.reply_to == f"4242:{original['message_id']}"
+    assert parse_update(_msg(text="без ответа")).reply_to is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("reply_to_message, thread", [
+    ({"message_id": 3, "chat": {"id": 999, "type": "private"}}, None),  # another chat
+    ({"message_id": 5, "chat": {"id": 4242, "type": "private"}}, 5),  # a topic's first message
+    ({"message_id": "3"}, None),  # malformed
+    ("3", None),
+])
+def test_replies_that_are_not_the_clients_choice_are_not_reported(
+        reply_to_message: object, thread: int | None) -> None:
+    content: dict[str, object] = {"text": "x", "reply_to_message": reply_to_message}
+    if thread is not None:
+        content["message_thread_id"] = thread
+    parsed = parse_update(_msg(**content))
+    assert isinstance(parsed, NewMessage) and parsed.reply_to is None

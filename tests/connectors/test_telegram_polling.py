@@ -86,13 +86,15 @@ async def test_media_kinds_and_shared_contact_via_polling(
                               and all_messages(sqlite_store, tg_channel.id), what="7 messages")
     finally:
         await conn.stop()
-    got = [(m.text, [(a.name, a.mime, a.size, a.location) for a in m.attachments]) for m in msgs]
+    # Files are downloaded (connectors/telegram/files.py): a location is a stored file.
+    got = [(m.text, [(a.name, a.mime, a.size, bool(a.location)) for a in m.attachments])
+           for m in msgs]
     assert got == [
-        ("фото", [("photo.jpg", "image/jpeg", 80000, "p-big")]),
-        ("", [("акт.pdf", "application/pdf", 1234, "doc1")]),
-        ("", [("voice.ogg", "audio/ogg", 555, "voice1")]),
-        ("", [("video.mp4", "video/mp4", 777, "vid1")]),
-        ("👍", [("sticker.webp", "image/webp", 0, "st1")]),
+        ("фото", [("photo.jpg", "image/jpeg", 80000, True)]),
+        ("", [("акт.pdf", "application/pdf", 1234, True)]),
+        ("", [("voice.ogg", "audio/ogg", 555, True)]),
+        ("", [("video.mp4", "video/mp4", 777, True)]),
+        ("👍", [("sticker.webp", "image/webp", 64, True)]),  # the fake's size when none is said
         ("📍 59.93863, 30.31413", []),
         ("📞 Анна, +79001112233", []),
     ]

@@ -11,12 +11,13 @@ import pytest
 
 from connectors.base import PermanentSendError, SendResult, TransientSendError
 from connectors.telegram.connector import TelegramConnector
+from connectors.telegram.send import CAPTION_LIMIT, reply_parameters
 from storage.errors import CannotWriteFirst
-from storage.inputs import Inbound
+from storage.inputs import AttachmentIn, Inbound
 from storage.ops_outbox import OutboxItem
 from storage.rows import ChannelRow
 from storage.store import Store
-from tests.connectors.fake_telegram import BLOCKED, CHAT_NOT_FOUND, FakeTelegram
+from tests.connectors.fake_telegram import BLOCKED, CHAT_NOT_FOUND, REPLY_NOT_FOUND, FakeTelegram
 from tests.connectors.telegram_fixtures import *  # noqa: F403
 from tests.connectors.telegram_fixtures import all_messages, wait_for
 
@@ -24,8 +25,9 @@ CHAT = 4242
 
 
 def item(text: str, *, message_id: int = 1, chat_id: int = CHAT, attempts: int = 1,
-         attachments: tuple = ()) -> OutboxItem:
-    return OutboxItem(message_id, 1, 1, "telegram", str(chat_id), text, attempts, {}, attachments)
+         attachments: tuple = (), meta: dict | None = None) -> OutboxItem:
+    return OutboxItem(message_id, 1, 1, "telegram", str(chat_id), text, attempts, meta or {},
+                      attachments)
 
 
 @pytest.fixture
@@ -180,17 +182,22 @@ async def test_attachments_local_file_photo_url_and_file_id(
             ("remote.pdf", "application/pdf", 0, "https://example.org/remote.pdf"),
             ("again.pdf", "application/pdf", 0, known))
     result = await conn.send(item("файлы", attachments=atts))
+    # The text fits a caption: it goes with the first file, in one message.
     assert [c.method for c in fake.calls if c.method.startswith("send")] == [
-        "sendMessage", "sendDocument", "sendPhoto", "sendDocument", "sendDocument"]
+        "sendDocument", "sendPhoto", "sendDocument", "sendDocument"]
     doc_call, photo_call, url_call, id_call = [c for c in fake.calls if c.method in (
         "sendDocument", "sendPhoto")]
+    assert doc_call.params["caption"] == "файлы" and fake.sent[0]["caption"] == "файлы"
+    assert "caption" not in photo_call.params
     assert doc_call.files["document"].data == b"%PDF-1.4 test"
     assert doc_call.files["document"].filename == "счёт.pdf"
     assert doc_call.params["chat_id"] == str(CHAT)
     assert photo_call.files["photo"].data == png.read_bytes()
     assert url_call.params["document"] == "https://example.org/remote.pdf"
     assert id_call.params["document"] == known
-    assert len(result.extra_ids) == 4
+    assert (result.external_id, *result.extra_ids) == tuple(
+        f"{CHAT}:{m['message_id']}" for m in fake.sent)
+    assert len(result.extra_ids) == 3
 
 
 async def test_missing_local_file_is_permanent(fake: FakeTelegram, conn: TelegramConnector,
@@ -218,3 +225,150 @@ async def test_file_names_cannot_inject_multipart_headers(
     [call] = fake.calls_to("sendDocument")
     assert call.files["document"].filename == "a_b__X-Evil: 1.txt"
     assert call.files["document"].data == b"data"
+
+
+# ---- files with captions ---------------------------------------------------------------
+async def test_reply_with_a_file_from_the_store_is_uploaded_with_its_caption(
+        fake: FakeTelegram, make_connector: Any, session: aiohttp.ClientSession,
+        sqlite_store: Store, tg_channel: ChannelRow, tmp_path: Path) -> None:
+    """The whole path: an operator's reply with a local file becomes one multipart
+    sendPhoto whose caption is the text."""
+    png = tmp_path / "схема.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"1" * 50)
+    polling: TelegramConnector = make_connector()
+    await polling.start(session)
+    try:
+        fake.push_message("Покажите, куда подъехать?")
+        [msg] = await wait_for(lambda: all_messages(sqlite_store, tg_channel.id), what="inbound")
+        reply = sqlite_store.reply(msg.task_id, sqlite_store.ensure_operator("Оля").id,
+                                   "Вот схема проезда", attachments=(AttachmentIn(
+                                       "схема.png", "image/png", 58, str(png)),))
+        [claimed] = sqlite_store.claim_outbox(10, channel_ids=(tg_channel.id,))
+        result = await polling.send(claimed)
+        sqlite_store.mark_sent(claimed.message_id, result.external_id)
+    finally:
+        await polling.stop()
+    assert not fake.calls_to("sendMessage")
+    [call] = fake.calls_to("sendPhoto")
+    assert call.files["photo"].data == png.read_bytes()
+    assert call.files["photo"].filename == "схема.png"
+    assert call.files["photo"].content_type == "image/png"
+    assert call.params["caption"] == "Вот схема проезда" and call.params["chat_id"] == str(CHAT)
+    [sent] = fake.sent
+    assert result == SendResult(f"{CHAT}:{sent['message_id']}")
+    assert sqlite_store.get_message(reply.id).delivery_state == "sent"
+
+
+async def test_text_too_long_for_a_caption_goes_first(
+        fake: FakeTelegram, conn: TelegramConnector, tmp_path: Path) -> None:
+    doc = tmp_path / "отчёт.txt"
+    doc.write_bytes(b"report")
+    text = "п" * (CAPTION_LIMIT + 1)
+    result = await conn.send(item(text, attachments=(("отчёт.txt", "text/plain", 6,
+                                                      str(doc)),)))
+    assert [c.method for c in fake.calls if c.method.startswith("send")] == [
+        "sendMessage", "sendDocument"]
+    assert fake.sent[0]["text"] == text and "caption" not in fake.sent[1]
+    assert len(result.extra_ids) == 1
+    # At the limit it still fits.
+    await conn.send(item("п" * CAPTION_LIMIT, attachments=(("отчёт.txt", "text/plain", 6,
+                                                             str(doc)),)))
+    assert fake.sent[-1]["caption"] == "п" * CAPTION_LIMIT
+
+
+# ---- native quote-reply ------------------------------------------------------------------
+async def test_quote_reply_from_the_store_sends_reply_parameters(
+        fake: FakeTelegram, make_connector: Any, session: aiohttp.ClientSession,
+        sqlite_store: Store, tg_channel: ChannelRow) -> None:
+    polling: TelegramConnector = make_connector()
+    await polling.start(session)
+    try:
+        asked = fake.push_message("Сколько стоит доставка?")["message"]
+        fake.push_message("И сколько ехать?")
+        first, _second = await wait_for(
+            lambda: len(all_messages(sqlite_store, tg_channel.id)) == 2
+            and all_messages(sqlite_store, tg_channel.id), what="two messages")
+        assert first.external_id == f"{CHAT}:{asked['message_id']}"
+        sqlite_store.reply(first.task_id, sqlite_store.ensure_operator("Оля").id, "300 ₽",
+                           meta={"quote_external_id": first.external_id})
+        [claimed] = sqlite_store.claim_outbox(10, channel_ids=(tg_channel.id,))
+        await polling.send(claimed)
+    finally:
+        await polling.stop()
+    [call] = fake.calls_to("sendMessage")
+    assert call.params["reply_parameters"] == {"message_id": asked["message_id"],
+                                               "allow_sending_without_reply": True}
+    [sent] = fake.sent
+    assert sent["reply_to_message"]["message_id"] == asked["message_id"]
+
+
+async def test_quote_reply_on_a_captioned_upload(
+        fake: FakeTelegram, conn: TelegramConnector, tmp_path: Path) -> None:
+    """Multipart bodies carry reply_parameters JSON-serialized; Telegram reads it."""
+    asked = fake.message("пришлите счёт", chat_id=CHAT)
+    doc = tmp_path / "счёт.pdf"
+    doc.write_bytes(b"%PDF")
+    await conn.send(item("Счёт во вложении", attachments=(
+        ("счёт.pdf", "application/pdf", 4, str(doc)),),
+        meta={"quote_external_id": f"{CHAT}:{asked['message_id']}"}))
+    [call] = fake.calls_to("sendDocument")
+    assert call.files["document"].data == b"%PDF"
+    assert call.params["reply_parameters"] == {"message_id": asked["message_id"],
+                                               "allow_sending_without_reply": True}
+    assert fake.sent[0]["reply_to_message"]["message_id"] == asked["message_id"]
+    assert fake.sent[0]["caption"] == "Счёт во вложении"
+
+
+async def test_quote_of_a_deleted_message_still_sends(
+        fake: FakeTelegram, conn: TelegramConnector) -> None:
+    asked = fake.message("удалю потом", chat_id=CHAT)
+    fake.delete_message(CHAT, asked["message_id"])
+    result = await conn.send(item("ответ", meta={
+        "quote_external_id": f"{CHAT}:{asked['message_id']}"}))
+    [sent] = fake.sent
+    assert result.external_id == f"{CHAT}:{sent['message_id']}"
+    assert "reply_to_message" not in sent  # allow_sending_without_reply: sent all the same
+
+
+async def test_only_the_first_part_quotes_and_other_chats_never_do(
+        fake: FakeTelegram, conn: TelegramConnector) -> None:
+    asked = fake.message("длинный вопрос", chat_id=CHAT)
+    quote = {"quote_external_id": f"{CHAT}:{asked['message_id']}"}
+    await conn.send(item(("а" * 4000) + "\n\n" + ("б" * 100), meta=quote))
+    first, second = fake.calls_to("sendMessage")
+    assert first.params["reply_parameters"]["message_id"] == asked["message_id"]
+    assert "reply_parameters" not in second.params
+    # The store split a long reply into outbox items: only its first part quotes.
+    fake.calls.clear()
+    await conn.send(item("часть 2", message_id=2, meta={**quote, "part": 2, "parts": 2}))
+    await conn.send(item("часть 1", message_id=3, meta={**quote, "part": 1, "parts": 2}))
+    second_part, first_part = fake.calls_to("sendMessage")
+    assert "reply_parameters" not in second_part.params
+    assert first_part.params["reply_parameters"]["message_id"] == asked["message_id"]
+    # A message id means something only in its own chat: a quote from another chat (the
+    # task moved) would point at an unrelated message here, so it is not sent.
+    fake.calls.clear()
+    await conn.send(item("ответ", meta={"quote_external_id": f"999:{asked['message_id']}"}))
+    [call] = fake.calls_to("sendMessage")
+    assert "reply_parameters" not in call.params
+
+
+def test_reply_parameters_parsing() -> None:
+    assert reply_parameters("4242", "4242:17") == {"message_id": 17,
+                                                   "allow_sending_without_reply": True}
+    assert reply_parameters("-1001234", "-1001234:5") == {"message_id": 5,
+                                                          "allow_sending_without_reply": True}
+    for bad in (None, "", "17", "4242:", "4242:x", "1:17", 17):
+        assert reply_parameters("4242", bad) is None
+
+
+async def test_the_fake_refuses_a_reply_to_a_missing_message_unless_allowed(
+        fake: FakeTelegram, conn: TelegramConnector, session: aiohttp.ClientSession) -> None:
+    """Why the connector always sets allow_sending_without_reply."""
+    url = f"{fake.url}/bot{fake.token}/sendMessage"
+    body = {"chat_id": CHAT, "text": "x", "reply_parameters": {"message_id": 999}}
+    async with session.post(url, json=body) as resp:
+        assert resp.status == 400 and (await resp.json())["description"] == REPLY_NOT_FOUND
+    body["reply_parameters"] = {"message_id": 999, "allow_sending_without_reply": True}
+    async with session.post(url, json=body) as resp:
+        assert resp.status == 200

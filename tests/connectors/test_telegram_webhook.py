@@ -1,5 +1,9 @@
 """Webhook mode over real HTTP: setWebhook with a secret, the secret header checked before
-the body, 200 only after commit, duplicate deliveries, size cap, malformed bodies."""
+the body, 200 only after commit, duplicate deliveries, size cap, malformed bodies.
+
+Every test runs twice (the ``hook_server`` fixture): behind the gateway's own
+:class:`connectors.http_server.HttpServer`, whose body-timeout middleware reads the body
+before the handler (the path production takes), and on a bare aiohttp application."""
 
 from __future__ import annotations
 
@@ -10,7 +14,12 @@ import aiohttp
 import pytest
 
 from connectors.base import ConnectorError
-from connectors.telegram.connector import SECRET_HEADER, TelegramConnector, derived_secret, webhook_path
+from connectors.telegram.connector import (
+    SECRET_HEADER,
+    TelegramConnector,
+    derived_secret,
+    webhook_path,
+)
 from storage.rows import ChannelRow
 from storage.store import Store
 from tests.connectors.fake_telegram import FakeTelegram
@@ -177,22 +186,28 @@ async def test_webhook_without_url_is_a_clear_error(
 
 async def test_secret_is_checked_before_the_body_is_read(
         fake: FakeTelegram, make_connector: Any, hook_server: HookServer,
-        session: aiohttp.ClientSession) -> None:
-    """A body that never ends still gets its 403 at once: the handler did not wait for it."""
+        session: aiohttp.ClientSession, sqlite_store: Store, tg_channel: ChannelRow) -> None:
+    """A body that never ends does not hold the connection: on a bare application the
+    handler answers 403 at once (the secret is checked before the body is read); behind
+    the gateway's server, whose middleware reads every body first, the server's body
+    timeout answers 408. Either way nothing is stored."""
     import asyncio
 
     conn = await _webhook_connector(make_connector, hook_server, session)
     url = hook_server.url + webhook_path("tg-support")
+    release = asyncio.Event()
 
     async def endless() -> Any:
         yield b'{"update_id": 1, '
-        await asyncio.sleep(30)
+        await release.wait()
         yield b"}"
 
     try:
-        async with asyncio.timeout(3):
+        async with asyncio.timeout(hook_server.body_timeout + 3):
             async with session.post(url, data=endless(),
                                     headers={SECRET_HEADER: "wrong"}) as resp:
-                assert resp.status == 403
+                assert resp.status == (408 if hook_server.gateway else 403)
     finally:
+        release.set()
         await conn.stop()
+    assert all_messages(sqlite_store, tg_channel.id) == []

@@ -8,8 +8,6 @@ in UTC for the parts that format times themselves.
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,9 +22,6 @@ from console.config import Config, OperatorConfig
 from storage.inputs import AttachmentIn, Inbound
 from storage.rows import OperatorRow
 from storage.store import Store
-
-os.environ["TZ"] = "UTC"
-time.tzset()
 
 T0 = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)
 FROZEN_NOW = datetime(2020, 6, 1, 21, 0, tzinfo=UTC)  # after every pinned scene time

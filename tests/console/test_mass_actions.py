@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from console.screens.assign import AssignDialog
+from console.screens.confirm import ConfirmDialog
 from console.screens.merge_contacts import MergeContactsDialog
 from console.screens.merge_tasks import MergeTasksDialog, resulting_channel
 from console.screens.status import StatusDialog
@@ -37,7 +38,13 @@ async def test_merge_marked_tasks_into_chosen_target(data: Data, make_app) -> No
         await pilot.press("down")  # choose Lena's task as the target instead
         assert "tg" in str(dialog.query_one("#merge-channel").visual)
         await press(pilot, "enter")
-        assert not isinstance(app.screen, MergeTasksDialog)
+        # Ivan and Lena are different clients: the merge asks, naming both
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmDialog)
+        question = str(confirm.query_one("#confirm-text").visual)
+        assert "Ivan Petrov" in question and "Lena" in question
+        await press(pilot, "down", "enter")  # "Merge them"
+        assert not isinstance(app.screen, (MergeTasksDialog, ConfirmDialog))
         assert store.get_task(ivan).merged_into_id == lena
         assert store.get_task(lena).merged_into_id is None
         assert app.screen.marks == frozenset()
@@ -67,7 +74,8 @@ def test_resulting_channel_prefers_target_then_source(data: Data) -> None:
     assert who == olga and "web" in sentence and f"#{olga.number}" in sentence
     who, sentence = resulting_channel(bare_row, [])
     assert who is None
-    merged = store.merge_tasks(bare.id, [olga.id, ivan.id], data.anna.id)
+    merged = store.merge_tasks(bare.id, [olga.id, ivan.id], data.anna.id,
+                               different_clients_ok=True)
     assert merged.channel_id == olga.channel_id  # the store agrees with the dialog
 
 

@@ -58,16 +58,12 @@ def test_latency_bench_quick() -> None:
 
 @pytest.mark.slow
 def test_console_bench_quick() -> None:
-    if not (ROOT / "bench" / "console_bench.py").exists():
-        pytest.skip("bench/console_bench.py does not exist yet")
     assert run("bench.console_bench", "--quick").strip()
 
 
 @pytest.mark.slow
 def test_search_bench_small(tmp_path: Path) -> None:
     """search_bench has no --quick: it generates a small database when --db is new."""
-    if not (ROOT / "bench" / "search_bench.py").exists():
-        pytest.skip("bench/search_bench.py does not exist yet")
     out = run("bench.search_bench", "--db", str(tmp_path / "s.db"), "--messages", "3000",
               "--runs", "2")
     assert "| query |" in out

@@ -58,7 +58,7 @@ def test_edit_replaces_the_old_words(world: World) -> None:
 
 def test_task_merge_moves_hits_to_the_target(world: World) -> None:
     store = world.store
-    store.merge_tasks(world.ivan_task, [world.petr_task])
+    store.merge_tasks(world.ivan_task, [world.petr_task], different_clients_ok=True)
     results = Searcher(store).search("9000")
     assert [h.task_id for h in results.hits] == [world.ivan_task]
     assert [g.task.id for g in results.groups] == [world.ivan_task]

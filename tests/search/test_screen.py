@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +17,6 @@ from storage.rows import OperatorRow
 from storage.search import SearchHit
 from storage.store import Store
 from widgets.search_results import SearchResultsList
-
-os.environ["TZ"] = "UTC"
-time.tzset()
 
 T0 = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -260,7 +255,6 @@ def bulk_thread(store: Store, task_id: int, contact_id: int, count: int, needle_
 
 
 async def test_open_a_hit_deep_in_a_long_thread(sqlite_store: Store, tmp_path: Path) -> None:
-    pytest.importorskip("console.app")
     from console.app import SwitchboardApp
     from console.config import Config, OperatorConfig
     from widgets.thread_view import ThreadView

@@ -102,7 +102,7 @@ def test_merge_tasks_interleaves_by_time_and_marks_moved(desk: Desk) -> None:
     desk.say(desk.telegram, "1", "t2", minute=30)
     desk.say(desk.web, "2", "s2", minute=20)
     desk.store.note(source, desk.anna, "note in source")
-    merged = desk.store.merge_tasks(target, [source], desk.maria)
+    merged = desk.store.merge_tasks(target, [source], desk.maria, different_clients_ok=True)
     thread = desk.store.thread_before(target).items
     texts = [m.text for m in thread if m.kind == INBOUND]
     assert texts == ["s1", "t1", "s2", "t2"]
@@ -120,7 +120,7 @@ def test_merged_source_is_closed_with_a_link_audit_and_events(desk: Desk) -> Non
     source = desk.say(desk.web, "2").task.id
     seen = []
     desk.store.bus.subscribe(seen.append)
-    desk.store.merge_tasks(target, source, desk.maria)
+    desk.store.merge_tasks(target, source, desk.maria, different_clients_ok=True)
     src = desk.store.get_task(source)
     assert src.status == COMPLETED and src.merged_into_id == target
     number = desk.store.get_task(target).number
@@ -143,7 +143,7 @@ def test_source_client_writes_again_after_merge(desk: Desk) -> None:
     """The source's binding is released: its client's next message starts a new task."""
     target = desk.say(desk.telegram, "1").task.id
     source = desk.say(desk.web, "2").task.id
-    desk.store.merge_tasks(target, [source], desk.maria)
+    desk.store.merge_tasks(target, [source], desk.maria, different_clients_ok=True)
     again = desk.say(desk.web, "2", "still there?")
     assert again.task.id not in (target, source)
 
@@ -153,7 +153,7 @@ def test_target_without_channel_takes_the_sources(desk: Desk) -> None:
     T = desk.store.m.Task
     T.update(channel=None, chat_id=None, bound_key=None).where(T.id == target).execute()
     source = desk.say(desk.web, "visitor", "from web").task.id
-    merged = desk.store.merge_tasks(target, [source], desk.maria)
+    merged = desk.store.merge_tasks(target, [source], desk.maria, different_clients_ok=True)
     assert (merged.channel_id, merged.chat_id) == (desk.web, "visitor")
     # The web visitor's next message lands in the merged task; replies go to the web chat.
     assert desk.say(desk.web, "visitor", "next").task.id == target
@@ -181,7 +181,7 @@ def test_merge_several_sources_and_no_double_merge(desk: Desk) -> None:
     target = desk.say(desk.telegram, "1", "t").task.id
     s1 = desk.say(desk.web, "2", "a").task.id
     s2 = desk.say(desk.vk, "3", "b").task.id
-    desk.store.merge_tasks(target, [s1, s2], desk.maria)
+    desk.store.merge_tasks(target, [s1, s2], desk.maria, different_clients_ok=True)
     kinds = {m.kind for m in desk.store.thread_before(target).items}
     assert {INBOUND, EVENT} <= kinds and OUTBOUND not in kinds and NOTE not in kinds
     assert desk.store.get_task(target).unread_count == 3

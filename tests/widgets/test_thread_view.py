@@ -275,7 +275,7 @@ async def test_merged_messages_carry_moved_from_mark(sqlite_store: Store, web: i
     source = fill_thread(sqlite_store, web, 2, chat="s", name="Sasha")
     target_task = sqlite_store.get_message(target[0]).task_id
     source_task = sqlite_store.get_task(sqlite_store.get_message(source[0]).task_id)
-    sqlite_store.merge_tasks(target_task, [source_task.id], anna)
+    sqlite_store.merge_tasks(target_task, [source_task.id], anna, different_clients_ok=True)
     async with ThreadApp(sqlite_store).run_test(size=(120, 40)) as pilot:
         view = await _open(pilot, sqlite_store, target_task)
         assert {m.id for m in view.messages} >= set(source)

@@ -1,0 +1,300 @@
+"""The Viber bot connector: signed callbacks in, ``send_message`` out.
+
+Options: see :class:`connectors.viber.ViberOptions` and ``docs/viber.md``.
+
+On start the connector calls ``set_webhook`` with ``public_url`` +
+``/hooks/viber/{channel name}``. Viber first POSTs a signed ``webhook`` event there and
+refuses (status 1) unless it gets 200 — the gateway mounts the route before any
+connector starts, so it does.
+
+Every callback carries ``X-Viber-Content-Signature``, the hex HMAC-SHA256 of the raw
+body keyed with the bot token; it is checked in constant time before the body is
+parsed, and a missing or wrong one is refused (401/403) with nothing stored. A callback
+is answered 200 only after it is committed; Viber repeats unanswered callbacks (for
+about an hour), and a repeat stores nothing twice (the message key is
+``message_token``; receipts only move a message's state forward).
+
+``unsubscribed`` is recorded in the store (``viber:{channel id}:unsubscribed:{user}``):
+from then on a reply to that user fails at once, permanently, saying why, instead of
+being refused by Viber. ``subscribed`` or a new message from the user clears it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+from typing import ClassVar
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+from pydantic import ValidationError
+
+from connectors.base import (
+    FAILED,
+    OK,
+    STOPPED,
+    ChannelSpec,
+    Connector,
+    ConnectorError,
+    IngestFn,
+    PermanentSendError,
+    SendResult,
+    TransientSendError,
+)
+from connectors.media import media_store_for
+from connectors.rejections import RejectionLog, is_permanent
+from connectors.telegram.send import decode_progress, encode_progress
+from connectors.viber import ViberOptions, files
+from connectors.viber.api import (
+    SIGNATURE_HEADER,
+    ViberApi,
+    ViberApiError,
+    ViberNetworkError,
+    check_signature,
+)
+from connectors.viber.parse import (
+    Ignored,
+    NewMessage,
+    Parsed,
+    ParseError,
+    Receipt,
+    Subscription,
+    parse_callback,
+)
+from connectors.viber.send import SENDER_NAME_LIMIT, send_item, sender
+from storage.errors import SwitchboardError
+from storage.i18n import _
+from storage.inputs import Inbound
+from storage.ops_outbox import OutboxItem
+from storage.store import Store
+
+log = logging.getLogger("switchboard.viber")
+
+EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed",
+               "conversation_started"]
+
+
+def webhook_path(channel_name: str) -> str:
+    """The URL path Viber posts to (percent-encoded: any channel name is safe)."""
+    return f"/hooks/viber/{quote(channel_name, safe='')}"
+
+
+def route_path(channel_name: str) -> str:
+    """The same path as an aiohttp route (decoded except ``%`` and ``/``)."""
+    return "/hooks/viber/" + channel_name.replace("%", "%25").replace("/", "%2F")
+
+
+async def read_body(request: web.Request, cap: int) -> bytes | None:
+    """The body, or None when it is larger than ``cap``. ``request.read()``, not the
+    stream: the gateway's server may already have read the body (its timeout
+    middleware does), and aiohttp keeps it for ``read()``."""
+    if request.content_length is not None and request.content_length > cap:
+        return None
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return None
+    return None if len(body) > cap else body
+
+
+class ViberConnector(Connector):
+    kind: ClassVar[str] = "viber"
+
+    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
+        super().__init__(spec, store, ingest)
+        self._config_error = ""
+        try:
+            self.options = ViberOptions.model_validate(spec.options or {})
+        except ValidationError as err:
+            self._config_error = _("Viber channel {name!r} has invalid options: {error}").format(
+                name=spec.name, error=err)
+            self.options = ViberOptions()
+        self.api: ViberApi | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.media = media_store_for(self.options.model_dump())
+        self.sender_name = self.options.sender_name
+        self.rejections = RejectionLog(log, f"viber {spec.name} callback")
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def webhook_url(self) -> str:
+        if self.options.webhook_url:
+            return self.options.webhook_url
+        if self.options.public_url:
+            return self.options.public_url.rstrip("/") + webhook_path(self.spec.name)
+        return ""
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        if self._config_error:
+            raise ConnectorError(self._config_error)
+        if not self.options.token:
+            raise ConnectorError(_("Viber channel {name!r} has no token in its options.")
+                                 .format(name=self.spec.name))
+        url = self.webhook_url()
+        if not url:
+            raise ConnectorError(_("Viber delivers messages only to a webhook: set "
+                                   "server.public_url (a public https address) or "
+                                   "options.webhook_url."))
+        self.session = session
+        self.api = ViberApi(session, self.options.token, self.options.api_base)
+        try:
+            if not self.sender_name:
+                info = await self.api.get_account_info()
+                self.sender_name = str(info.get("name") or self.spec.name)[:SENDER_NAME_LIMIT]
+            await self.api.set_webhook(url, EVENT_TYPES)
+        except ViberApiError as err:
+            raise ConnectorError(_("Viber refused {method} ({status}): {message}").format(
+                method=err.method, status=err.status, message=err.message)) from None
+        except ViberNetworkError as err:
+            raise ConnectorError(str(err)) from None
+        log.info("viber %s: webhook set to %s", self.spec.name, url)
+        self.set_health(OK, self.sender_name)
+
+    async def stop(self) -> None:
+        self.rejections.close()
+        if self.health.state != FAILED:
+            self.set_health(STOPPED)
+
+    def describe_address(self, base_url: str) -> str:
+        return _("Viber webhook for {name}: {url}").format(
+            name=self.spec.name, url=self.webhook_url() or f"{base_url}{webhook_path(self.spec.name)}")
+
+    # ---- callbacks -----------------------------------------------------------------------
+    def routes(self) -> list[web.RouteDef]:
+        serve = files.handler(self.options.token, self.spec.id, self.store.get_message)
+        return [web.post(route_path(self.spec.name), self._callback),
+                web.get(files.route_pattern(self.spec.id), serve)]
+
+    def _unsubscribed_key(self, user_id: str) -> str:
+        return f"viber:{self.spec.id}:unsubscribed:{user_id}"
+
+    async def handle(self, parsed: Parsed) -> None:
+        """Commit one callback (returns after commit); see :meth:`VkConnector.handle` for
+        why a callback that can never be stored is dropped and others propagate."""
+        try:
+            if isinstance(parsed, NewMessage):
+                await self.ingest(await self._with_files(parsed.inbound))
+                await self._set_subscribed(parsed.inbound.sender_id, True, "")
+            elif isinstance(parsed, Receipt):
+                await asyncio.to_thread(self.store.mark_delivery, self.spec.id,
+                                        parsed.message_token, parsed.state, parsed.reason)
+            elif isinstance(parsed, Subscription):
+                await self._set_subscribed(parsed.user_id, parsed.subscribed, parsed.at)
+            elif isinstance(parsed, Ignored) and parsed.reason:
+                log.info("viber %s: %s callback ignored: %s", self.spec.name, parsed.event,
+                         parsed.reason)
+        except Exception as err:
+            if not is_permanent(err):
+                raise
+            log.warning("viber %s: a callback cannot be stored, dropped: %s", self.spec.name,
+                        err if isinstance(err, SwitchboardError)
+                        else f"{type(err).__name__}: {err}")
+
+    async def _with_files(self, inbound: Inbound) -> Inbound:
+        """The files downloaded (Viber's media URLs expire), unless the message is already
+        stored and this is a repeat the store will drop."""
+        if not inbound.attachments or self.session is None or await asyncio.to_thread(
+                self.store.find_message, self.spec.id, inbound.external_id or ""):
+            return inbound
+        session = self.session
+        files = [await self.media.download(session, a.location, name=a.name, mime=a.mime)
+                 for a in inbound.attachments]
+        return dataclasses.replace(inbound, attachments=tuple(files))
+
+    async def _set_subscribed(self, user_id: str, subscribed: bool, at: str) -> None:
+        key = self._unsubscribed_key(user_id)
+        if subscribed:
+            if await asyncio.to_thread(self.store.get_state, key):
+                await asyncio.to_thread(self.store.set_state, key, "")
+        else:
+            await asyncio.to_thread(self.store.set_state, key, at or "unknown")
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        cap = self.options.max_body_bytes
+        if request.content_length is not None and request.content_length > cap:
+            return self._refuse(request, 413, _("The callback is larger than {limit} bytes.")
+                                .format(limit=cap))
+        body = await read_body(request, cap)
+        if body is None:
+            return self._refuse(request, 413, _("The callback is larger than {limit} bytes.")
+                                .format(limit=cap))
+        got = request.headers.get(SIGNATURE_HEADER)
+        if got is None:
+            return self._refuse(request, 401, _("Missing {header} header.").format(
+                header=SIGNATURE_HEADER))
+        if not check_signature(self.options.token, body, got):
+            return self._refuse(request, 403, _("Wrong {header} header.").format(
+                header=SIGNATURE_HEADER))
+        try:
+            data = json.loads(body.decode("utf-8-sig"))
+            parsed = parse_callback(data, self.spec.id)
+        except ValueError as err:  # ParseError, bad JSON and bad UTF-8 included
+            reason = str(err) if isinstance(err, ParseError) else _("The callback is not "
+                                                                    "valid JSON.")
+            return self._refuse(request, 400, reason)
+        try:
+            await self.handle(parsed)
+        except Exception:
+            log.exception("viber %s: storing a callback failed", self.spec.name)
+            return web.json_response({"status": 1, "status_message": _(
+                "The callback could not be stored; Viber will repeat it.")}, status=500)
+        return web.json_response({"status": 0, "status_message": "ok"})
+
+    def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
+        self.rejections.reject(reason, status, request.remote)
+        return web.json_response({"status": 1, "status_message": reason}, status=status)
+
+    # ---- outbound ------------------------------------------------------------------------
+    def _progress_key(self, message_id: int) -> str:
+        return f"viber:{self.spec.id}:sending:{message_id}"
+
+    async def _get_progress(self, message_id: int) -> list[str]:
+        return decode_progress(await asyncio.to_thread(
+            self.store.get_state, self._progress_key(message_id)))
+
+    async def _set_progress(self, message_id: int, tokens: list[str]) -> None:
+        await asyncio.to_thread(self.store.set_state, self._progress_key(message_id),
+                                encode_progress(tokens) if tokens else "")
+
+    async def send(self, item: OutboxItem) -> SendResult:
+        if self.api is None:
+            raise TransientSendError(_("The Viber connector is not started."))
+        left = await asyncio.to_thread(self.store.get_state, self._unsubscribed_key(item.chat_id))
+        if left:
+            raise PermanentSendError(_("The client unsubscribed from this Viber bot ({when}); "
+                                       "Viber delivers nothing to them until they write "
+                                       "again.").format(when=left))
+        if any(not size for _n, _m, size, _l in item.attachments):
+            item = dataclasses.replace(item, attachments=tuple(
+                [await asyncio.to_thread(_with_size, a) for a in item.attachments]))
+        envelope = {"receiver": item.chat_id,
+                    "sender": sender(self.sender_name, self.options.sender_avatar)}
+        return await send_item(self.api, item, envelope, self._get_progress, self._set_progress,
+                               lambda index, att: self._link(item.message_id, index, att))
+
+    def _link(self, message_id: int, index: int, attachment: tuple) -> str:
+        """Where Viber fetches one file: its own https address, or ours under public_url."""
+        name, _mime, _size, location = attachment
+        if str(location).startswith("https://"):
+            return str(location)
+        base = self.options.public_url
+        if not base or files.local_path(str(location)) is None:
+            raise PermanentSendError(_("Viber takes files only as links, and {name} can be "
+                                       "neither linked nor published: set server.public_url."
+                                       ).format(name=name))
+        return files.file_link(base, self.options.token, self.spec.id, message_id, index,
+                               str(name))
+
+
+def _with_size(attachment: tuple) -> tuple:
+    """A local file's size when the attachment does not say (Viber's ``file`` needs it)."""
+    name, mime, size, location = attachment
+    path = files.local_path(str(location))
+    if size or path is None:
+        return attachment
+    try:
+        return name, mime, path.stat().st_size, location
+    except OSError:
+        return attachment

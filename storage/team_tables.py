@@ -1,0 +1,89 @@
+"""The team-mode tables: operator availability and channel leases.
+
+They live beside the main schema rather than in it: each is created on first use with
+``CREATE TABLE IF NOT EXISTS`` (``create_tables(safe=True)``), once per database per
+process, so an existing database gains them without a schema migration. Models are
+bound per database, like :mod:`storage.models`, so two stores can live in one process.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import peewee as pw
+
+from storage.models import TimeField, utcnow
+
+if TYPE_CHECKING:
+    from storage.store import Store
+
+
+@dataclass(frozen=True)
+class TeamModels:
+    Availability: type[pw.Model]
+    Lease: type[pw.Model]
+
+
+_lock = threading.Lock()
+_built: weakref.WeakKeyDictionary[pw.Database, TeamModels] = weakref.WeakKeyDictionary()
+
+
+def team_models(store: Store) -> TeamModels:
+    """The team tables of ``store``'s database, created if they do not exist yet."""
+    db = store.db
+    with _lock:
+        found = _built.get(db)
+        if found is None:
+            found = _build(db, store.m.Operator)
+            _create(db, found)
+            _built[db] = found
+        return found
+
+
+def _build(db: pw.Database, operator_model: type[pw.Model]) -> TeamModels:
+    class Base(pw.Model):
+        class Meta:
+            database = db
+            legacy_table_names = False
+
+    class Availability(Base):
+        """Whether an operator takes new work (auto-assignment) and their own open-task limit."""
+
+        operator = pw.ForeignKeyField(operator_model, primary_key=True, on_delete="CASCADE")
+        available = pw.BooleanField(default=False)
+        max_open = pw.IntegerField(null=True)
+        changed_at = TimeField(default=utcnow)
+
+        class Meta:
+            table_name = "operator_availability"
+
+    class Lease(Base):
+        """Who runs a named job (a channel's poller) until when, in database-clock micros."""
+
+        name = pw.CharField(primary_key=True, max_length=200)
+        holder = pw.CharField(max_length=200)
+        expires_at = pw.BigIntegerField()
+        acquired_at = pw.BigIntegerField()
+
+        class Meta:
+            table_name = "team_lease"
+
+    return TeamModels(Availability=Availability, Lease=Lease)
+
+
+def _create(db: pw.Database, models: TeamModels) -> None:
+    tables = [models.Availability, models.Lease]
+    for attempt in range(3):
+        try:
+            lock = () if isinstance(db, pw.PostgresqlDatabase) else ("IMMEDIATE",)
+            with db.atomic(*lock):
+                db.create_tables(tables, safe=True)
+            return
+        except (pw.IntegrityError, pw.ProgrammingError, pw.OperationalError):
+            # PostgreSQL: two processes creating the same table at once; one of them
+            # fails on the catalog's unique index, and the retry then finds the table.
+            if attempt == 2:
+                raise

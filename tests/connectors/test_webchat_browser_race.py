@@ -1,0 +1,129 @@
+"""In a real browser (headless Chromium over the DevTools protocol): no reply is lost
+while the page reconnects again and again during a 200-reply delivery, older messages
+load as the visitor scrolls up, and receipts kept by the page survive a server killed
+with SIGKILL (a real serving child process on the same SQLite file)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from storage.models import DELIVERED, READ, SENT
+from storage.store import Store
+from tests.connectors.gateway_helpers import eventually, running, spec
+from tests.connectors.test_webchat_browser import CHROMIUM, Page, chromium
+from tests.connectors.test_webchat_race import delivered, serving
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary: apt-get install "
+                                 "chromium to run the browser end-to-end test")]
+
+CONNECTED = "document.getElementById('status').textContent === 'Connected'"
+OPERATOR_TEXTS = ("Array.from(document.querySelectorAll('#log .msg.operator .text'))"
+                  ".map(e => e.textContent)")
+
+
+async def visitor_writes(page: Page, text: str) -> None:
+    await page.js("document.getElementById('input').focus(); true")
+    await page.call("Input.insertText", text=text)
+    await page.js("document.getElementById('send').click(); true")
+
+
+async def scrolled_to_the_top_shows(page: Page, count: int, timeout: float = 60.0) -> None:
+    """Scroll up (as a visitor would) until ``count`` operator messages are shown."""
+    await page.until("(document.getElementById('log').scrollTop = 0, "
+                     f"document.querySelectorAll('#log .msg.operator').length >= {count})",
+                     timeout)
+
+
+async def test_many_reconnects_during_200_replies_lose_nothing(tmp_path: Path,
+                                                               sqlite_store: Store) -> None:
+    web = spec(sqlite_store, "webchat", "web")
+    operator = sqlite_store.ensure_operator("Anna", "operator")
+    async with running(sqlite_store, [web]) as gw, chromium(tmp_path) as page:
+        await page.call("Page.navigate", url=f"{gw.external_url()}/chat/web")
+        await page.until(CONNECTED)
+        await visitor_writes(page, "Жду двести ответов")
+        task = await eventually(lambda: (sqlite_store.list_tasks().items or [None])[0])
+        connector = gw.connectors["web"]
+
+        def write() -> list[int]:
+            return [sqlite_store.reply(task.id, operator.id, f"ответ {i:03d}").id
+                    for i in range(200)]
+
+        writing = asyncio.ensure_future(asyncio.to_thread(write))
+        cuts = 0
+        while not (writing.done() and await asyncio.to_thread(
+                delivered, sqlite_store, writing.result(), (SENT, DELIVERED, READ))):
+            # Cut every open socket of the page; it reconnects (history + live again).
+            for session in connector.pages.all():
+                await session.ws.close(code=1012, message=b"test restart")
+            cuts += 1
+            await page.until(CONNECTED, 30)
+        replies = await writing
+        await scrolled_to_the_top_shows(page, 200)
+        texts = await page.js(OPERATOR_TEXTS)
+        assert texts == [f"ответ {i:03d}" for i in range(200)]  # each once, in order
+        await eventually(lambda: delivered(sqlite_store, replies, (READ,)), timeout=60)
+        await page.until("localStorage.getItem('switchboard.webchat.web.receipts') === '{}'")
+    assert cuts >= 3
+
+
+async def test_receipts_the_page_keeps_survive_a_server_sigkill(
+        tmp_path: Path, sqlite_path: Path, sqlite_store: Store) -> None:
+    operator = sqlite_store.ensure_operator("Anna", "operator")
+    async with chromium(tmp_path) as page:
+        async with serving(sqlite_path) as (port, proc):
+            await page.call("Page.navigate", url=f"http://127.0.0.1:{port}/chat/web")
+            await page.until(CONNECTED)
+            await visitor_writes(page, "вопрос")
+            task = await eventually(lambda: (sqlite_store.list_tasks().items or [None])[0])
+            replies = [sqlite_store.reply(task.id, operator.id, f"ответ {i}").id
+                       for i in range(40)]
+            await page.until("document.querySelectorAll('#log .msg.operator').length >= 20")
+            os.kill(proc.pid, signal.SIGKILL)  # in the middle of pushes and receipts
+            await proc.wait()
+        await page.until("document.getElementById('status').textContent !== 'Connected'")
+        kept = json.loads(await page.js(
+            "localStorage.getItem('switchboard.webchat.web.receipts') || '{}'"))
+        shown_before = set(await page.js(
+            "Array.from(document.querySelectorAll('#log .msg.operator')).map(e => +e.dataset.id)"))
+        async with serving(sqlite_path, port):
+            await page.until(CONNECTED, 60)
+            await page.until("document.querySelectorAll('#log .msg.operator').length === 40", 60)
+            await eventually(lambda: delivered(sqlite_store, replies, (DELIVERED, READ)),
+                             timeout=60)
+            await page.until("localStorage.getItem('switchboard.webchat.web.receipts') === '{}'",
+                             30)
+    assert shown_before and shown_before <= set(replies)
+    assert set(map(int, kept)) <= set(replies)
+
+
+async def test_a_huge_page_address_is_cut_and_the_page_stays_connected(
+        tmp_path: Path, sqlite_store: Store) -> None:
+    web = spec(sqlite_store, "webchat", "web")
+    async with running(sqlite_store, [web]) as gw, chromium(tmp_path) as page:
+        connector = gw.connectors["web"]
+        hello = connector._hello  # type: ignore[attr-defined]
+        opened: list[int] = []
+
+        async def counted(*args: object) -> object:
+            opened.append(1)
+            return await hello(*args)
+
+        connector._hello = counted  # type: ignore[attr-defined]
+        # The fragment never reaches the server, but it is part of location.href.
+        url = f"{gw.external_url()}/chat/web?utm_source=huge#{'x' * 70_000}"
+        await page.call("Page.navigate", url=url)
+        await page.until(CONNECTED)
+        await visitor_writes(page, "длинный адрес")
+        task = await eventually(lambda: (sqlite_store.list_tasks().items or [None])[0])
+        await page.until(CONNECTED)
+    assert len(task.additional_data["page"]) == 2000
+    assert task.additional_data["utm_source"] == "huge"
+    assert len(opened) == 1  # one socket: no reconnect loop
