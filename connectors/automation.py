@@ -118,6 +118,7 @@ class AutomationWorker:
                     self.fired += await asyncio.to_thread(automation.handle_event, event)
                 fired, self.next_due = await asyncio.to_thread(automation.tick)
                 self.fired += fired
+                self.next_due = await asyncio.to_thread(self._snoozes, self.next_due)
                 if self.next_due is not None:
                     seconds = (self.next_due - self.clock()).total_seconds()
                     delay = min(delay, max(seconds, 0.0) + 0.01)
@@ -131,6 +132,14 @@ class AutomationWorker:
                 return
             if not self._stopping and not self._pending:
                 await wait_event(self._wake, delay)
+
+
+    def _snoozes(self, due: datetime | None) -> datetime | None:
+        """End the snoozes that ended (``task.updated`` for each, so lists refresh then);
+        the next snooze end joins the due times (W1, issue 18)."""
+        self.store.end_snoozes(self.clock())
+        end = self.store.next_snooze_end()
+        return end if end is not None and (due is None or end < due) else due
 
 
 def worker_from_environment(store: Store) -> AutomationWorker | None:

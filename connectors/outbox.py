@@ -59,6 +59,9 @@ class OutboxWorker:
         self._stopping = False
         self._unsubscribe: Any = None
         self._reclaimed_for: datetime | None = None  # see _sleep_until_due
+        # Something was queued: say on queued messages of channels this worker does not
+        # serve that their channel is not running (once per message; see _run).
+        self._check_unserved = True
         self.sent = 0  # counters for tests and the status screen
         self.retried = 0
         self.failed = 0
@@ -95,6 +98,7 @@ class OutboxWorker:
     def _on_event(self, event: Event) -> None:
         """Called from the committing thread (or the PostgreSQL listener)."""
         if event.kind == OUTBOX_QUEUED and self._loop is not None:
+            self._check_unserved = True
             with contextlib.suppress(RuntimeError):  # the loop closed under us
                 self._loop.call_soon_threadsafe(self._wake.set)
 
@@ -102,6 +106,12 @@ class OutboxWorker:
         channel_ids = tuple(self.connectors)
         while not self._stopping:
             self._wake.clear()
+            if self._check_unserved:
+                self._check_unserved = False
+                try:
+                    await asyncio.to_thread(self.store.mark_unserved, channel_ids)
+                except Exception:
+                    log.exception("marking messages of channels not running failed")
             room = self.concurrency - len(self._inflight)
             items: list[OutboxItem] = []
             if room > 0 and channel_ids:

@@ -111,11 +111,15 @@ class SwitchboardApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
-            return
-        if self.typeahead.take(event):
-            return
-        # Asked before the key is handed out: once handed out, the keys typed after it
-        # would already be on their way to this widget.
+        elif not self.typeahead.take(event):
+            await self._deliver_key(event)
+
+    async def _deliver_key(self, event: events.Key) -> None:
+        """Hand a key out (bindings, then the focused widget); hold what follows if the
+        focused widget will move the focus on it. Kept keys come back through here too.
+
+        Asked before the key is handed out: once handed out, the keys typed after it
+        would already be on their way to this widget."""
         focused = self.focused
         binding_id = None
         if focused is not None and hasattr(focused, "moves_focus"):
@@ -124,10 +128,6 @@ class SwitchboardApp(App[None]):
         await super().on_event(event)
         if focused is not None and moves_focus(focused, event, binding_id):
             self.typeahead.hold(focused, event)
-
-    async def _deliver_key(self, key: events.Key) -> None:
-        """A kept key, handed out as if typed now (bindings, then the focused widget)."""
-        await super().on_event(key)
 
     async def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         await self.typeahead.focus_moved(self.focused)

@@ -50,13 +50,13 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--filter", choices=FILTERS, default="all",
                          help=_("which tasks: all, mine, unassigned, open, or a status "
                                 "(default: all)"))
-    listing.add_argument("--limit", type=int, default=50,
+    listing.add_argument("--limit", type=_limit, default=50,
                          help=_("at most this many tasks (1-1000, default 50)"))
     listing.add_argument("--json", action="store_true", help=_("print JSON for machines"))
 
     show = _action(actions, "show", _("show a task and its conversation"), run_show)
     _number(show)
-    show.add_argument("--limit", type=int, default=50,
+    show.add_argument("--limit", type=_limit, default=50,
                       help=_("the newest messages to show (1-1000, default 50)"))
     show.add_argument("--json", action="store_true", help=_("print JSON for machines"))
 
@@ -144,14 +144,19 @@ class _Session:
         return row
 
 
-def _limit(value: int) -> int:
+def _limit(text: str) -> int:
+    """``--limit``: a whole number from 1 to 1000 (anything else is a usage error, status 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if not 1 <= value <= 1000:
-        raise RuleViolation(_("--limit must be between 1 and 1000."))
+        raise argparse.ArgumentTypeError(_("must be a whole number from 1 to 1000"))
     return value
 
 
 def run_list(args: argparse.Namespace) -> int:
-    limit = _limit(args.limit)
+    limit = args.limit
     with _Session(args) as s:
         f = _filter(args.filter, s.me.id)
         tasks: list[Any] = []
@@ -185,7 +190,7 @@ def _filter(name: str, me: int) -> TaskFilter | None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    limit = _limit(args.limit)
+    limit = args.limit
     with _Session(args) as s:
         task = s.task(args.number)
         messages = s.store.thread_before(task.id, None, limit=limit).items

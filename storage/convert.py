@@ -51,6 +51,7 @@ def task_row(t: Any, contact_name: str | None, channel_kind: str | None,
         created_at=t.created_at, last_activity_at=t.last_activity_at,
         last_client_message_at=t.last_client_message_at, first_reply_at=t.first_reply_at,
         unread_count=t.unread_count, last_preview=t.last_preview, last_kind=t.last_kind,
+        snoozed_until=t.snoozed_until, snooze_until_client=bool(t.snooze_until_client),
     )
 
 

@@ -17,7 +17,7 @@ from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.models import Models
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry upgrades the schema from version N-1 to N; run in order inside a transaction.
 # A fresh database is created at version 1 from the models, then runs every migration,
@@ -54,7 +54,20 @@ def _migrate_addresses(db: pw.Database, models: Models, progress: Progress) -> N
     progress(_("Recording each message's address"), 1, 1)
 
 
-MIGRATIONS: dict[int, Migration] = {2: _migrate_search, 3: _migrate_addresses}
+def _migrate_snooze(db: pw.Database, models: Models, progress: Progress) -> None:
+    """4: snoozed tasks (``task.snoozed_until``, ``task.snooze_until_client``)."""
+    columns = {c.name for c in db.get_columns(models.Task._meta.table_name)}
+    if "snoozed_until" not in columns:
+        db.execute_sql("ALTER TABLE task ADD COLUMN snoozed_until BIGINT")
+    if "snooze_until_client" not in columns:
+        kind = "BOOLEAN" if isinstance(db, pw.PostgresqlDatabase) else "INTEGER"
+        false = "false" if isinstance(db, pw.PostgresqlDatabase) else "0"
+        db.execute_sql(f"ALTER TABLE task ADD COLUMN snooze_until_client {kind} NOT NULL "
+                       f"DEFAULT {false}")
+
+
+MIGRATIONS: dict[int, Migration] = {2: _migrate_search, 3: _migrate_addresses,
+                                    4: _migrate_snooze}
 
 SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),

@@ -2,7 +2,8 @@
 
 peewee spends ~1 ms building the SQL of each statement (``bench/README.md``), which made
 ingest 10× slower than the database. The common case — a known client writing into
-their active task, no attachment, nothing on the identity to update — is done here with
+their active task, no attachment, not a reply to a message, nothing on the identity to
+update — is done here with
 five prepared statements. Anything else (a first message, a completed task, a new phone
 or name, attachments) returns None and takes the general path in ``ops_ingest``, which
 implements every rule; both paths must store the same rows (tests/storage check it).
@@ -41,6 +42,9 @@ class FastIngest:
         self.db = db
         self.postgres = isinstance(db, pw.PostgresqlDatabase)
         p = "%s" if self.postgres else "?"
+        # A client's message ends a snooze (the general path does the same).
+        UNSNOOZE = ("snoozed_until = NULL, snooze_until_client = "
+                    + ("false" if self.postgres else "0"))
         self.seen_sql = (f"SELECT m.id, m.task_id, t.contact_id FROM message m JOIN task t "
                          f"ON t.id = m.task_id WHERE m.channel_id = {p} AND m.external_id = {p}")
         self.identity_sql = (f"SELECT contact_id, display_name, username, phone FROM identity "
@@ -55,11 +59,11 @@ class FastIngest:
         self.update_sql = (
             f"UPDATE task SET last_activity_at = {p}, last_preview = {p}, last_kind = {p}, "
             f"last_client_message_at = {p}, unread_count = unread_count + 1, status = {p}, "
-            f"additional_data = {p} WHERE id = {p}")
+            f"additional_data = {p}, {UNSNOOZE} WHERE id = {p}")
         # An old message that arrived late: the task's last activity and preview stay.
         self.update_late_sql = (
             f"UPDATE task SET last_client_message_at = {p}, unread_count = unread_count + 1, "
-            f"status = {p}, additional_data = {p} WHERE id = {p}")
+            f"status = {p}, additional_data = {p}, {UNSNOOZE} WHERE id = {p}")
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         cursor = self.db.execute_sql(sql, params)
@@ -71,7 +75,7 @@ class FastIngest:
 
     def try_ingest(self, inbound: Inbound, bound_key: str) -> FastResult | None:
         """Store ``inbound`` if it is the common case; None means "take the general path"."""
-        if inbound.attachments or inbound.email:
+        if inbound.attachments or inbound.email or inbound.reply_to_external_id:
             return None
         ident = self._one(self.identity_sql, (inbound.channel_id, inbound.sender_id))
         if ident is None:

@@ -42,6 +42,10 @@ class Inbound:
     system_data: dict[str, Any] = field(default_factory=dict)
     attachments: tuple[AttachmentIn, ...] = ()
     client_data: dict[str, Any] = field(default_factory=dict)
+    # The channel's id of the message this one answers (a client's reply to a message of
+    # the same chat); kept in the stored message's meta (``reply_to_external_id``, and
+    # ``reply_to_message_id`` when we know that message).
+    reply_to_external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,3 +58,8 @@ class TaskFilter:
     statuses: tuple[str, ...] | None = None
     contact_id: int | None = None
     active_only: bool = False
+    # Done, completed and cancelled tasks left out (the console's default lists).
+    hide_closed: bool = False
+    # Snoozed tasks are hidden unless asked for; ``snoozed_only`` lists just them.
+    include_snoozed: bool = False
+    snoozed_only: bool = False

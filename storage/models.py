@@ -156,6 +156,11 @@ def build_models(db: pw.Database) -> Models:
         unread_count = pw.IntegerField(default=0)
         last_preview = pw.CharField(max_length=300, default="")
         last_kind = pw.CharField(max_length=20, default="")
+        # Snooze (schema 4): hidden from the lists while ``snoozed_until`` is ahead, or,
+        # with no time, until the client writes (``snooze_until_client``). A client's
+        # message clears both; so does the snooze's end (``Store.end_snoozes``).
+        snoozed_until = TimeField(null=True)
+        snooze_until_client = pw.BooleanField(default=False)
 
         class Meta:
             indexes = (

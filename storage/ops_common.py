@@ -27,6 +27,15 @@ def preview_of(text: str) -> str:
     return flat if len(flat) <= PREVIEW_LENGTH else flat[: PREVIEW_LENGTH - 1] + "…"
 
 
+QUOTE_LENGTH = 100
+
+
+def quote_excerpt(text: str) -> str:
+    """The short excerpt of a quoted message shown above a reply (one line)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_LENGTH else flat[: QUOTE_LENGTH - 1] + "…"
+
+
 class OpsBase:
     m: Models
     db: pw.Database

@@ -99,7 +99,7 @@ class IngestOps(OpsBase):
         msg = m.Message.create(
             task=task.id, kind=INBOUND, author_contact=contact.id, text=inbound.text,
             created_at=at, channel=channel.id, chat_id=inbound.chat_id,
-            external_id=inbound.external_id or None,
+            external_id=inbound.external_id or None, meta=self._reply_to_meta(inbound),
         )
         for a in inbound.attachments:
             m.Attachment.create(message=msg.id, name=a.name, mime=a.mime, size=a.size,
@@ -109,6 +109,7 @@ class IngestOps(OpsBase):
         if task.last_client_message_at is None or at > task.last_client_message_at:
             task.last_client_message_at = at
         task.unread_count += 1
+        task.snoozed_until, task.snooze_until_client = None, False  # the client wrote: back
         task.status = status_after_client_message(task.status)
         if inbound.system_data or inbound.client_data:
             task.additional_data = merge_data(task.additional_data, inbound.system_data,
@@ -215,8 +216,24 @@ class IngestOps(OpsBase):
             lines.append(f"{r.created_at:%Y-%m-%d %H:%M} {who}: {preview_of(r.text)}")
         return "\n".join(lines)
 
+    def _reply_to_meta(self, inbound: Inbound) -> dict[str, Any]:
+        """What a client's message answers: the channel's id of that message and, when it
+        is a message of this same chat that we hold, our id of it."""
+        ref = inbound.reply_to_external_id
+        if not ref:
+            return {}
+        M = self.m.Message
+        found = M.get_or_none((M.channel == inbound.channel_id) & (M.external_id == ref)
+                              & (M.chat_id == inbound.chat_id))
+        meta: dict[str, Any] = {"reply_to_external_id": ref}
+        if found is not None:
+            meta["reply_to_message_id"] = found.id
+        return meta
+
     def edit_inbound(self, channel_id: int, external_id: str, text: str) -> int | None:
-        """The client edited a message: update its text, mark it edited. Returns its id."""
+        """The client edited a message: update its text, mark it edited, keep the earlier
+        versions in ``meta["versions"]`` (``{"text", "at"}``, oldest first; ``at`` is when
+        that text began to stand). Returns its id (None: unknown message)."""
         m = self.m
         text = storable(text)
         with self.transaction() as tx:
@@ -225,11 +242,32 @@ class IngestOps(OpsBase):
             if msg is None:
                 return None
             if msg.text != text:
+                now = utcnow()
                 meta = dict(msg.meta or {})
                 meta.setdefault("original_text", msg.text)
+                since = meta.get("edited_at") or msg.created_at.isoformat()
+                meta["versions"] = [*(meta.get("versions") or []),
+                                    {"text": msg.text, "at": since}]
+                meta["edited_at"] = now.isoformat()
                 msg.text, msg.edited, msg.meta = text, True, meta
                 msg.save()
                 tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, edited=True)
+            return msg.id
+
+    def mark_inbound_deleted(self, channel_id: int, external_id: str) -> int | None:
+        """The client deleted a message in the channel: ``meta["deleted"]`` (the text stays
+        visible to the team). Returns its id; None for a message we do not hold."""
+        M = self.m.Message
+        with self.transaction() as tx:
+            msg = M.get_or_none((M.channel == channel_id) & (M.external_id == external_id)
+                                & (M.kind == INBOUND))
+            if msg is None:
+                return None
+            if not (msg.meta or {}).get("deleted"):
+                msg.meta = {**(msg.meta or {}), "deleted": True,
+                            "deleted_at": utcnow().isoformat()}
+                msg.save()
+                tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, deleted=True)
             return msg.id
 
     def set_state(self, key: str, value: str) -> None:

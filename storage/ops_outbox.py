@@ -19,13 +19,27 @@ being guessed.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from storage import events as ev
-from storage.errors import NotFound
+from storage.errors import NotFound, WindowClosed
 from storage.i18n import _
 from storage.models import DELIVERED, FAILED, OUTBOUND, QUEUED, READ, SENDING, SENT, utcnow
 from storage.ops_common import OpsBase
 from storage.rows import OutboxItem
+
+
+def _first_scheduled_try(row: Any) -> bool:
+    """A scheduled reply not tried yet."""
+    return bool((row.meta or {}).get("scheduled_at")) and not row.attempts
+
+
+def _scheduled_ahead(row: Any, now: datetime) -> bool:
+    """A scheduled reply whose time is still ahead: it waits for its time without
+    holding back the task's later messages."""
+    return (_first_scheduled_try(row) and row.delivery_state == QUEUED
+            and row.next_attempt_at is not None and row.next_attempt_at > now)
+
 
 OUTBOX_LOCK = 0x5B0A7D  # an application-wide advisory lock key for outbox claims
 STATE_RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, READ: 4}
@@ -46,21 +60,34 @@ class OutboxOps(OpsBase):
                 # Serialize claims across processes (two `serve` on one database): the
                 # per-task order check below must see every other claim.
                 self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK,))
-            query = (M.select(M.id, M.task, M.delivery_state, M.next_attempt_at, M.chat_id)
+            query = (M.select(M.id, M.task, M.delivery_state, M.next_attempt_at, M.chat_id,
+                              M.attempts, M.meta, M.channel)
                      .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING))))
             if channel_ids is not None:
                 query = query.where(M.channel.in_(channel_ids))
             blocked: set[int] = set()
+            closed: dict[int, str] = {}
+            waited: list[int] = []
             for row in query.order_by(M.created_at, M.id).limit(2000):
                 if row.task_id in blocked:
                     continue
                 due = row.delivery_state == QUEUED and (row.next_attempt_at is None
                                                         or row.next_attempt_at <= now)
+                if not due and _scheduled_ahead(row, now):
+                    continue  # a scheduled reply holds back nothing written after it
                 if due and not row.chat_id:
                     unaddressed.append(row.id)
                     task_of[row.id] = row.task_id
                     continue
+                if due and _first_scheduled_try(row):
+                    reason = self._window_refusal(row, now)
+                    if reason:  # the window closed while it waited: failed, not sent
+                        closed[row.id] = reason
+                        task_of[row.id] = row.task_id
+                        continue
                 blocked.add(row.task_id)
+                if due and (row.meta or {}).get("waiting"):
+                    waited.append(row.id)
                 if due:
                     claimed.append(row.id)
                     task_of[row.id] = row.task_id
@@ -72,6 +99,16 @@ class OutboxOps(OpsBase):
                 for mid in claimed:
                     tx.emit(ev.MESSAGE_UPDATED, task_id=task_of[mid], message_id=mid,
                             state=SENDING)
+            for mid, reason in closed.items():
+                M.update(delivery_state=FAILED, next_attempt_at=None,
+                         failure_reason=reason).where(M.id == mid).execute()
+                tx.emit(ev.MESSAGE_UPDATED, task_id=task_of[mid], message_id=mid, state=FAILED)
+            for mid in waited:  # its channel runs now: the "not running" reason goes
+                if mid in claimed:
+                    msg = M.get_by_id(mid)
+                    M.update(failure_reason="", meta={k: v for k, v in (msg.meta or {}).items()
+                                                      if k != "waiting"}).where(
+                        M.id == mid).execute()
             if unaddressed:
                 M.update(delivery_state=FAILED, next_attempt_at=None, failure_reason=_(
                     "The message has no recorded chat to send it to.")).where(
@@ -99,16 +136,33 @@ class OutboxOps(OpsBase):
         M = self.m.Message
         heads: set[int] = set()
         due: datetime | None = None
-        for row in (M.select(M.task, M.delivery_state, M.next_attempt_at)
+        now = utcnow()
+        for row in (M.select(M.task, M.delivery_state, M.next_attempt_at, M.attempts, M.meta)
                     .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING)))
                     .order_by(M.created_at, M.id).limit(2000)):
             if row.task_id in heads:
                 continue
-            heads.add(row.task_id)
+            if not _scheduled_ahead(row, now):
+                heads.add(row.task_id)
             if row.delivery_state == QUEUED:
                 at = row.next_attempt_at or utcnow()
                 due = at if due is None or at < due else due
         return due
+
+    def _window_refusal(self, row: Any, now: datetime) -> str:
+        """Why a scheduled reply that fell due may not go out at ``now`` ("": it may): the
+        channel's reply window closed while it waited. Where the channel allows a late
+        reply with a tag (``HUMAN_AGENT``), the tag is put on the message instead."""
+        channel = self._channel(row.channel_id)
+        meta = dict(row.meta or {})
+        try:
+            allowed = self._window_meta(  # type: ignore[attr-defined]  # ReplyOps, in Store
+                self.policy(channel.kind), row.channel_id, row.chat_id, meta, now)
+        except WindowClosed as err:
+            return str(err)
+        if allowed != meta:
+            self.m.Message.update(meta=allowed).where(self.m.Message.id == row.id).execute()
+        return ""
 
     def _outbound(self, message_id: int):  # type: ignore[no-untyped-def]
         msg = self.m.Message.get_or_none(self.m.Message.id == message_id)

@@ -19,6 +19,7 @@ transaction.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 from storage import events as ev
@@ -51,7 +52,7 @@ from storage.models import (
     QUEUED,
     utcnow,
 )
-from storage.ops_common import OpsBase
+from storage.ops_common import OpsBase, quote_excerpt
 from storage.ops_ingest import bound_key
 from storage.rows import MessageRow
 from storage.split import measure, split_text
@@ -62,7 +63,8 @@ CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
 
 class ReplyOps(OpsBase):
     def reply(self, task_id: int, operator_id: int | None, text: str, *, private: bool = False,
-              attachments: tuple[AttachmentIn, ...] = (), meta: dict[str, Any] | None = None
+              attachments: tuple[AttachmentIn, ...] = (), meta: dict[str, Any] | None = None,
+              quote_message_id: int | None = None, send_at: datetime | None = None
               ) -> MessageRow:
         """An operator's comment: queued for the client, or a private note when ``private``.
 
@@ -70,9 +72,20 @@ class ReplyOps(OpsBase):
         names a ``template`` where templates are allowed; where a human-agent window
         applies ``meta["tag"]`` becomes ``HUMAN_AGENT``), with :class:`TooLong` over a
         limit the channel does not let us split. A split reply is several messages to
-        the same address, in order; the first part is returned."""
+        the same address, in order; the first part is returned.
+
+        ``quote_message_id``: the client message this reply answers — a client message of
+        this task that came from the chat the reply goes to (never another client's words);
+        the first part's meta gets ``quote_message_id``, ``quote_external_id`` (channels
+        quote natively with it) and ``quote_text`` (an excerpt, for the others).
+        ``send_at``: a scheduled reply, queued until then (``meta["scheduled_at"]``); the
+        channel's window is checked again when it falls due."""
         if not text.strip() and not attachments:
             raise RuleViolation(_("The message is empty."))
+        if send_at is not None and private:
+            raise RuleViolation(_("A private note cannot be scheduled."))
+        if send_at is not None and send_at <= utcnow():
+            raise RuleViolation(_("The time to send at has already passed."))
         text = storable(text)
         with self.transaction() as tx:
             task = self._task(task_id)
@@ -84,14 +97,40 @@ class ReplyOps(OpsBase):
                 raise NoChannel(_("Task #{number} is not bound to any channel, so a reply cannot "
                                   "reach a client. Write a private note instead.").format(
                                       number=task.number or task.id))
+            quote = self._quote_meta(task, quote_message_id, private)
             if private:
-                ids = [self._store_comment(tx, task, operator_id, text, True, attachments, meta)]
+                ids = [self._store_comment(tx, task, operator_id, text, True, attachments,
+                                           {**(meta or {}), **quote})]
             else:
                 rules = self.policy(self._channel(task.channel_id).kind)
                 meta = self._window_meta(rules, task.channel_id, task.chat_id, meta)
+                if send_at is not None:
+                    meta["scheduled_at"] = send_at.isoformat()
                 ids = self._queue_reply(tx, task, operator_id, self._parts(rules, text),
-                                        attachments, meta)
+                                        attachments, meta, quote, send_at)
         return self.get_message(ids[0])
+
+    def _quote_meta(self, task: Any, message_id: int | None, private: bool) -> dict[str, Any]:
+        """The quote of client message ``message_id`` in a reply of ``task`` ({} for none).
+
+        Only a client message of this task; for a reply to the client, only one that came
+        from the very chat the reply goes to: a merged-in client's words are never quoted
+        to another client."""
+        if message_id is None:
+            return {}
+        M = self.m.Message
+        quoted = M.get_or_none(M.id == message_id)
+        if quoted is None or quoted.task_id != task.id or quoted.kind != INBOUND:
+            raise RuleViolation(_("Only a client's message in this task can be quoted."))
+        if not private and (quoted.channel_id != task.channel_id
+                            or quoted.chat_id != task.chat_id):
+            raise RuleViolation(_("This message came from another client's chat; quoting it "
+                                  "would show their words to this client."))
+        quote: dict[str, Any] = {"quote_message_id": quoted.id,
+                                 "quote_text": quote_excerpt(quoted.text)}
+        if quoted.external_id:
+            quote["quote_external_id"] = quoted.external_id
+        return quote
 
     def reply_parts(self, task_id: int, text: str) -> list[str]:
         """How a reply of ``text`` would be queued in this task's channel: the parts it is
@@ -138,13 +177,15 @@ class ReplyOps(OpsBase):
         return last.created_at if last is not None else None
 
     def _window_meta(self, rules: ChannelPolicy, channel_id: int, chat_id: str | None,
-                     meta: dict[str, Any] | None) -> dict[str, Any]:
-        """``meta`` for a reply inside the channel's window; WindowClosed outside it."""
+                     meta: dict[str, Any] | None, now: datetime | None = None
+                     ) -> dict[str, Any]:
+        """``meta`` for a reply inside the channel's window at ``now`` (default: the current
+        time); WindowClosed outside it."""
         meta = dict(meta or {})
         if rules.window is None:
             return meta
         last = self._last_client_message_at(channel_id, chat_id)
-        age = utcnow() - last if last is not None else None
+        age = (now or utcnow()) - last if last is not None else None
         if age is not None and age <= rules.window:
             return meta
         if meta.get("template") and rules.write_first == WRITE_FIRST_TEMPLATE:
@@ -164,21 +205,22 @@ class ReplyOps(OpsBase):
                                  ago=_ago(age.total_seconds())))
 
     def _queue_reply(self, tx: Any, task: Any, operator_id: int | None, parts: list[str],
-                     attachments: tuple[AttachmentIn, ...], meta: dict[str, Any] | None
+                     attachments: tuple[AttachmentIn, ...], meta: dict[str, Any] | None,
+                     quote: dict[str, Any] | None = None, send_at: datetime | None = None
                      ) -> list[int]:
-        """Queue ``parts`` in order to the task's current address; attachments go with
-        the first part."""
+        """Queue ``parts`` in order to the task's current address; attachments and the
+        quote go with the first part; ``send_at`` delays them all."""
         ids = []
         for n, part in enumerate(parts, 1):
-            part_meta = {**(meta or {}), **({"part": n, "parts": len(parts)} if len(parts) > 1
-                                            else {})}
+            part_meta = {**(meta or {}), **((quote or {}) if n == 1 else {}),
+                         **({"part": n, "parts": len(parts)} if len(parts) > 1 else {})}
             ids.append(self._store_comment(tx, task, operator_id, part, False,
-                                           attachments if n == 1 else (), part_meta))
+                                           attachments if n == 1 else (), part_meta, send_at))
         return ids
 
     def _store_comment(self, tx: Any, task: Any, operator_id: int | None, text: str,
                        private: bool, attachments: tuple[AttachmentIn, ...],
-                       meta: dict[str, Any] | None) -> int:
+                       meta: dict[str, Any] | None, send_at: datetime | None = None) -> int:
         m = self.m
         now = utcnow()
         if not private:
@@ -188,7 +230,8 @@ class ReplyOps(OpsBase):
             task=task.id, kind=NOTE if private else OUTBOUND, author_operator=operator_id,
             text=text, created_at=now, channel=None if private else task.channel_id,
             chat_id=None if private else task.chat_id,
-            delivery_state=None if private else QUEUED, next_attempt_at=None if private else now,
+            delivery_state=None if private else QUEUED,
+            next_attempt_at=None if private else (send_at or now),
             meta=meta or {},
         )
         for a in attachments:
@@ -227,6 +270,8 @@ class ReplyOps(OpsBase):
             if msg.kind != OUTBOUND or msg.delivery_state != FAILED:
                 raise RuleViolation(_("Only a failed outgoing message can be retried."))
             msg.delivery_state, msg.next_attempt_at, msg.failure_reason = QUEUED, utcnow(), ""
+            if (msg.meta or {}).get("cancelled"):  # a cancelled scheduled reply: sent now
+                msg.meta = {k: v for k, v in msg.meta.items() if k != "cancelled"}
             msg.save()
             self._audit(msg.task_id, operator_id, "retry", message_id=msg.id)
             tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, state=QUEUED)

@@ -20,6 +20,9 @@ from storage.errors import NotFound
 from storage.i18n import _
 from storage.inputs import TaskFilter
 from storage.models import (
+    CANCELLED,
+    COMPLETED,
+    DONE,
     INACTIVE_STATUSES,
     INBOUND,
     OUTBOUND,
@@ -42,6 +45,7 @@ from storage.rows import (
 )
 
 Cursor = tuple[int, int]
+CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
 
 
 class Queries:
@@ -83,7 +87,20 @@ class Queries:
             query = query.where(T.status.not_in(INACTIVE_STATUSES))
         if f.contact_id is not None:
             query = query.where(T.contact == f.contact_id)
+        if f.hide_closed:
+            query = query.where(T.status.not_in(CLOSED_STATUSES))
+        if f.snoozed_only:
+            query = query.where(self._snoozed_now())
+        elif not f.include_snoozed:
+            query = query.where(~self._snoozed_now())
         return query
+
+    def _snoozed_now(self) -> Any:
+        """Snoozed at this moment: until a time still ahead, or (no time) until the client
+        writes. Compared with now, so a snooze ends in the lists without any timer."""
+        T = self.m.Task
+        return ((T.snoozed_until.is_null(False) & (T.snoozed_until > to_micros(utcnow())))
+                | (T.snoozed_until.is_null() & (T.snooze_until_client == True)))  # noqa: E712
 
     def list_tasks(self, f: TaskFilter | None = None, after: Cursor | None = None,
                    limit: int = 50) -> Page[TaskRow]:

@@ -72,12 +72,24 @@ class TaskRow:
     unread_count: int
     last_preview: str
     last_kind: str
+    # Snooze: hidden from the lists while ``snoozed_until`` is ahead, or (no time) until
+    # the client writes; see :meth:`snoozed`.
+    snoozed_until: datetime | None = None
+    snooze_until_client: bool = False
 
     @property
     def active(self) -> bool:
         from storage.constants import INACTIVE_STATUSES
 
         return self.status not in INACTIVE_STATUSES
+
+    def snoozed(self, now: datetime | None = None) -> bool:
+        """Whether the task is snoozed at ``now`` (default: the current time)."""
+        if self.snoozed_until is not None:
+            from storage.timestamps import utcnow
+
+            return self.snoozed_until > (now or utcnow())
+        return self.snooze_until_client
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,47 @@ class MessageRow:
     # The address recorded when the message was written (inbound: the chat it came
     # from; outbound: the chat it goes to), whatever task it sits in now.
     chat_id: str | None = None
+
+    # What the meta says (issue 19): quote-reply, edits and deletions, scheduled send.
+    @property
+    def quote_message_id(self) -> int | None:
+        """The client message this reply quotes (our id), if any."""
+        value = self.meta.get("quote_message_id")
+        return int(value) if value is not None else None
+
+    @property
+    def quote_text(self) -> str:
+        """A short excerpt of the quoted client message ("" when none)."""
+        return str(self.meta.get("quote_text") or "")
+
+    @property
+    def reply_to_message_id(self) -> int | None:
+        """The message a client's message answers (our id), when the channel said so and
+        we know that message."""
+        value = self.meta.get("reply_to_message_id")
+        return int(value) if value is not None else None
+
+    @property
+    def deleted(self) -> bool:
+        """The client deleted this message in the channel (its text stays for the team)."""
+        return bool(self.meta.get("deleted"))
+
+    @property
+    def versions(self) -> tuple[dict[str, str], ...]:
+        """Earlier texts of an edited client message, oldest first: ``{"text", "at"}``
+        (``at``: ISO time from which that text stood)."""
+        return tuple(self.meta.get("versions") or ())
+
+    @property
+    def scheduled_at(self) -> datetime | None:
+        """When a scheduled reply is (or was) due to go out; None for a plain reply."""
+        value = self.meta.get("scheduled_at")
+        return datetime.fromisoformat(value) if value else None
+
+    @property
+    def cancelled(self) -> bool:
+        """A scheduled reply the operator cancelled (delivery state ``failed``)."""
+        return bool(self.meta.get("cancelled"))
 
     @property
     def cursor(self) -> tuple[int, int]:

@@ -28,8 +28,10 @@ from storage.ops_merge import MergeOps
 from storage.ops_outbox import OutboxOps
 from storage.ops_quick_replies import QuickReplyOps
 from storage.ops_reply import ReplyOps
+from storage.ops_schedule import ScheduleOps
 from storage.ops_tasks import TaskOps
 from storage.queries import Queries
+from storage.triage import TriageQueries
 
 
 @dataclass
@@ -43,7 +45,8 @@ class Tx:
         self.events.append(Event(kind, task_id, message_id, contact_id, dict(data)))
 
 
-class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, Queries):
+class Store(IngestOps, ReplyOps, OutboxOps, MergeOps, TaskOps, QuickReplyOps, ScheduleOps,
+            TriageQueries, Queries):
     def __init__(self, db: pw.Database, bus: EventBus | None = None,
                  progress: Progress | None = None,
                  policies: Mapping[str, ChannelPolicy] | None = None) -> None:

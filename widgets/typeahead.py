@@ -71,8 +71,10 @@ class TypeAhead:
 
     def take(self, event: events.Key) -> bool:
         """Keep ``event`` if holding (True), stopping it; False: handle it normally."""
-        if self._holder is None or event is self._trigger:
-            return False
+        trigger = self._trigger
+        if self._holder is None or event is trigger or (
+                trigger is not None and event.time < trigger.time):
+            return False  # the trigger itself, or typed before it: it goes where it was sent
         self._buffer.append((event.time, next(self._order), event.key, event.character))
         event.stop()
         event.prevent_default()

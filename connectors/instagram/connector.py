@@ -49,6 +49,4 @@ class InstagramConnector(PageConnector):
             await self.guarded(f"{state} of {mid}", self.mark(mid, state))
 
     async def deleted(self, event: Deleted) -> None:
-        # The store has no call yet to mark a client message as deleted (see the report
-        # for issue 16); until it has, the event is acknowledged and logged.
-        self.log.info("instagram %s: the client unsent message %s", self.spec.name, event.mid)
+        await super().deleted(event)  # marked deleted in the store (connectors/meta/page.py)

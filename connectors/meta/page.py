@@ -105,7 +105,11 @@ class PageConnector(MetaConnector):
         raise NotImplementedError
 
     async def deleted(self, event: Deleted) -> None:
-        self.log.info("%s %s: the client unsent %s", self.kind, self.spec.name, event.mid)
+        """The client unsent a message: marked deleted (its text stays for the team)."""
+        found = await asyncio.to_thread(self.store.mark_inbound_deleted, self.spec.id,
+                                        event.mid)
+        self.log.info("%s %s: the client unsent %s%s", self.kind, self.spec.name, event.mid,
+                      "" if found is not None else " (unknown message)")
 
     async def _inbound(self, event: Incoming) -> Inbound:
         attachments: list[AttachmentIn] = []

@@ -57,6 +57,8 @@ async def test_unsent_message_is_acknowledged_without_a_new_message(
             "mid": "aWdfDEL", "is_deleted": True})])
         assert await ig.fake.deliver(deleted) == 200
         assert [m.text for m in thread(sqlite_store, ig.channel_id, IGSID)] == ["передумала"]
+        unsent = ig.message("aWdfDEL")
+        assert unsent is not None and unsent.deleted  # marked; the text stays for the team
 
 
 async def test_duplicates_and_bad_signature(sqlite_store: Store, tmp_path: Path) -> None:

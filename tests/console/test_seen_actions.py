@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.widgets import Static
 
 from console.screens.assign import AssignDialog
 from console.screens.status import StatusDialog
 from storage.models import DONE, NEW
 from tests.console.conftest import Data, press, settle, started
+from widgets.search_results import SearchResultsList
 from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
 
 
 def notices(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds (the search waits for a typing pause)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        await pilot.pause()
+    await settle(pilot)
 
 
 async def test_after_a_search_jump_status_acts_on_the_opened_task(data: Data, make_app) -> None:
@@ -25,6 +37,8 @@ async def test_after_a_search_jump_status_acts_on_the_opened_task(data: Data, ma
         assert tasks.highlighted_task.id == lena  # the newest task is highlighted
         await press(pilot, "slash")
         await press(pilot, *"оплата")
+        results = app.screen.query_one(SearchResultsList)
+        await until(pilot, lambda: results.highlighted_hit() is not None)
         await press(pilot, "enter")
         inbox = app.screen
         assert inbox.query_one(ThreadView).current_task.id == olga

@@ -61,7 +61,7 @@ def announce_mode(url: str, name: str, task_id: str, heartbeat: str) -> None:
 
 
 def lease_mode(url: str, name: str, ttl: str) -> None:
-    from storage.leases import Lease, LeaseKeeper, lease_info
+    from storage.leases import Lease, LeaseKeeper
 
     class LoggedLease(Lease):
         def acquire(self) -> bool:
@@ -69,9 +69,7 @@ def lease_mode(url: str, name: str, ttl: str) -> None:
             wall = time.time()
             won = super().acquire()
             if won:  # the interval this process may act as holder, on the shared wall clock
-                row = lease_info(self.store, self.name)
-                emit(event="grant", start=time.time(), until=wall + (self._deadline - mono),
-                     row=[row.holder, row.expires_at] if row else None, me=self.holder)
+                emit(event="grant", start=time.time(), until=wall + (self._deadline - mono))
             return won
 
     store = Store.open(url)

@@ -218,3 +218,25 @@ def test_help_of_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_task_without_an_action_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["task"]) == 2
     assert capsys.readouterr().err.startswith("usage: switchboard task")
+
+
+def test_a_bad_limit_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    for value in ("0", "1001", "many"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["task", "list", "--limit", value])
+        assert exit_info.value.code == 2
+        assert "must be a whole number from 1 to 1000" in capsys.readouterr().err
+
+
+def test_list_pages_through_more_than_one_page(shell: Shell,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    web = shell.store.channel_by_name("web").id
+    for n in range(3, 260):
+        shell.store.ingest(Inbound(channel_id=web, chat_id=f"c{n}", sender_id=f"c{n}",
+                                   text="hi", external_id=f"m{n}"))
+    code, out, _err = shell.run("Anna", "task", "list", "--limit", "1000", "--json",
+                                capsys=capsys)
+    numbers = [t["number"] for t in json.loads(out)]
+    assert code == 0 and len(numbers) == 259 == len(set(numbers))
+    code, out, _err = shell.run("Anna", "task", "list", "--limit", "230", capsys=capsys)
+    assert len(out.splitlines()) == 230
