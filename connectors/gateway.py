@@ -36,10 +36,13 @@ from connectors.base import (
     Health,
 )
 from connectors.http_server import HttpServer, ServerLimits
+from connectors.leased import first_of, needs_lease
 from connectors.outbox import OutboxWorker, wait_event
 from connectors.registry import connector_class
 from connectors.writer import GroupCommitWriter
+from storage.auto_assign import AutoAssigner
 from storage.i18n import _
+from storage.leases import DEFAULT_TTL, Lease, LeaseGate, channel_lease_name
 from storage.listeners import Listeners
 from storage.store import Store
 
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 HealthCallback = Callable[[str, str, str], None]
 # A connector that stayed up this long has its backoff reset.
 HEALTHY_RESET_SECONDS = 30.0
+OUTBOX_LEASE = "outbox"  # the one process that sends (see _run_outbox)
 
 
 class Gateway:
@@ -55,8 +59,9 @@ class Gateway:
                  port: int = 8780, max_body_bytes: int = 1_048_576,
                  public_url: str | None = None, backoff: Backoff | None = None,
                  outbox_backoff: Backoff | None = None,
-                 limits: ServerLimits | None = None) -> None:
+                 limits: ServerLimits | None = None, lease_ttl: float = DEFAULT_TTL) -> None:
         self.store = store
+        self.lease_ttl = lease_ttl  # a poller's channel lease (connectors.leased)
         self.limits = limits or ServerLimits()
         self.specs = list(specs)
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -76,6 +81,7 @@ class Gateway:
             self._build(spec)
         self.outbox = OutboxWorker(store, self.connectors_by_channel(), backoff=outbox_backoff)
         self.automation: AutomationWorker | None = None  # rules runner, set by the wiring
+        self.assigner: AutoAssigner | None = None  # team auto-assignment, set by the wiring
 
     def _build(self, spec: ChannelSpec) -> None:
         try:
@@ -137,12 +143,14 @@ class Gateway:
             if self.automation is not None:  # first: it must see the first message stored
                 await self.automation.start()
             await self.writer.start()
+            if self.assigner is not None:
+                self.assigner.start()
             await self.server.start()
             self._session = aiohttp.ClientSession()
             for name, connector in self.connectors.items():
                 self._supervisors.append(asyncio.create_task(
                     self._supervise(name, connector), name=f"connector-{name}"))
-            await self.outbox.start()
+            self._supervisors.append(asyncio.create_task(self._run_outbox(), name="outbox-lease"))
         except BaseException:
             await self.stop()  # leave nothing half-running
             raise
@@ -152,7 +160,6 @@ class Gateway:
         if self._stopping is None:
             return
         self._stopping.set()
-        await self.outbox.stop()
         for task in self._supervisors:
             task.cancel()
         for task in self._supervisors:
@@ -161,6 +168,8 @@ class Gateway:
         self._supervisors.clear()
         await self.server.stop()
         await self.writer.stop()
+        if self.assigner is not None:
+            await asyncio.to_thread(self.assigner.stop)
         if self.automation is not None:  # last: it sees every message stored before
             await self.automation.stop()
         if self._session is not None:
@@ -170,42 +179,92 @@ class Gateway:
 
     # ---- supervision ------------------------------------------------------------------
     async def _supervise(self, name: str, connector: Connector) -> None:
-        assert self._session is not None and self._stopping is not None
-        attempt = 0
-        loop = asyncio.get_running_loop()
+        """Run ``connector`` until the gateway stops; a poller only while this process
+        holds its channel's lease (:mod:`connectors.leased`)."""
+        assert self._stopping is not None
+        gate = (LeaseGate(Lease(self.store, channel_lease_name(connector.spec.id),
+                                ttl=self.lease_ttl))
+                if needs_lease(connector, connector.spec) else None)
         try:
+            if gate is None:
+                await self._run_with_restarts(name, connector)
+                return
+            gate.start()
             while not self._stopping.is_set():
-                started = loop.time()
-                try:
-                    connector.set_health(STARTING)
-                    await connector.start(self._session)
-                    if connector.health.state == STARTING:
-                        connector.set_health(OK)
-                    await connector.run()
-                    # run() returned: the connector works through tasks it owns.
-                    await self._stopping.wait()
+                if not gate.held.is_set():
+                    connector.set_health(OK, _("standby: another serve process polls this "
+                                               "channel"))
+                    await first_of(gate.held.wait(), self._stopping)
+                    continue
+                if await first_of(self._run_with_restarts(name, connector), gate.lost):
                     return
-                except asyncio.CancelledError:
-                    raise
-                except ConnectorError as err:
-                    state, detail = FAILED, str(err)
-                except Exception as err:  # any failure of a connector is survivable
-                    log.warning("connector %s failed", name, exc_info=True)
-                    state, detail = DEGRADED, _describe(err)
+                log.warning("channel %s: lease lost, polling stops here", name)
                 await _quietly_stop(connector)
-                if loop.time() - started >= HEALTHY_RESET_SECONDS:
-                    attempt = 0
-                delay = self.backoff.delay(attempt)
-                if state == FAILED:
-                    delay = max(delay, self.backoff.cap / 2)
-                attempt += 1
-                self.restarts[name] = self.restarts.get(name, 0) + 1
-                connector.set_health(state, _("{reason} (retrying in {seconds:.0f} s)").format(
-                    reason=detail, seconds=delay) if delay >= 1 else detail)
-                await wait_event(self._stopping, delay)
         finally:
             await _quietly_stop(connector)
             connector.set_health(STOPPED)
+            if gate is not None:
+                await asyncio.shield(gate.stop())  # hand the channel over at once
+
+    async def _run_with_restarts(self, name: str, connector: Connector) -> None:
+        """``start()`` then ``run()``, restarted with backoff, until the gateway stops."""
+        assert self._session is not None and self._stopping is not None
+        attempt = 0
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            started = loop.time()
+            try:
+                connector.set_health(STARTING)
+                await connector.start(self._session)
+                if connector.health.state == STARTING:
+                    connector.set_health(OK)
+                await connector.run()
+                # run() returned: the connector works through tasks it owns.
+                await self._stopping.wait()
+                return
+            except asyncio.CancelledError:
+                raise
+            except ConnectorError as err:
+                state, detail = FAILED, str(err)
+            except Exception as err:  # any failure of a connector is survivable
+                log.warning("connector %s failed", name, exc_info=True)
+                state, detail = DEGRADED, _describe(err)
+            await _quietly_stop(connector)
+            if loop.time() - started >= HEALTHY_RESET_SECONDS:
+                attempt = 0
+            delay = self.backoff.delay(attempt)
+            if state == FAILED:
+                delay = max(delay, self.backoff.cap / 2)
+            attempt += 1
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+            connector.set_health(state, _("{reason} (retrying in {seconds:.0f} s)").format(
+                reason=detail, seconds=delay) if delay >= 1 else detail)
+            await wait_event(self._stopping, delay)
+
+    async def _run_outbox(self) -> None:
+        """Run the outbox worker while this process holds the outbox lease.
+
+        One process sends at a time: the worker re-queues at start what was left in
+        ``sending``, which is only right when no other live process is sending it.
+        When the holder dies, another ``serve`` takes the lease over and re-queues what
+        the dead one had in flight (flagged ``possible_double`` where the channel has no
+        idempotent send); ``claim_outbox`` serializes claims as a second guard.
+        """
+        assert self._stopping is not None
+        gate = LeaseGate(Lease(self.store, OUTBOX_LEASE, ttl=self.lease_ttl))
+        gate.start()
+        try:
+            while not self._stopping.is_set():
+                if not await first_of(gate.held.wait(), self._stopping):
+                    return
+                await self.outbox.start()
+                await first_of(gate.lost.wait(), self._stopping)
+                if not self._stopping.is_set():
+                    log.warning("outbox lease lost: another process sends now")
+                await self.outbox.stop()
+        finally:
+            await asyncio.shield(self.outbox.stop())
+            await asyncio.shield(gate.stop())
 
     def _on_connector_health(self, name: str, health: Health) -> None:
         self._set_health(name, health.state, health.detail)

@@ -10,6 +10,7 @@ remain readable.
 from __future__ import annotations
 
 from connectors.registry import policies
+from connectors.serve_marker import ServeMarker, serve_running
 from console.config import Config
 from storage.database import Progress
 from storage.rows import OperatorRow
@@ -42,3 +43,31 @@ def current_operator(store: Store, config: Config) -> OperatorRow:
     if row is None or row.role != config.operator.role:
         row = store.ensure_operator(config.operator.name, config.operator.role)
     return row
+
+
+def sqlite_file(store: Store) -> str | None:
+    """The SQLite database file of ``store`` (None on PostgreSQL or in memory)."""
+    if store.postgres:
+        return None
+    name = str(store.db.database or "")
+    return None if not name or name == ":memory:" or name.startswith("file::memory:") else name
+
+
+def runs_own_gateway(store: Store) -> bool:
+    """Whether a console on ``store`` starts the connectors in its own process.
+
+    Not on PostgreSQL: a team there runs ``switchboard serve``. Not on a SQLite file
+    for which a ``serve`` is already running (:mod:`connectors.serve_marker`): that
+    process runs the channels, and the file's cross-process wake-up brings its changes
+    to this console live. Otherwise (one person, one machine) yes.
+    """
+    path = sqlite_file(store)
+    if store.postgres:
+        return False
+    return path is None or not serve_running(path)
+
+
+def serve_marker(store: Store) -> ServeMarker | None:
+    """The marker a ``serve`` holds while it runs on ``store``'s SQLite file."""
+    path = sqlite_file(store)
+    return ServeMarker(path) if path is not None else None

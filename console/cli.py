@@ -156,11 +156,11 @@ def make_console(store: Any, config: Config) -> Any:
     before the screen takes over the terminal.
     """
     from console.app import SwitchboardApp
-    from console.bootstrap import current_operator
+    from console.bootstrap import current_operator, runs_own_gateway
 
     operator = current_operator(store, config)
     gateway = None
-    if not store.postgres:
+    if runs_own_gateway(store):  # not on PostgreSQL, nor beside a running serve
         from console.gateway_wiring import make_gateway
 
         gateway = make_gateway(store, config)

@@ -2,6 +2,9 @@
 
 For a team on PostgreSQL one machine runs this; every console then only reads and
 writes the shared database (replies reach the outbox worker here through LISTEN/NOTIFY).
+On a SQLite file it holds a marker (:mod:`connectors.serve_marker`) so consoles on the
+same file do not start a second gateway. Several ``serve`` may run on one database:
+each channel's poller runs in the one holding its lease (:mod:`connectors.leased`).
 It prints where it listens and runs until SIGINT or SIGTERM, then stops cleanly:
 in-flight sends are recorded, the ingest writer commits what it has.
 """
@@ -31,10 +34,9 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from console.bootstrap import open_store
+    from console.bootstrap import open_store, serve_marker
     from console.cli import load
     from console.gateway_wiring import make_gateway
-    from storage.auto_assign import AutoAssigner
 
     config = load(args)
     server = config.server
@@ -44,13 +46,15 @@ def run(args: argparse.Namespace) -> int:
         server = replace(server, port=args.port)
     config = replace(config, server=server)
     store = open_store(config, args.db)
-    assigner = AutoAssigner(store)  # team mode: channels with auto_assign: true
+    marker = serve_marker(store)  # consoles on this SQLite file leave the channels to us
     try:
-        gateway = make_gateway(store, config)
-        assigner.start()
+        if marker is not None:
+            marker.hold()
+        gateway = make_gateway(store, config)  # with the auto-assigner (team mode)
         asyncio.run(_serve(gateway))
     finally:
-        assigner.stop()
+        if marker is not None:
+            marker.release()
         store.close()
     return 0
 

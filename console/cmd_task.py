@@ -8,11 +8,11 @@ action for scripts and for people who live in the shell.
 
 ``N`` is the task's number (``#12`` works too). ``--as OPERATOR`` acts as another
 operator known to the database; only a configuration whose operator is a supervisor
-may use it. Exit status: 0 on success; 1 with a one-line reason (``Error: …``) when
-the action was refused; 2 for a usage error; 3 when a take was lost, the reason
-naming the operator who won. Client text is printed with control and invisible
-characters made visible, and JSON escapes them, so a message cannot drive the
-terminal of whoever reads the output.
+may use it, or one whose ``operator.may_act_as`` names that operator. Exit status: 0
+on success; 1 with a one-line reason (``Error: …``) when the action was refused; 2
+for a usage error; 3 when a take was lost, the reason naming the operator who won.
+Client text is printed with control and invisible characters made visible, and JSON
+escapes them, so a message cannot drive the terminal of whoever reads the output.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class _Session:
             me = current_operator(self.store, config)
             wanted = getattr(args, "as_operator", None)
             if wanted is not None and wanted != me.name:
-                if config.operator.role != SUPERVISOR:
+                if config.operator.role != SUPERVISOR and wanted not in config.operator.may_act_as:
                     raise RuleViolation(_("--as needs a supervisor's configuration; {name} is "
                                           "an operator.").format(name=me.name))
                 other = self.store.operator_by_name(wanted)

@@ -68,6 +68,9 @@ class OperatorConfig:
     name: NonEmpty = Field(default_factory=default_operator_name,
                            description="The operator's name (default: the login name).")
     role: Role = Field("operator", description="operator or supervisor.")
+    may_act_as: tuple[NonEmpty, ...] = Field((), description="Operators this configuration "
+                                              "may act as with the CLI's --as (supervisors "
+                                              "may act as anyone).")
 
 
 @dataclass(frozen=True, config=SCHEMA)
@@ -118,6 +121,11 @@ class ChannelSettings(BaseModel):
                         + ", ".join(map(str, HISTORY_CHOICES)) + ".")
     default_assignee: str | None = Field(None, description="Operator name new tasks are "
                                          "assigned to.")
+    auto_assign: bool = Field(False, description="Team mode: new tasks go round robin to "
+                              "the available operators.")
+    auto_assign_limit: int | None = Field(None, ge=0, description="Open tasks an operator "
+                                          "may hold before auto-assignment skips them "
+                                          "(null: no limit; an operator's own limit wins).")
     write_first_allowed: dict[str, bool] = Field(default_factory=dict, description="Per chat "
                                                  "id: whether the client allowed the company "
                                                  "to write first (VK, Viber).")

@@ -15,6 +15,7 @@ from connectors.base import ChannelSpec
 from connectors.gateway import Gateway
 from connectors.http_server import ServerLimits
 from console.config import Config
+from storage.auto_assign import AutoAssigner
 from storage.store import Store
 
 
@@ -48,5 +49,6 @@ def make_gateway(store: Store, config: Config) -> Gateway:
                       max_body_bytes=server.max_body_bytes, public_url=server.public_url,
                       limits=server_limits(config))
     gateway.automation = worker_from_environment(store)  # $SWITCHBOARD_RULES, opt-in
+    gateway.assigner = AutoAssigner(store)  # channels with settings.auto_assign: true
     gateway.bind()
     return gateway

@@ -160,7 +160,9 @@ def build_models(db: pw.Database) -> Models:
         # with no time, until the client writes (``snooze_until_client``). A client's
         # message clears both; so does the snooze's end (``Store.end_snoozes``).
         snoozed_until = TimeField(null=True)
-        snooze_until_client = pw.BooleanField(default=False)
+        # A database default too: rows inserted by raw SQL (bench, fast paths) need none.
+        snooze_until_client = pw.BooleanField(default=False,
+                                              constraints=[pw.SQL("DEFAULT FALSE")])
 
         class Meta:
             indexes = (

@@ -38,7 +38,8 @@ from textual import events
 from textual.timer import Timer
 from textual.widget import Widget
 
-HOLD_LIMIT = 0.5  # seconds a hold may last when the focus never moves
+HOLD_LIMIT = 2.0  # seconds a hold may last when the focus never moves (a busy machine
+# may take a while to open a task; a widget that keeps the focus releases at once)
 
 
 class TypeAhead:

@@ -123,7 +123,8 @@ class PageConnector(MetaConnector):
         return Inbound(channel_id=self.spec.id, chat_id=event.sender, sender_id=event.sender,
                        text="\n".join(texts), external_id=event.mid, sent_at=event.sent_at,
                        display_name=await self.name_of(event.sender),
-                       attachments=tuple(attachments))
+                       attachments=tuple(attachments),
+                       reply_to_external_id=event.data.get("reply_to") or None)
 
     async def _download(self, kind: str, url: str) -> AttachmentIn:
         assert self.session is not None

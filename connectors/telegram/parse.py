@@ -20,7 +20,7 @@ Shapes follow the Bot API reference (https://core.telegram.org/bots/api#update,
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -122,7 +122,8 @@ def parse_update(update: Any, channel_id: int = 0) -> ParsedUpdate:
         if inbound is None:
             return Ignored(update_id, _("a service message, nothing the client wrote"),
                            _service_kinds(update["message"]))
-        return NewMessage(update_id, inbound, reply_to_external_id(update["message"]))
+        reply_to = reply_to_external_id(update["message"])
+        return NewMessage(update_id, replace(inbound, reply_to_external_id=reply_to), reply_to)
     if "edited_message" in update:
         inbound = _message(update["edited_message"], update_id, channel_id)
         if inbound is None:

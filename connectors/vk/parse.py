@@ -106,9 +106,13 @@ def parse_message(message: Any, channel_id: int) -> Inbound:
         text = _("[empty VK message]")
     if peer_id != from_id:
         system["peer_id"] = peer_id
+    replied = message.get("reply_message")  # what the client answers (W1, issue 19.4)
+    replied_id = replied.get("id") if isinstance(replied, dict) else None
     return Inbound(channel_id=channel_id, chat_id=str(peer_id), sender_id=str(from_id),
                    text=text, external_id=external_id, sent_at=_date(message.get("date")),
-                   system_data=system, attachments=tuple(attachments))
+                   system_data=system, attachments=tuple(attachments),
+                   reply_to_external_id=str(replied_id) if _is_int(replied_id) and replied_id > 0
+                   else None)
 
 
 def _content(message: dict) -> tuple[str, list[AttachmentIn], dict[str, Any]]:

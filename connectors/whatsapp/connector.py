@@ -95,7 +95,8 @@ class WhatsAppConnector(MetaConnector):
         return Inbound(channel_id=self.spec.id, chat_id=msg.wa_id, sender_id=msg.wa_id,
                        text=msg.text, external_id=msg.wamid, sent_at=msg.sent_at,
                        display_name=msg.name, phone="+" + msg.wa_id.lstrip("+"),
-                       attachments=attachments)
+                       attachments=attachments,
+                       reply_to_external_id=msg.data.get("reply_to") or None)
 
     async def _download(self, media_id: str, name: str, mime: str) -> AttachmentIn:
         """Media id → ``GET /{id}`` → the URL → the file (bearer token on both calls)."""

@@ -251,9 +251,9 @@ class InboxActions(_Base):
         commands += [
             (_("Merge marked tasks"), _("Merge the marked tasks into one of them"),
              lambda: run("merge_tasks")),
-            (_("Assign tasks"), _("Assign the marked tasks or the highlighted one"),
+            (_("Assign tasks"), _("Assign the marked tasks, or the open or highlighted one"),
              lambda: run("assign")),
-            (_("Change status"), _("Set the status of the marked tasks or the highlighted one"),
+            (_("Change status"), _("Set the status of the marked tasks, or the open or highlighted one"),
              lambda: run("status")),
             (_("Merge contacts"), _("Find two contacts and merge them"),
              lambda: run("merge_contacts")),

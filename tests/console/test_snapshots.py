@@ -24,6 +24,9 @@ async def steady(pilot) -> None:
     await settle(pilot)
     for widget in pilot.app.screen.query(TextArea):
         widget.cursor_blink = False
+        # TextArea caches its lines under a key that, with the blink off, ignores the
+        # focus: drop the cache so the cursor is drawn whatever was painted before.
+        widget.notify_style_update()
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
     pilot.app.clear_notifications()

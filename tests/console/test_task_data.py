@@ -76,6 +76,7 @@ def test_snapshot_follow_up_task_80x24(snap_compare, sqlite_store: Store, make_a
         await opened(pilot, task)
         for widget in pilot.app.screen.query("Composer"):
             widget.cursor_blink = False
+            widget.notify_style_update()  # its line cache ignores the focus with blink off
         pilot.app.clear_notifications()
         await settle(pilot)
         await pilot.app.workers.wait_for_complete()

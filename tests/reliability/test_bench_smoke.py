@@ -67,3 +67,8 @@ def test_search_bench_small(tmp_path: Path) -> None:
     out = run("bench.search_bench", "--db", str(tmp_path / "s.db"), "--messages", "3000",
               "--runs", "2")
     assert "| query |" in out
+
+
+def test_team_bench_quick() -> None:
+    out = run("bench.team_bench", "--quick")
+    assert "| SQLite | 1 | 50 (50) | 50 |" in out and "| SQLite | 2 | 50 (50) | 50 |" in out
