@@ -52,6 +52,8 @@ HealthCallback = Callable[[str, str, str], None]
 # A connector that stayed up this long has its backoff reset.
 HEALTHY_RESET_SECONDS = 30.0
 OUTBOX_LEASE = "outbox"  # the one process that sends (see _run_outbox)
+# A poller whose lease is not ours this long after start reports standby.
+STANDBY_AFTER = 2.0
 
 
 class Gateway:
@@ -190,6 +192,9 @@ class Gateway:
                 await self._run_with_restarts(name, connector)
                 return
             gate.start()
+            with contextlib.suppress(TimeoutError):  # the first try takes milliseconds
+                async with asyncio.timeout(STANDBY_AFTER):
+                    await first_of(gate.held.wait(), self._stopping)
             while not self._stopping.is_set():
                 if not gate.held.is_set():
                     connector.set_health(OK, _("standby: another serve process polls this "

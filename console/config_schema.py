@@ -109,6 +109,26 @@ class SearchConfig:
                                          "tasks; supervisors find everything.")
 
 
+def _quiet_hours(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+                                          value):
+        raise PydanticCustomError("quiet_hours", _("expected HH:MM-HH:MM, e.g. 22:00-08:00."))
+    return value
+
+
+@dataclass(frozen=True, config=SCHEMA)
+class NotificationsConfig:
+    """When a client writes in a task that is not open."""
+
+    bell: bool = Field(True, description="Ring the terminal bell.")
+    desktop: bool = Field(True, description="Ask the terminal for a desktop notification "
+                          "(OSC 9 and OSC 777).")
+    scope: Literal["mine", "unassigned", "all"] = Field(
+        "mine", description="Which tasks notify: mine, unassigned (and mine), or all.")
+    quiet_hours: Annotated[str | None, AfterValidator(_quiet_hours)] = Field(
+        None, description="Nothing rings in this daily span, e.g. 22:00-08:00.")
+
+
 class ChannelSettings(BaseModel):
     """Stored on the channel (storage rules); a key not listed is kept with a warning."""
 
@@ -172,3 +192,6 @@ class ConfigFile:
     keys: dict[str, str] = Field(default_factory=dict, description="Binding id → keys "
                                  "(see the keyboard reference).")
     channels: tuple[ChannelConfig, ...] = field(default_factory=default_channels)
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    reply_takes_unassigned: bool = Field(False, description="Replying in an unassigned task "
+                                         "makes it yours.")

@@ -30,17 +30,19 @@ class FilterChoice:
     operator: OperatorRow | None = None
 
     def task_filter(self, me: int) -> TaskFilter | None:
+        """The store's filter. Done, completed and cancelled tasks are left out unless the
+        operator asks for one status (``5``): the lists are for work still to do."""
         if self.mode == MINE:
-            return TaskFilter(assignee_id=me, active_only=True)
+            return TaskFilter(assignee_id=me, active_only=True, hide_closed=True)
         if self.mode == UNASSIGNED:
-            return TaskFilter(unassigned=True, active_only=True)
+            return TaskFilter(unassigned=True, active_only=True, hide_closed=True)
         if self.mode == CHANNEL and self.channel is not None:
-            return TaskFilter(channel_id=self.channel.id)
+            return TaskFilter(channel_id=self.channel.id, hide_closed=True)
         if self.mode == STATUS and self.status is not None:
             return TaskFilter(statuses=(self.status,))
         if self.mode == OPERATOR and self.operator is not None:
-            return TaskFilter(assignee_id=self.operator.id)
-        return None
+            return TaskFilter(assignee_id=self.operator.id, hide_closed=True)
+        return TaskFilter(hide_closed=True)
 
     def label(self) -> str:
         if self.mode == MINE:
@@ -48,12 +50,12 @@ class FilterChoice:
         if self.mode == UNASSIGNED:
             return _("Unassigned (open)")
         if self.mode == CHANNEL and self.channel is not None:
-            return _("Channel: {name}").format(name=one_line(self.channel.name, 20))
+            return _("Channel: {name} (open)").format(name=one_line(self.channel.name, 20))
         if self.mode == STATUS and self.status is not None:
             return _("Status: {status}").format(status=_(STATUS_LABELS[self.status]))
         if self.mode == OPERATOR and self.operator is not None:
             return _("Operator: {name}").format(name=one_line(self.operator.name, 20))
-        return _("All tasks")
+        return _("All (open)")
 
 
 def _after(items: list[T], current_id: int | None) -> T:

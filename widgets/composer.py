@@ -22,6 +22,9 @@ subtitle with the reason until the text changes; the text stays.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from textual import events
 from textual.binding import Binding
 from textual.content import Content
@@ -30,9 +33,22 @@ from textual.reactive import reactive
 from textual.widgets import TextArea
 
 from storage.i18n import _
+from storage.inputs import AttachmentIn
+from widgets.safe_text import one_line
 from widgets.typeahead import held, hold_keys, release_keys
 
 Location = tuple[int, int]
+QUOTE_EXCERPT = 40  # cells of the quoted message shown under the composer
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What goes with the text: the quoted client message, a file, a scheduled time, meta."""
+
+    quote_message_id: int | None = None
+    attachments: tuple[AttachmentIn, ...] = ()
+    send_at: datetime | None = None
+    meta: dict[str, str] | None = None
 
 
 class Composer(TextArea):
@@ -65,6 +81,16 @@ class Composer(TextArea):
                 tooltip=_("Send the text to the client, or store it as a private note.")),
         Binding("ctrl+n", "toggle_note", _("Reply/Note"), id="composer.toggle_note",
                 tooltip=_("Switch between a reply to the client and a private note.")),
+        Binding("ctrl+g", "request('editor')", _("Editor"), id="composer.editor", show=False,
+                tooltip=_("Edit the text in $VISUAL or $EDITOR.")),
+        Binding("ctrl+l", "request('schedule')", _("Send at"), id="composer.schedule",
+                show=False, tooltip=_("Send the reply later, at a time you choose.")),
+        Binding("ctrl+b", "request('attach')", _("File"), id="composer.attach", show=False,
+                tooltip=_("Attach a file to the reply (a path with Tab completion).")),
+        Binding("f9", "request('templates')", _("Templates"), id="composer.templates",
+                show=False, tooltip=_("Send an approved template message (WhatsApp).")),
+        Binding("f8", "clear_extras", _("Unquote"), id="composer.clear_quote", show=False,
+                tooltip=_("Drop the quoted message and the attached file.")),
     ]
 
     private: reactive[bool] = reactive(False)
@@ -78,12 +104,13 @@ class Composer(TextArea):
         ``private``): the task the composer was bound to when the text was written."""
 
         def __init__(self, composer: Composer, text: str, private: bool,
-                     task_id: int | None = None) -> None:
+                     task_id: int | None = None, extras: Extras | None = None) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
             self.private = private
             self.task_id = task_id
+            self.extras = extras or Extras()
 
         @property
         def control(self) -> Composer:
@@ -101,6 +128,42 @@ class Composer(TextArea):
         def control(self) -> Composer:
             return self.composer
 
+    class Requested(Message):
+        """The operator asked for ``what``: ``editor``, ``schedule``, ``attach`` or ``templates``."""
+
+        def __init__(self, composer: Composer, what: str) -> None:
+            super().__init__()
+            self.composer = composer
+            self.what = what
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    class Bound(Message):
+        """The composer now writes for ``task_id`` (the screen may set a channel notice)."""
+
+        def __init__(self, composer: Composer, task_id: int | None) -> None:
+            super().__init__()
+            self.composer = composer
+            self.task_id = task_id
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
+    class Typing(Message):
+        """A keystroke changed the text of the bound task (for presence)."""
+
+        def __init__(self, composer: Composer, task_id: int) -> None:
+            super().__init__()
+            self.composer = composer
+            self.task_id = task_id
+
+        @property
+        def control(self) -> Composer:
+            return self.composer
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes, soft_wrap=True, tab_behavior="focus",
                          show_line_numbers=False)
@@ -109,6 +172,11 @@ class Composer(TextArea):
         self.task_id: int | None = None
         self.target = ""  # "Ольга Кузнецова · Telegram": who a reply goes to
         self.refusal = ""  # why the last send was refused (shown until the text changes)
+        self.notice = ""  # what the channel allows now (a closed window: templates only)
+        self.quote: tuple[int, str] | None = None  # (client message id, excerpt)
+        self.attachment: AttachmentIn | None = None
+        self.typing_since: datetime | None = None  # when this draft was first touched
+        self._loading = False
         self._update_title()
 
     # ---- the task the text is for ----------------------------------------------------------
@@ -119,10 +187,47 @@ class Composer(TextArea):
         self.task_id = task_id
         self.target = target
         self.refusal = ""
-        self.load_text(text)
-        self.move_cursor(self.document.end)
+        self.notice = ""
+        self.quote = None
+        self.attachment = None
+        self.typing_since = None
+        self.set_text(text)
         self.private = private
         self._update_title()
+        self.post_message(self.Bound(self, task_id))
+
+    def set_text(self, text: str) -> None:
+        """Replace the text (a draft, the editor's result) without it counting as typing."""
+        self._loading = True
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def sent(self) -> None:
+        """The store accepted what was sent: start afresh for the same task."""
+        self.quote = None
+        self.attachment = None
+        self.typing_since = None
+        self.clear()
+        self._update_title()
+
+    def set_quote(self, message_id: int, text: str) -> None:
+        """The reply will quote the client's message ``message_id`` (``text``: its words)."""
+        self.quote = (message_id, one_line(text, QUOTE_EXCERPT))
+        self._update_title()
+
+    def set_attachment(self, attachment: AttachmentIn | None) -> None:
+        self.attachment = attachment
+        self._update_title()
+
+    def set_notice(self, notice: str) -> None:
+        """What the channel allows now, shown before the operator types (empty: nothing)."""
+        self.notice = notice
+        self._update_title()
+
+    def extras(self, send_at: datetime | None = None,
+               meta: dict[str, str] | None = None) -> Extras:
+        return Extras(self.quote[0] if self.quote else None,
+                      (self.attachment,) if self.attachment else (), send_at, meta)
 
     def refuse(self, reason: str) -> None:
         """The store refused the text: say why, keep the text."""
@@ -136,15 +241,25 @@ class Composer(TextArea):
             self.border_subtitle = ""
         elif self.private:
             self.border_title = _("Private note — not sent to the client")
-            self.border_subtitle = self.refusal or self._hint()
+            self.border_subtitle = self.refusal or self._extras_line() or self._hint()
         else:
             # The client's name is data, never markup: a plain Content.
             self.border_title = Content(_("Reply to {target}").format(target=self.target)
                                         if self.target else _("Reply to the client"))
-            self.border_subtitle = self.refusal or self._hint()
+            self.border_subtitle = (self.refusal or self._extras_line() or self.notice
+                                    or self._hint())
         self.set_class(bool(self.refusal) and not self.blocked_reason, "-refused")
         self.set_class(self.private and not self.blocked_reason, "-note")
         self.set_class(bool(self.blocked_reason), "-blocked")
+
+    def _extras_line(self) -> Content | str:
+        """"Quoting: …" and the attached file's name: plain Content (client text)."""
+        parts = []
+        if self.quote:
+            parts.append(_("Quoting: {excerpt}").format(excerpt=self.quote[1]))
+        if self.attachment:
+            parts.append(_("File: {name}").format(name=one_line(self.attachment.name, 30)))
+        return Content(" · ".join(parts)) if parts else ""
 
     def _hint(self) -> str:
         return _("{send} send · {toggle} note · * quick").format(
@@ -170,22 +285,51 @@ class Composer(TextArea):
         if self.blocked_reason:
             self.notify(self.blocked_reason, severity="warning")
             return
-        if not self.text.strip():
+        if not self.text.strip() and self.attachment is None:
             self.notify(_("The message is empty."), severity="warning")
             return
-        self.post_message(self.Submitted(self, self.text, self.private, self.task_id))
+        self.post_message(self.Submitted(self, self.text, self.private, self.task_id,
+                                         self.extras()))
+
+    def submit_at(self, send_at: datetime) -> None:
+        """Send the reply at ``send_at`` (a scheduled send; never for a note)."""
+        if self.blocked_reason or not self.text.strip():
+            self.notify(self.blocked_reason or _("The message is empty."), severity="warning")
+            return
+        self.post_message(self.Submitted(self, self.text, False, self.task_id,
+                                         self.extras(send_at=send_at)))
+
+    def submit_template(self, name: str) -> None:
+        """Send the approved template ``name`` (the text names it for the thread)."""
+        self.post_message(self.Submitted(self, _("Template: {name}").format(name=name), False,
+                                         self.task_id, self.extras(meta={"template": name})))
 
     def action_toggle_note(self) -> None:
         self.private = not self.private
+
+    def action_request(self, what: str) -> None:
+        self.post_message(self.Requested(self, what))
+
+    def action_clear_extras(self) -> None:
+        self.quote = None
+        self.attachment = None
+        self._update_title()
 
     def _on_text_area_changed(self, event: TextArea.Changed) -> None:
         if self.refusal:
             self.refusal = ""
             self._update_title()
+        if self._loading:
+            self._loading = False
+            return
+        if self.task_id is not None and self.text:
+            if self.typing_since is None:
+                self.typing_since = datetime.now(UTC)
+            self.post_message(self.Typing(self, self.task_id))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("send", "toggle_note") and self.blocked_reason:
-            return None  # shown greyed: the reason is in the border title
+        if self.blocked_reason and action in ("send", "toggle_note", "request"):
+            return False  # not offered: the reason is in the border title
         return super().check_action(action, parameters)
 
     # ---- quick replies ---------------------------------------------------------------------

@@ -102,7 +102,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         "task-list--channel", "task-list--name", "task-list--age", "task-list--unread",
         "task-list--badge", "task-list--preview", "task-list--assignee",
         "task-list--unassigned", "task-list--number", "task-list--empty", "task-list--loading",
-        "task-list--inactive", "task-list--draft",
+        "task-list--inactive", "task-list--draft", "task-list--status",
     }
 
     DEFAULT_CSS = """
@@ -133,6 +133,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         & > .task-list--loading { color: $text-muted; }
         & > .task-list--inactive { color: $text-disabled; }
         & > .task-list--draft { color: $warning; text-style: bold; }
+        & > .task-list--status { color: $secondary; }
     }
     """
 
@@ -177,6 +178,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         self._plain = False
         self._pending_changes: set[int] = set()
         self._drafts: frozenset[int] = frozenset()
+        self._presence: dict[int, str] = {}
         self.pages_loaded = 0  # for tests and the benchmark: how many pages were fetched
 
     # ---- public API ----------------------------------------------------------------------
@@ -272,6 +274,17 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
             self._drafts = frozenset(ids)
             self._invalidate()
 
+    @property
+    def presence(self) -> dict[int, str]:
+        """Task id → the mark of another operator in it (viewing or typing)."""
+        return dict(self._presence)
+
+    @presence.setter
+    def presence(self, marks: dict[int, str]) -> None:
+        if marks != self._presence:
+            self._presence = dict(marks)
+            self._invalidate()
+
     def mark_selected(self, task_id: int | None) -> None:
         """Show ``task_id`` as the one opened in the conversation pane."""
         self._selected_id = task_id
@@ -318,7 +331,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         cursor = row_index == self._cursor
         key = (row.id, self._revisions.get(row.id, 0), width, sub, cursor,
                row.id in self._marked, row.id == self._selected_id, self.has_focus,
-               row.id in self._drafts, self._generation)
+               row.id in self._drafts, self._presence.get(row.id, ""), self._generation)
         strip = self._strips.get(key)
         if strip is None:
             strip = self._render_row_line(row, sub, width, base, cursor)
@@ -355,7 +368,8 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
             line_style = line_style + style("task-list--cursor")
         self._plain = cursor  # on the cursor bar, pieces keep their weight but not their colour
         if sub == 0:
-            text = first_line(row, width, self._part, row.id in self._marked, self.clock())
+            text = first_line(row, width, self._part, row.id in self._marked, self.clock(),
+                              self._presence.get(row.id, ""), row.id == self._selected_id)
         else:
             text = second_line(row, width, self._part, row.id in self._drafts)
         self._plain = False

@@ -20,14 +20,23 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from storage.constants import INACTIVE_STATUSES
+from storage.constants import (
+    CANCELLED,
+    COMPLETED,
+    DONE,
+    INACTIVE_STATUSES,
+    IN_PROGRESS,
+    NEW,
+    NOTE,
+    WAITING,
+)
 from storage.i18n import _
 from storage.inputs import TaskFilter
 from storage.rows import TaskRow
 from widgets.safe_text import one_line
 
-__all__ = ["Rows", "age_label", "channel_tag", "first_line", "second_line", "sort_key",
-           "task_matches"]
+__all__ = ["Rows", "STATUS_MARKS", "age_label", "channel_tag", "first_line", "second_line",
+           "sort_key", "status_mark", "task_matches"]
 
 Part = Callable[[str], Style]  # component class name -> the style of that text piece
 
@@ -36,6 +45,16 @@ _CHANNEL_TAGS = {
     "facebook": "FB", "instagram": "IG", "email": "@", "api": "API",
 }
 
+CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
+
+# One cell per status, in the row before the task number (the help screen names them).
+STATUS_MARKS = {NEW: "◆", IN_PROGRESS: "▸", WAITING: "◷", DONE: "✓", COMPLETED: "✔",
+                CANCELLED: "✗"}
+VIEWING_MARK, TYPING_MARK = "◉", "⌨"
+
+
+def status_mark(status: str) -> str:
+    return STATUS_MARKS.get(status, "?")
 
 
 def channel_tag(kind: str) -> str:
@@ -75,6 +94,12 @@ def task_matches(row: TaskRow, f: TaskFilter | None) -> bool:
         return False
     if f.active_only and row.status in INACTIVE_STATUSES:
         return False
+    if f.hide_closed and row.status in CLOSED_STATUSES:
+        return False
+    if not f.include_snoozed and not f.snoozed_only and row.snoozed():
+        return False
+    if f.snoozed_only and not row.snoozed():
+        return False
     return not (f.contact_id is not None and row.contact_id != f.contact_id)
 
 
@@ -97,15 +122,21 @@ class Rows:
         self.index = {row.id: i for i, row in enumerate(self.items)}
 
 
-def first_line(row: TaskRow, width: int, style: Part, marked: bool, now: datetime) -> Text:
-    """Mark, channel tag, contact name ... age and unread badge.
+def first_line(row: TaskRow, width: int, style: Part, marked: bool, now: datetime,
+               presence: str = "", open_here: bool = False) -> Text:
+    """Mark, channel tag, contact name ... presence, age and unread badge.
 
     ``now`` comes from the list's clock (injectable), so tests and snapshots do not
-    depend on the day they run."""
+    depend on the day they run. ``presence`` is :data:`TYPING_MARK` or
+    :data:`VIEWING_MARK` when another operator is in the task. The task open in this
+    console shows no unread badge: its messages are being read."""
     mark = "●" if marked else " "
     tag = channel_tag(row.channel_kind)[:3].ljust(3)
     age = age_label(row.last_activity_at, now)
-    badge = f" {row.unread_count} " if row.unread_count else ""
+    if presence:
+        age = f"{presence} {age}"
+    unread = row.unread_count if not open_here else 0
+    badge = f" {unread} " if unread else ""
     right_len = cell_len(age) + 1 + len(badge)
     name_width = max(1, width - 2 - 4 - right_len - 1)
     name = one_line(row.contact_name or _("(no name)"), name_width)
@@ -115,7 +146,7 @@ def first_line(row: TaskRow, width: int, style: Part, marked: bool, now: datetim
     text.append(tag, style("task-list--channel"))
     text.append(" ")
     name_style = style("task-list--name")
-    if row.unread_count:
+    if unread:
         name_style = name_style + style("task-list--unread")
     if not row.active:
         name_style = name_style + style("task-list--inactive")
@@ -134,8 +165,9 @@ PREVIEW_MIN = 24  # cells the preview keeps before an assignee is shown at all
 
 
 def second_line(row: TaskRow, width: int, style: Part, draft: bool = False) -> Text:
-    """Task number and last message preview ... assignee (or "unassigned"); a pencil
-    (``✎``) under the mark when the operator has an unsent draft in the task.
+    """Status mark, task number and last message preview ... assignee (or "unassigned");
+    a pencil (``✎``) under the mark when the operator has an unsent draft in the task; a
+    lock before a preview that is a private note (the client never saw it).
 
     The preview is what the operator scans for, so it gets the room: the assignee is
     cut to :data:`ASSIGNEE_MAX` cells (a third of the line in a narrow pane);
@@ -143,10 +175,9 @@ def second_line(row: TaskRow, width: int, style: Part, draft: bool = False) -> T
     and nothing is shown on the right if the preview would keep less than that or
     half the line, whichever is smaller."""
     number = f"#{row.number} "
-    text = Text("  ")  # under the channel tag: the preview gets the name's indent too
-    if draft:
-        text = Text("✎", style("task-list--draft"))
-        text.append(" ")
+    text = Text("✎" if draft else " ", style("task-list--draft"))
+    text.append(status_mark(row.status), style("task-list--status"))
+    text.append(" ")
     text.append(number, style("task-list--number"))
     free = width - text.cell_len - 1  # one cell of right margin
     if row.assignee_name:
@@ -160,6 +191,9 @@ def second_line(row: TaskRow, width: int, style: Part, draft: bool = False) -> T
         who = ""
     room = max(1, free - (cell_len(who) + 1 if who else 0))
     preview = row.last_preview or row.title or ""
+    if row.last_kind == NOTE and row.last_preview:
+        text.append("🔒", style("task-list--draft"))
+        room = max(1, room - 2)
     text.append(one_line(preview, room), style("task-list--preview"))
     if who:
         pad = width - text.cell_len - cell_len(who) - 1

@@ -2,8 +2,9 @@
 
 A mixin of :class:`widgets.thread_view.ThreadView`. The cursor is an index into the
 window of loaded messages; moving it scrolls the message into view and posts
-``ThreadView.MessageSelected``. ``r`` (``thread.retry``) asks the screen to retry the
-selected message, and is greyed out (``check_action`` → None) unless that message is
+``ThreadView.MessageSelected``. ``q`` asks the screen to quote the selected client
+message in the reply, ``v`` to show an edited message's earlier versions. ``r``
+(``thread.retry``) asks the screen to retry the selected message, and is greyed out (``check_action`` → None) unless that message is
 an outbound one whose sending failed. Home and End go to the thread's true start and
 end, loading them if the window does not reach them.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from textual import events
 from textual.geometry import Region
 
-from storage.constants import FAILED, OUTBOUND
+from storage.constants import FAILED, INBOUND, OUTBOUND
 from storage.rows import MessageRow
 from widgets.thread_window import HEADER_LINES, ThreadState
 
@@ -27,6 +28,8 @@ class ThreadNavigation(ThreadState):
     max_scroll_y: int
     MessageSelected: Any
     RetryRequested: Any
+    QuoteRequested: Any
+    VersionsRequested: Any
 
     @property
     def selected_message(self) -> MessageRow | None:
@@ -120,7 +123,23 @@ class ThreadNavigation(ThreadState):
             msg = self.selected_message
             ok = msg is not None and msg.kind == OUTBOUND and msg.delivery_state == FAILED
             return True if ok else None
+        if action == "quote":
+            msg = self.selected_message
+            return True if msg is not None and msg.kind == INBOUND else None
+        if action == "versions":
+            msg = self.selected_message
+            return True if msg is not None and (msg.edited or msg.versions) else None
         return True
+
+    def action_quote(self) -> None:
+        msg = self.selected_message
+        if msg is not None and msg.kind == INBOUND:
+            self.post_message(self.QuoteRequested(self, msg))
+
+    def action_versions(self) -> None:
+        msg = self.selected_message
+        if msg is not None and (msg.edited or msg.versions):
+            self.post_message(self.VersionsRequested(self, msg))
 
     def action_retry(self) -> None:
         msg = self.selected_message

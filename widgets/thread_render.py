@@ -244,8 +244,10 @@ def _render_bubble(out: _Lines, msg: MessageRow, ctx: RenderContext, when: datet
     else:
         author = msg.author_operator_name or _("Company")
     marks: list[str] = [f"{when:%H:%M}"]
+    if msg.deleted:
+        marks.append(_("deleted by the client"))
     if msg.edited:
-        marks.append(_("edited"))
+        marks.append(_("edited · v") if msg.versions else _("edited"))
     if msg.moved_from_task_id is not None:
         number = ctx.moved_numbers.get(msg.moved_from_task_id)
         marks.append(_("moved from #{number}").format(number=number) if number is not None
@@ -263,6 +265,10 @@ def _render_bubble(out: _Lines, msg: MessageRow, ctx: RenderContext, when: datet
             st.read if msg.delivery_state == READ else st.delivery)
         header.append(state, state_style)
     line(header)
+    if msg.quote_text or msg.quote_message_id is not None:
+        # What this reply answers: the client's words it quotes, one line.
+        quoted = one_line(msg.quote_text or _("(a client message)"), max(4, inner - 2))
+        line(Text(f"┃ {quoted}", style=st.meta))
 
     body, hidden = _body_text(msg.text, inner)
     if body or not msg.attachments:
@@ -280,6 +286,12 @@ def _render_bubble(out: _Lines, msg: MessageRow, ctx: RenderContext, when: datet
         size = human_size(att.size)
         name = one_line(att.name or _("(unnamed file)"), max(4, inner - cell_len(size) - 6))
         line(Text(f"📎 {name} · {size}", style=st.attachment))
+    if msg.delivery_state == QUEUED and msg.failure_reason and msg.kind not in (INBOUND, NOTE):
+        # Waiting, not failed: say why it has not gone out yet (a channel not running).
+        text = Text(_("Waiting: {reason}").format(reason=clean(msg.failure_reason)[: inner * 3]),
+                    style=st.meta)
+        for piece in _wrap(text, ctx.console, inner)[:3]:
+            line(piece)
     if msg.delivery_state == FAILED and msg.kind not in (INBOUND, NOTE):
         reason = clean(msg.failure_reason or _("unknown error"))[: inner * 4]
         text = Text(_("Not delivered: {reason} — press r to retry").format(reason=reason),

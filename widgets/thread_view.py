@@ -90,6 +90,10 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         Binding("pageup", "page_up", _("Page up"), id="thread.page_up", show=False),
         Binding("pagedown", "page_down", _("Page down"), id="thread.page_down", show=False),
         Binding("r", "retry", _("Retry sending"), id="thread.retry"),
+        Binding("q", "quote", _("Quote"), id="thread.quote",
+                tooltip=_("Reply quoting the selected client message.")),
+        Binding("v", "versions", _("Versions"), id="thread.versions", show=False,
+                tooltip=_("Show the earlier versions of the selected edited message.")),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STYLE_NAMES.values()) | {
@@ -127,6 +131,12 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
 
     class RetryRequested(_AboutMessage):
         """The operator asked to send a failed outbound ``message`` again."""
+
+    class QuoteRequested(_AboutMessage):
+        """The operator picked the client's ``message`` to quote in the reply."""
+
+    class VersionsRequested(_AboutMessage):
+        """The operator asked for the earlier versions of the edited ``message``."""
 
     def __init__(self, source: ThreadSource, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None, disabled: bool = False,

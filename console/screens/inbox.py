@@ -38,6 +38,7 @@ from console.filters import ALL, FilterChoice
 from console.screens.dialog import task_named
 from console.screens.drafts import DraftKeeper
 from console.screens.inbox_actions import InboxActions
+from console.screens.inbox_composer import InboxComposer
 from console.screens.reply_flow import ReplyFlow, reply_target
 from storage import events as ev
 from storage.errors import SwitchboardError
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class InboxScreen(InboxActions, Screen[None]):
+class InboxScreen(InboxComposer, InboxActions, Screen[None]):
     """The operator's main screen."""
 
     DEFAULT_CSS = """
@@ -102,6 +103,19 @@ class InboxScreen(InboxActions, Screen[None]):
                 show=False, tooltip=_("Find two contacts and merge them.")),
         Binding("escape", "focus_tasks", _("Task list"), id="inbox.focus_tasks", show=False,
                 tooltip=_("Back to the task list; clears the marks when already there.")),
+        # Issues 16–19, composer side (console.screens.inbox_composer):
+        Binding("z", "snooze", _("Snooze"), id="inbox.snooze", show=False,
+                tooltip=_("Hide the open task until a time or until the client writes.")),
+        Binding("L", "scheduled", _("Scheduled"), id="inbox.scheduled", show=False,
+                tooltip=_("List the scheduled replies; cancel one.")),
+        Binding("w", "rules", _("Why"), id="inbox.rules", show=False,
+                tooltip=_("Which rules acted on the open task and why, and which would fire now.")),
+        Binding("exclamation_mark", "notifications", _("Notifications"), id="inbox.notifications", show=False,
+                tooltip=_("Show the notifications addressed to you.")),
+        Binding("O", "open_file", _("Open file"), id="inbox.open_file", show=False,
+                tooltip=_("Open the file of the selected message with the system's opener.")),
+        Binding("D", "save_file", _("Save file"), id="inbox.save_file", show=False,
+                tooltip=_("Save the file of the selected message elsewhere.")),
     ]
 
     def __init__(self, store: Store, operator: OperatorRow, *, keys: dict[str, str] | None = None,

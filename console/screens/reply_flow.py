@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from console.screens.collision_check import check_collision, stop_typing
 from console.screens.confirm import ConfirmDialog
 from console.screens.dialog import task_named
+from console.time_input import app_zone, when_text
 from storage.i18n import _, ngettext
 from storage.rows import TaskRow
 from storage.store import Store
-from widgets.composer import Composer
+from widgets.composer import Composer, Extras
 from widgets.safe_text import clean, one_line
 
 if TYPE_CHECKING:
@@ -53,21 +55,27 @@ class ReplyFlow:
         task_id = event.task_id
         if task_id is None:
             return
-        composer, text, private = event.composer, event.text, event.private
-        if private or self.acknowledged == task_id:
-            self._send(composer, task_id, text, private)
+        composer, text, private, extras = event.composer, event.text, event.private, event.extras
+        if private:
+            self._send(composer, task_id, text, private, extras)
+            return
+        if self.acknowledged == task_id:
+            check_collision(self.screen, composer, task_id,
+                            lambda: self._send(composer, task_id, text, private, extras))
             return
         screen = self.screen
 
         def noticed(notice: str | None) -> None:
             if not notice:
-                self._send(composer, task_id, text, private)
+                check_collision(screen, composer, task_id,
+                                lambda: self._send(composer, task_id, text, private, extras))
                 return
 
             def answered(yes: bool | None) -> None:
                 if yes:
                     self.acknowledged = task_id
-                    self._send(composer, task_id, text, private)
+                    check_collision(screen, composer, task_id,
+                                    lambda: self._send(composer, task_id, text, private, extras))
                 else:
                     composer.focus()
 
@@ -76,20 +84,29 @@ class ReplyFlow:
 
         screen.store_call(lambda: screen.store.reply_notice(task_id, screen.me.id), noticed)
 
-    def _send(self, composer: Composer, task_id: int, text: str, private: bool) -> None:
+    def _send(self, composer: Composer, task_id: int, text: str, private: bool,
+              extras: Extras | None = None) -> None:
         screen = self.screen
+        extras = extras or Extras()
 
         def send() -> tuple[TaskRow, int]:
             parts = 1 if private else len(screen.store.reply_parts(task_id, text))
-            message = screen.store.reply(task_id, screen.me.id, text, private=private)
+            message = screen.store.reply(
+                task_id, screen.me.id, text, private=private, attachments=extras.attachments,
+                meta=extras.meta, quote_message_id=extras.quote_message_id,
+                send_at=extras.send_at)
             return screen.store.get_task(message.task_id), parts
 
         def sent(result: tuple[TaskRow, int]) -> None:
             task, parts = result
-            if composer.task_id == task_id and composer.text == text:
-                composer.clear()
+            if composer.task_id == task_id and (composer.text == text or extras.meta):
+                composer.sent()
+                stop_typing(screen.app)
             named = task_named(task)
-            if private:
+            if extras.send_at is not None:
+                note = _("Reply to task {task} scheduled for {time}.").format(
+                    task=named, time=when_text(extras.send_at, app_zone(screen.app)))
+            elif private:
                 note = _("Private note saved in task {task}.").format(task=named)
             elif parts > 1:
                 note = ngettext("Reply to task {task} queued in {n} part.",

@@ -1,0 +1,59 @@
+"""Which rules acted on the open task and why, and which would fire now (issue 18).
+
+The lines come from the rules engine (:func:`storage.rules.explain_lines`,
+:func:`storage.rules.history_lines`), computed by the screen in a thread worker; this
+dialog only shows them, as plain text (rule titles and client data are never markup).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static
+
+from console.screens.dialog import Dialog
+from storage.i18n import _
+from storage.rules import (
+    Automation,
+    explain,
+    explain_lines,
+    firings_for,
+    history_lines,
+    resolve_rules,
+)
+
+
+def rule_report(store: Any, task_id: int, rules_file: str | None = None) -> list[str]:
+    """The dry run and the firing history of ``task_id`` (blocking: call from a worker)."""
+    ruleset = resolve_rules(rules_file)
+    automation = Automation(store, ruleset)
+    lines = [_("Rules now:"), *explain_lines(explain(automation, task_id)), ""]
+    history = firings_for(store, task_id)
+    lines.append(_("Rules that acted on this task:") if history else
+                 _("No rule has acted on this task yet."))
+    lines += history_lines(history, {r.id: r.title for r in ruleset.rules})
+    return lines
+
+
+class RuleExplainDialog(Dialog[None]):
+    DEFAULT_CSS = """
+    RuleExplainDialog #rules-lines { height: auto; max-height: 20; }
+    """
+
+    def __init__(self, title: str, lines: list[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="rules") as box:
+            box.border_title = self.title_text
+            box.border_subtitle = _("Esc closes")
+            with VerticalScroll(id="rules-lines"):
+                yield Static(Text("\n".join(self.lines)), id="rules-text")
+
+    def on_mount(self) -> None:
+        self.query_one("#rules-lines").focus()
