@@ -105,7 +105,7 @@ def report(r: dict[str, Any]) -> str:
 def generate(path: Path, tasks: int) -> str:
     from bench.generate import generate as fill
 
-    fill(str(path), max(tasks // 2, 5), tasks, tasks * 3, 10, quiet=True)
+    fill(str(path), tasks, tasks, tasks * 3, 10, quiet=True)  # one task per client: all open
     return str(path)
 
 

@@ -31,12 +31,14 @@ from textual.screen import Screen
 from console.commands import SwitchboardCommands
 from console.events_bridge import EventsBridge, StoreChanged, Wakeup
 from console.keymap import APP_BINDINGS, check_keymap, usable_keymap
+from console.notify import Notifier, NotifySettings
 from console.screens.help import HelpScreen
 from console.screens.inbox import InboxScreen
 from console.screens.supervisor import SupervisorScreen
 from console.themes import SHIPPED, STATE_KEY, initial_theme, register_themes
 from storage.i18n import _, set_language
 from storage.models import SUPERVISOR
+from storage.presence import PresenceAnnouncer, PresenceTracker
 from storage.rows import OperatorRow
 from storage.store import Store
 from widgets.status_bar import StatusBar
@@ -51,6 +53,10 @@ class HealthChanged(Message):
     def __init__(self, name: str, state: str, detail: str) -> None:
         super().__init__()
         self.name, self.state, self.detail = name, state, detail
+
+
+class PresenceChanged(Message):
+    """Who is in which task changed (posted from the presence tracker's thread)."""
 
 
 class SwitchboardApp(App[None]):
@@ -106,6 +112,14 @@ class SwitchboardApp(App[None]):
         self.health: dict[str, tuple[str, str]] = {}
         # Keys typed while the focus moves wait here (see widgets.typeahead).
         self.typeahead = TypeAhead(self._deliver_key, self.set_timer)
+        # Presence (storage.presence): this console announces the open task and typing
+        # (the composer calls ``presence_announcer.typing``); the tracker shows others.
+        self.presence_announcer = PresenceAnnouncer(store, operator.id, operator.name)
+        self.presence_tracker = PresenceTracker(
+            store, on_change=lambda: self.post_message(PresenceChanged()))
+        self.notifier = Notifier(
+            NotifySettings.from_config(getattr(config, "notifications", None)), operator.id,
+            self.write_terminal, clock or (lambda: datetime.now().astimezone()))
 
     # ---- keys typed while the focus moves ------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -139,6 +153,8 @@ class SwitchboardApp(App[None]):
         for problem in problems:
             self.notify(problem, title=_("Config"), severity="warning", timeout=10)
         self.bridge.start()
+        self.presence_tracker.start()
+        self.presence_announcer.start()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(self.main_screen())
         if self.gateway is not None:
@@ -175,6 +191,8 @@ class SwitchboardApp(App[None]):
 
     async def on_unmount(self) -> None:
         self.bridge.stop()
+        await asyncio.to_thread(self.presence_announcer.close)
+        await asyncio.to_thread(self.presence_tracker.stop)
         if self._unsubscribe_health is not None:
             self._unsubscribe_health()
         if self.gateway is not None:
@@ -192,6 +210,20 @@ class SwitchboardApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, InboxScreen):
                 screen.post_message(StoreChanged(events))
+
+    @on(PresenceChanged)
+    def _presence(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen) and screen.is_mounted:
+                screen.presence_changed()
+
+    def write_terminal(self, data: str) -> None:
+        """Write an escape sequence (bell, desktop notification, window title) to the
+        terminal through the driver, between frames."""
+        driver = self._driver
+        if driver is not None:
+            driver.write(data)
+            driver.flush()
 
     def _health_from_any_thread(self, name: str, state: str, detail: str) -> None:
         self.post_message(HealthChanged(name, state, detail))

@@ -39,6 +39,7 @@ from console.screens.dialog import task_named
 from console.screens.drafts import DraftKeeper
 from console.screens.inbox_actions import InboxActions
 from console.screens.inbox_composer import InboxComposer
+from console.screens.inbox_triage import InboxTriage
 from console.screens.reply_flow import ReplyFlow, reply_target
 from storage import events as ev
 from storage.errors import SwitchboardError
@@ -52,13 +53,14 @@ from widgets.safe_text import one_line
 from widgets.status_bar import StatusBar
 from widgets.task_data import TaskDataQuote
 from widgets.task_list import TaskList
+from widgets.thread_header import ThreadHeader
 from widgets.thread_view import ThreadView
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class InboxScreen(InboxComposer, InboxActions, Screen[None]):
+class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
     """The operator's main screen."""
 
     DEFAULT_CSS = """
@@ -101,6 +103,13 @@ class InboxScreen(InboxComposer, InboxActions, Screen[None]):
                 tooltip=_("Change the status of the marked tasks (or the highlighted one).")),
         Binding("M", "merge_contacts", _("Merge contacts"), id="inbox.merge_contacts",
                 show=False, tooltip=_("Find two contacts and merge them.")),
+        Binding("ctrl+g", "send_next", _("Send+next"), id="inbox.send_next", show=False,
+                tooltip=_("Send the reply, then open the next task waiting for an answer.")),
+        Binding("ctrl+r", "done_next", _("Done+next"), id="inbox.done_next", show=False,
+                tooltip=_("Set the open task done, then open the next task waiting for an "
+                          "answer.")),
+        Binding("u", "next_unread", _("Next unread"), id="inbox.next_unread", show=False,
+                tooltip=_("Open the task with the oldest unread client message.")),
         Binding("escape", "focus_tasks", _("Task list"), id="inbox.focus_tasks", show=False,
                 tooltip=_("Back to the task list; clears the marks when already there.")),
         # Issues 16–19, composer side (console.screens.inbox_composer):
@@ -148,6 +157,7 @@ class InboxScreen(InboxComposer, InboxActions, Screen[None]):
                                clock=clock)
             with Vertical(id="centre"):
                 yield from self.compose_above_thread()
+                yield ThreadHeader(id="thread-header", clock=clock)
                 yield TaskDataQuote(id="task-data")
                 yield ThreadView(self.store, id="thread", clock=clock, tz=tz)
                 yield Composer(id="composer")
@@ -174,6 +184,8 @@ class InboxScreen(InboxComposer, InboxActions, Screen[None]):
         self.load_directory()
         self.drafts.start()
         self.watch(composer, "private", self._composer_mode_changed, init=False)
+        self.refresh_unread_title()
+        self.presence_changed()
 
     def on_unmount(self) -> None:
         self.drafts.flush_now()  # the inbox is closing: a restart finds the drafts
@@ -240,6 +252,7 @@ class InboxScreen(InboxComposer, InboxActions, Screen[None]):
         if changed:
             self._bind_composer(task)
         self.query_one(TaskDataQuote).show(task)
+        self.show_header(task)
         tasks = self.query_one(TaskList)
         tasks.mark_selected(task.id)
         tasks.select_task_id(task.id)  # the highlight follows what is open (a search jump)
@@ -324,6 +337,14 @@ class InboxScreen(InboxComposer, InboxActions, Screen[None]):
                              chosen)
 
     # ---- thread ----------------------------------------------------------------------------
+    @on(ThreadView.QuoteRequested)
+    def _quote(self, event: ThreadView.QuoteRequested) -> None:
+        self.quote_requested(event)
+
+    @on(ThreadView.VersionsRequested)
+    def _versions(self, event: ThreadView.VersionsRequested) -> None:
+        self.versions_requested(event)
+
     @on(ThreadView.RetryRequested)
     def _retry(self, event: ThreadView.RetryRequested) -> None:
         self.retry_message(event.message.id)
@@ -388,6 +409,9 @@ class InboxScreen(InboxComposer, InboxActions, Screen[None]):
             card_stale = True
         if card_stale and self.has_class("-card-open"):
             self.query_one(ContactCardView).reload()
+        if ev.CONTACT_MERGED in message.kinds():  # names and tasks moved: show them again
+            tasks.reload()
+        self.triage_changed(message)
         self.after_store_changed(message)
 
     def after_store_changed(self, message: StoreChanged) -> None:
@@ -401,6 +425,7 @@ class InboxScreen(InboxComposer, InboxActions, Screen[None]):
             if reload_thread:
                 self.query_one(ThreadView).show_task(task)
             self.query_one(TaskDataQuote).show(task)
+            self.show_header(task)
             self._update_composer()
             self.refresh_bindings()
         self.store_call(lambda: self.store.get_task(task_id), refreshed, lambda _e: None)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on
 from textual.app import SuspendNotSupported
 
 from console.editor import EditorError, edit_text
@@ -56,8 +55,8 @@ def channel_templates(config: Any, channel_name: str) -> list[str]:
 
 class InboxComposer(_Base):
     # ---- composer requests -------------------------------------------------------------------
-    @on(Composer.Requested, "#composer")
-    def _composer_requested(self, event: Composer.Requested) -> None:
+    # (A mixin's handlers go by name: ``@on`` only registers on message-pump classes.)
+    def on_composer_requested(self, event: Composer.Requested) -> None:
         composer = event.composer
         if composer.task_id is None or composer.blocked_reason:
             return
@@ -66,14 +65,12 @@ class InboxComposer(_Base):
         if handler is not None:
             handler(composer)
 
-    @on(Composer.Typing, "#composer")
-    def _composer_typing(self, event: Composer.Typing) -> None:
+    def on_composer_typing(self, event: Composer.Typing) -> None:
         presence = announcer(self.app)
         if presence is not None:
             presence.typing(event.task_id)
 
-    @on(Composer.Bound, "#composer")
-    def _composer_bound(self, event: Composer.Bound) -> None:
+    def on_composer_bound(self, event: Composer.Bound) -> None:
         """Say before the operator types when only a template can go out."""
         task = self.current
         if task is None or task.id != event.task_id:
@@ -156,8 +153,7 @@ class InboxComposer(_Base):
 
         self.app.push_screen(TemplatesDialog(names, reason), chosen)
 
-    @on(ThreadView.QuoteRequested)
-    def _quote_requested(self, event: ThreadView.QuoteRequested) -> None:
+    def on_thread_view_quote_requested(self, event: ThreadView.QuoteRequested) -> None:
         self.quote_in_composer(event.message)
 
     def quote_in_composer(self, message: MessageRow) -> None:

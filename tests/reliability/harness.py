@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from connectors.base import ChannelSpec
 from connectors.gateway import Gateway
+from connectors.http_server import ServerLimits
 from storage.store import Store
 
 T = TypeVar("T")
@@ -59,14 +60,15 @@ class RunningGateway:
     """Store + Gateway with the given channels, started on a LoopThread."""
 
     def __init__(self, tmp: Path, channels: list[tuple[str, str, dict[str, Any]]],
-                 max_body_bytes: int = 1_048_576) -> None:
+                 max_body_bytes: int = 1_048_576, limits: ServerLimits | None = None) -> None:
         self.lt = LoopThread()
         self.store = Store.open(str(tmp / "gateway.db"))
         specs = []
         for kind, name, options in channels:
             ch = self.store.ensure_channel(kind, name, {})
             specs.append(ChannelSpec(id=ch.id, name=name, kind=kind, options=options))
-        self.gateway = Gateway(self.store, specs, port=0, max_body_bytes=max_body_bytes)
+        self.gateway = Gateway(self.store, specs, port=0, max_body_bytes=max_body_bytes,
+                               limits=limits)
         self.gateway.bind()
         self.lt.run(self.gateway.start())
         self.base = self.gateway.server.base_url()

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from connectors.http_server import ServerLimits
 from tests.reliability.conftest import JSON, NASTY_LIST, mutate
 from tests.reliability.harness import RunningGateway
 
@@ -37,7 +38,12 @@ FRAME_SHAPES = [
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    g = RunningGateway(tmp_path_factory.mktemp("webchat"), [("webchat", "web", {})])
+    # Garbage from many fresh visitors on one address: the rate limits (tested on their
+    # own in tests/connectors/test_webchat_hostile.py) are raised out of the way here.
+    roomy = ServerLimits(new_chats_per_minute=100_000, visitor_burst=100_000,
+                         visitor_messages_per_second=100_000.0)
+    g = RunningGateway(tmp_path_factory.mktemp("webchat"), [("webchat", "web", {})],
+                       limits=roomy)
     yield g
     g.close()
 
