@@ -69,7 +69,7 @@ class Gateway:
 
 
 async def start_gateway(store: Store, port: int = 0, channel: str = "tg",
-                        token: str = DEFAULT_TOKEN, window: float = 0.003) -> Gateway:
+                        token: str = DEFAULT_TOKEN, window: float = 0.0) -> Gateway:
     ch = await asyncio.to_thread(store.ensure_channel, "telegram", channel, None)
     writer = Counting(store, window=window)
     await writer.start()
@@ -103,7 +103,7 @@ async def serve(db: str, port: int, channel: str, token: str, window: float) -> 
 class Runner:
     """``bench.gateway_runner`` as a subprocess (the server under load)."""
 
-    def __init__(self, db: Path | str, window: float = 0.003, port: int = 0) -> None:
+    def __init__(self, db: Path | str, window: float = 0.0, port: int = 0) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.gateway_runner", "--db", str(db), "--window",
              str(window), "--port", str(port)],
@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--channel", default="tg")
     ap.add_argument("--token", default=DEFAULT_TOKEN)
-    ap.add_argument("--window", type=float, default=0.003, help="group-commit window, seconds")
+    ap.add_argument("--window", type=float, default=0.0,
+                    help="group-commit window, seconds (0: adaptive, as the gateway)")
     a = ap.parse_args(argv)
     asyncio.run(serve(a.db, a.port, a.channel, a.token, a.window))
     return 0

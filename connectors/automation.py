@@ -22,13 +22,14 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from connectors.outbox import wait_event
 from storage import events as ev
 from storage.events import Event
 from storage.models import utcnow
 from storage.rules.engine import Automation
-from storage.rules.loader import RuleSet, load_rules, rules_path
+from storage.rules.loader import RuleSet, default_rules, load_rules, rules_path
 from storage.rules.log import FiringRow
 from storage.store import Store
 
@@ -140,6 +141,20 @@ class AutomationWorker:
         self.store.end_snoozes(self.clock())
         end = self.store.next_snooze_end()
         return end if end is not None and (due is None or end < due) else due
+
+
+def worker_for(store: Store, configured: str | Path | None) -> AutomationWorker:
+    """The runner of the configured rules: ``$SWITCHBOARD_RULES`` wins, then the config's
+    ``rules:`` (a path, or ``defaults`` for the shipped file); with none it still runs with
+    no rules, so the store's own timers (a snooze ending) fire on time."""
+    path = rules_path(None)
+    if path is not None:
+        return AutomationWorker(store, load_rules(path))
+    if configured is None:
+        return AutomationWorker(store, RuleSet(rules=()))
+    if str(configured) == "defaults":
+        return AutomationWorker(store, default_rules())
+    return AutomationWorker(store, load_rules(configured))
 
 
 def worker_from_environment(store: Store) -> AutomationWorker | None:

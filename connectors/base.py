@@ -9,7 +9,7 @@ Inbound: a connector turns the platform's payload into :class:`storage.inputs.In
 and awaits ``self.ingest(inbound)`` — the gateway's group-commit writer — which returns
 only once the message is committed, so a webhook is answered 2xx only after commit.
 
-Outbound: :meth:`Connector.send` delivers one :class:`storage.ops_outbox.OutboxItem`
+Outbound: :meth:`Connector.send` delivers one :class:`storage.rows.OutboxItem`
 and returns the channel's message id, or raises :class:`TransientSendError` (retry
 later, honouring ``retry_after``) or :class:`PermanentSendError` (shown to the
 operator with the channel's own reason, retryable by hand).
@@ -27,9 +27,8 @@ from aiohttp import web
 
 from connectors.plugin import ConnectorError  # noqa: F401 (re-exported: connectors import it from here)
 from storage.inputs import Inbound
-from storage.ops_outbox import OutboxItem
-from storage.rows import IngestResult
-from storage.store import Store
+from storage.ports import ConnectorStore
+from storage.rows import IngestResult, OutboxItem
 
 IngestFn = Callable[[Inbound], Awaitable[IngestResult]]
 
@@ -81,7 +80,7 @@ class PermanentSendError(SendError):
 class Connector(abc.ABC):
     kind: ClassVar[str]
 
-    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
+    def __init__(self, spec: ChannelSpec, store: ConnectorStore, ingest: IngestFn) -> None:
         self.spec = spec
         self.store = store
         self.ingest = ingest

@@ -7,6 +7,11 @@ a revoked token) with the reason, and started again after a capped exponential
 backoff with jitter — a flaky network must not turn into a tight reconnect loop, and
 many connectors failing together must not retry in lockstep.
 
+With several gateways on one database (team mode: more than one ``serve``), a
+connector that polls (:func:`connectors.leased.needs_lease`) runs only while this
+process holds its channel's lease, and the outbox worker only while it holds the
+``outbox`` lease; the others stand by and take over when the holder stops or dies.
+
 Health changes go to subscribers as ``callback(name, state, detail)``; callbacks are
 called on the gateway's event loop thread and must be thread-safe on their side
 (the console posts a Textual message).

@@ -16,8 +16,8 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from storage.constants import STATUS_LABELS
 from storage.i18n import _
-from storage.ops_tasks import STATUS_LABELS
 
 
 def register(subparsers: Any) -> None:

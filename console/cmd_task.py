@@ -25,11 +25,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from storage.constants import STATUS_LABELS
 from storage.errors import NotFound, RuleViolation
 from storage.i18n import _
 from storage.inputs import TaskFilter
 from storage.models import STATUSES, SUPERVISOR
-from storage.ops_tasks import STATUS_LABELS
 
 LOST_TAKE = 3
 FILTERS = ("all", "mine", "unassigned", "open", *STATUSES)

@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from storage.constants import ROLES
 from storage.i18n import _
-from storage.ops_ingest import HISTORY_CHOICES
+from storage.ingesting import HISTORY_CHOICES
 
 THEMES = ("switchboard-dark", "switchboard-light", "switchboard-high-contrast")
 DEFAULT_THEME = THEMES[0]
@@ -195,3 +195,6 @@ class ConfigFile:
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     reply_takes_unassigned: bool = Field(False, description="Replying in an unassigned task "
                                          "makes it yours.")
+    rules: str | None = Field(None, description="Automation rules: a YAML file (relative to "
+                              "this file), `defaults` for the shipped rules, or null for none "
+                              "($SWITCHBOARD_RULES overrides; see docs/rules.md).")

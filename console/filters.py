@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
+from storage.constants import STATUS_LABELS
 from storage.i18n import _
 from storage.inputs import TaskFilter
 from storage.models import STATUSES
-from storage.ops_tasks import STATUS_LABELS
 from storage.rows import ChannelRow, OperatorRow
 from widgets.safe_text import one_line
 

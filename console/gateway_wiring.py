@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from connectors.automation import worker_from_environment
+from connectors.automation import worker_for
 from connectors.base import ChannelSpec
 from connectors.gateway import Gateway
 from connectors.http_server import ServerLimits
@@ -48,7 +48,10 @@ def make_gateway(store: Store, config: Config) -> Gateway:
     gateway = Gateway(store, channel_specs(store, config), host=server.host, port=server.port,
                       max_body_bytes=server.max_body_bytes, public_url=server.public_url,
                       limits=server_limits(config))
-    gateway.automation = worker_from_environment(store)  # $SWITCHBOARD_RULES, opt-in
+    rules = config.rules
+    if rules not in (None, "defaults") and config.path is not None:
+        rules = str((config.path.parent / rules).expanduser())
+    gateway.automation = worker_for(store, rules)
     gateway.assigner = AutoAssigner(store)  # channels with settings.auto_assign: true
     gateway.bind()
     return gateway

@@ -3,7 +3,7 @@
 A draft belongs to one task and one operator, so text typed for one client can never
 turn up in another client's composer; it is stored, so it survives a restart. Saving
 blank text deletes it. Sending a reply or a note clears the sender's draft of that task
-in the same transaction (:mod:`storage.ops_reply`).
+in the same transaction (:mod:`storage.replies`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from storage.rows import DraftRow
 from storage.text import storable
 
 if TYPE_CHECKING:
-    from storage.store import Store
+    from storage.core import StoreCore
 
 
 class Drafts:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreCore) -> None:
         self.store = store
 
     def save(self, task_id: int, operator_id: int, text: str, private: bool = False) -> None:

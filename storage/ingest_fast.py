@@ -4,9 +4,12 @@ peewee spends ~1 ms building the SQL of each statement (``bench/README.md``), wh
 ingest 10× slower than the database. The common case — a known client writing into
 their active task, no attachment, not a reply to a message, nothing on the identity to
 update — is done here with
-five prepared statements. Anything else (a first message, a completed task, a new phone
-or name, attachments) returns None and takes the general path in ``ops_ingest``, which
-implements every rule; both paths must store the same rows (tests/storage check it).
+prepared statements. Anything else (a first message, a completed task, a new phone
+or name, attachments) returns None and takes the general path in ``storage.ingesting``.
+How the task changes is one rule for both paths
+(:func:`storage.task_update.after_client_message`); this path's UPDATE is written from
+the Task model's columns for the columns that rule sets (tests/storage check both paths
+store the same rows).
 """
 
 from __future__ import annotations
@@ -17,15 +20,9 @@ from typing import Any
 
 import peewee as pw
 
-from storage.additional_data import merge as merge_data
-from storage.automation import status_after_client_message
 from storage.inputs import Inbound
-from storage.models import INBOUND, to_micros, utcnow
-from storage.ops_common import preview_of
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+from storage.models import INBOUND, Models, to_micros, utcnow
+from storage.task_update import after_client_message
 
 
 @dataclass(frozen=True)
@@ -38,13 +35,12 @@ class FastResult:
 class FastIngest:
     """Prepared SQL for one database (placeholders differ between SQLite and PostgreSQL)."""
 
-    def __init__(self, db: pw.Database) -> None:
+    def __init__(self, db: pw.Database, models: Models) -> None:
         self.db = db
+        self.task_model = models.Task
         self.postgres = isinstance(db, pw.PostgresqlDatabase)
-        p = "%s" if self.postgres else "?"
-        # A client's message ends a snooze (the general path does the same).
-        UNSNOOZE = ("snoozed_until = NULL, snooze_until_client = "
-                    + ("false" if self.postgres else "0"))
+        self.p = p = "%s" if self.postgres else "?"
+        self._update_sql: dict[tuple[str, ...], str] = {}  # by the columns set
         self.seen_sql = (f"SELECT m.id, m.task_id, t.contact_id FROM message m JOIN task t "
                          f"ON t.id = m.task_id WHERE m.channel_id = {p} AND m.external_id = {p}")
         self.identity_sql = (f"SELECT contact_id, display_name, username, phone FROM identity "
@@ -56,14 +52,6 @@ class FastIngest:
             "chat_id, external_id, failure_reason, attempts, edited, meta) VALUES "
             f"({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, '', 0, {p}, '{{}}')"
             + (" RETURNING id" if self.postgres else ""))
-        self.update_sql = (
-            f"UPDATE task SET last_activity_at = {p}, last_preview = {p}, last_kind = {p}, "
-            f"last_client_message_at = {p}, unread_count = unread_count + 1, status = {p}, "
-            f"additional_data = {p}, {UNSNOOZE} WHERE id = {p}")
-        # An old message that arrived late: the task's last activity and preview stay.
-        self.update_late_sql = (
-            f"UPDATE task SET last_client_message_at = {p}, unread_count = unread_count + 1, "
-            f"status = {p}, additional_data = {p}, {UNSNOOZE} WHERE id = {p}")
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
         cursor = self.db.execute_sql(sql, params)
@@ -94,15 +82,24 @@ class FastIngest:
             task_id, INBOUND, contact_id, inbound.text, at, inbound.channel_id, inbound.chat_id,
             inbound.external_id or None, False))
         message_id = cursor.fetchone()[0] if self.postgres else cursor.lastrowid
-        data = merge_data(json.loads(data_text) if data_text else {}, inbound.system_data,
-                          inbound.client_data)
-        preview = preview_of(inbound.text)
-        if last_activity is not None and at < last_activity:
-            self.db.execute_sql(self.update_late_sql, (
-                max(at, last_client or 0), status_after_client_message(status), _json(data),
-                task_id))
-        else:
-            self.db.execute_sql(self.update_sql, (
-                at, preview, INBOUND, max(at, last_client or 0),
-                status_after_client_message(status), _json(data), task_id))
+        changes = after_client_message(
+            status=status, last_activity_at=last_activity, last_client_message_at=last_client,
+            additional_data=json.loads(data_text) if data_text else {}, at=at,
+            preview=inbound.text, system_data=inbound.system_data,
+            client_data=inbound.client_data)
+        fields = self.task_model._meta.fields
+        params = [fields[name].db_value(value) for name, value in changes.items()]
+        self.db.execute_sql(self._update(tuple(changes)), (*params, task_id))
         return FastResult(message_id, task_id, contact_id)
+
+    def _update(self, names: tuple[str, ...]) -> str:
+        """``UPDATE task SET <those columns>, unread_count + 1 WHERE id``, from the model."""
+        sql = self._update_sql.get(names)
+        if sql is None:
+            meta = self.task_model._meta
+            sets = [f"{meta.fields[n].column_name} = {self.p}" for n in names]
+            unread = meta.fields["unread_count"].column_name
+            sql = self._update_sql[names] = (
+                f"UPDATE {meta.table_name} SET {', '.join(sets)}, {unread} = {unread} + 1 "
+                f"WHERE {meta.primary_key.column_name} = {self.p}")
+        return sql

@@ -9,7 +9,7 @@ Every read takes a :class:`TaskFilter` (snoozed tasks are left out unless it ask
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
@@ -19,23 +19,28 @@ from storage.rows import TaskRow
 
 CLOSED = (DONE, COMPLETED, CANCELLED)
 
+if TYPE_CHECKING:
+    from storage.core import StoreCore
 
-class TriageQueries:
-    m: Models
+
+class Triage:
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
 
     def _needing_answer(self, f: TaskFilter | None) -> pw.ModelSelect:
         T, M = self.m.Task, self.m.Message
         answered = M.select(M.id).where(
             (M.task == T.id) & (M.kind == OUTBOUND) & (M.created_at >= T.last_client_message_at))
-        query = self._task_select()  # type: ignore[attr-defined]
-        return self._filtered(query, f or TaskFilter()).where(  # type: ignore[attr-defined]
+        query = self.core.reads.task_select()
+        return self.core.reads.filtered(query, f or TaskFilter()).where(
             T.status.not_in(CLOSED) & T.merged_into.is_null()
             & T.last_client_message_at.is_null(False) & ~pw.fn.EXISTS(answered))
 
     def _first(self, query: pw.ModelSelect) -> TaskRow | None:
         T = self.m.Task
         obj = query.order_by(T.last_client_message_at, T.id).limit(1).objects().first()
-        return self._task_from(obj) if obj is not None else None  # type: ignore[attr-defined]
+        return self.core.reads.task_from(obj) if obj is not None else None
 
     def next_task_needing_answer(self, f: TaskFilter | None = None,
                                  after_task_id: int | None = None) -> TaskRow | None:
@@ -57,13 +62,13 @@ class TriageQueries:
     def oldest_unread_task(self, f: TaskFilter | None = None) -> TaskRow | None:
         """The task with unread client messages whose client wrote longest ago."""
         T = self.m.Task
-        query = self._filtered(  # type: ignore[attr-defined]
-            self._task_select(), f or TaskFilter())  # type: ignore[attr-defined]
+        query = self.core.reads.filtered(
+            self.core.reads.task_select(), f or TaskFilter())
         return self._first(query.where((T.unread_count > 0) & T.merged_into.is_null()))
 
     def unread_total(self, f: TaskFilter | None = None) -> int:
         """How many client messages are unread across the tasks of the filter."""
         T = self.m.Task
-        query = self._filtered(  # type: ignore[attr-defined]
+        query = self.core.reads.filtered(
             T.select(pw.fn.COALESCE(pw.fn.SUM(T.unread_count), 0)), f or TaskFilter())
         return int(query.where(T.unread_count > 0).scalar() or 0)

@@ -120,8 +120,8 @@ def test_scan_reports_new_strings_with_their_place(tmp_path: Path) -> None:
 
 
 def test_deferred_strings_are_extracted(scan: ct.Scan) -> None:
+    from storage.constants import STATUS_LABELS
     from storage.models import ROLES
-    from storage.ops_tasks import STATUS_LABELS
 
     for text in [*STATUS_LABELS.values(), *ROLES, "ok", "degraded"]:
         assert text in scan.strings, text

@@ -152,7 +152,7 @@ def test_lint_imports_can_fail(tmp_path: Path) -> None:
     for room in ("storage", "connectors", "widgets", "console"):
         (tmp_path / room).mkdir()
         (tmp_path / room / "__init__.py").write_text("", encoding="utf-8")
-    for name in ("models", "store", "database", "ops_tasks"):  # the modules the contracts name
+    for name in ("models", "store", "database", "core"):  # the modules the contracts name
         (tmp_path / "storage" / f"{name}.py").write_text("import peewee\n", encoding="utf-8")
     (tmp_path / "widgets" / "bad.py").write_text("from storage.models import x\n",
                                                  encoding="utf-8")

@@ -8,8 +8,9 @@ re-renders every 30 seconds from the rows it already has, using an injectable cl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -35,6 +36,32 @@ def format_wait(seconds: float) -> str:
     return _("{d}d {h}h").format(d=days, h=hours)
 
 
+class OperatorStatsLike(Protocol):
+    """One operator's live numbers (``storage.team_stats.OperatorStats``)."""
+
+    name: str
+    open_tasks: int
+    waiting_tasks: int
+    replies_today: int
+    median_first_response: float | None
+    p90_first_response: float | None
+
+
+STATS_SHOWN = 4  # operators with a line of their own; the rest are counted
+
+
+def stats_line(stats: OperatorStatsLike) -> str:
+    """"Anna: 3 open · 1 awaiting reply · 5 replies today · first reply 4m, p90 12m"."""
+    line = _("{name}: {open} open · {waiting} awaiting reply · {replies} replies today").format(
+        name=one_line(stats.name, 16), open=stats.open_tasks, waiting=stats.waiting_tasks,
+        replies=stats.replies_today)
+    if stats.median_first_response is not None:
+        line += " · " + _("first reply {median}, p90 {p90}").format(
+            median=format_wait(stats.median_first_response),
+            p90=format_wait(stats.p90_first_response or stats.median_first_response))
+    return line
+
+
 class SupervisorSummaryView(Widget):
     """Two or three lines: load per operator; tasks awaiting a first reply and for how long."""
 
@@ -43,7 +70,7 @@ class SupervisorSummaryView(Widget):
     DEFAULT_CSS = """
     SupervisorSummaryView {
         height: auto;
-        max-height: 4;
+        max-height: 8;
         padding: 0 1;
         background: $boost;
         border-bottom: hkey $panel;
@@ -53,6 +80,7 @@ class SupervisorSummaryView(Widget):
     """
 
     summary: reactive[SupervisorSummary | None] = reactive(None, always_update=True, layout=True)
+    stats: reactive[Sequence[OperatorStatsLike]] = reactive((), always_update=True, layout=True)
 
     def __init__(self, clock: Callable[[], datetime] | None = None, *,
                  id: str | None = None, classes: str | None = None) -> None:
@@ -77,6 +105,11 @@ class SupervisorSummaryView(Widget):
             if n:
                 text.append(" · ")
             text.append(f"{one_line(load.operator_name, 20)} {load.open_tasks}")
+        for stats in self.stats[:STATS_SHOWN]:
+            text.append("\n" + stats_line(stats))
+        more = len(self.stats) - STATS_SHOWN
+        if more > 0:
+            text.append("\n" + _("and {n} more").format(n=more), style=label)
         text.append("\n")
         text.append(_("Waiting for a first reply: "), style=label)
         if not summary.awaiting_first_reply:

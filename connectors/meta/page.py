@@ -41,7 +41,7 @@ from connectors.meta.messaging import (
 from connectors.meta.text import split_text
 from storage.i18n import _
 from storage.inputs import AttachmentIn, Inbound
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 
 HUMAN_AGENT = "HUMAN_AGENT"
 FILE_TYPES = {"image": "image", "video": "video", "audio": "audio"}

@@ -84,7 +84,7 @@ from connectors.telegram.parse import (
 from connectors.telegram.send import decode_progress, encode_progress, send_item
 from storage.errors import SwitchboardError
 from storage.i18n import _
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 from storage.store import Store
 
 log = logging.getLogger("switchboard.telegram")

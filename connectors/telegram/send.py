@@ -37,7 +37,7 @@ from typing import Any
 from connectors.base import PermanentSendError, SendError, SendResult, TransientSendError
 from connectors.telegram.api import BotApi, TelegramApiError, TelegramNetworkError, Upload
 from storage.i18n import _
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024  # sendPhoto/sendDocument caption, characters

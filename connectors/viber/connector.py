@@ -68,7 +68,7 @@ from connectors.viber.send import SENDER_NAME_LIMIT, send_item, sender
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 from storage.store import Store
 
 log = logging.getLogger("switchboard.viber")

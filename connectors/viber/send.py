@@ -30,7 +30,7 @@ from connectors.viber.api import (
     encode,
 )
 from storage.i18n import _
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 
 TEXT_LIMIT = 7000
 SENDER_NAME_LIMIT = 28

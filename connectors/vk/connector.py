@@ -57,7 +57,7 @@ from connectors.vk.send import RANDOM_ID_MODULUS, send_item
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 from storage.store import Store
 
 log = logging.getLogger("switchboard.vk")

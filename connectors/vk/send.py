@@ -33,7 +33,7 @@ from connectors.telegram.send import split_text
 from connectors.vk.api import VkApi, VkApiError, VkNetworkError
 from connectors.vk.upload import upload
 from storage.i18n import _
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 
 TEXT_LIMIT = 9000
 RANDOM_ID_MODULUS = 2 ** 31 - 1

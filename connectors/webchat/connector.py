@@ -65,7 +65,7 @@ from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
 from storage.models import DELIVERED, READ, SENT
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 from storage.store import Store
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from connectors.webchat.history import own_outbound
 from storage.events import MESSAGE_UPDATED, Event
 from storage.models import READ, SENT
-from storage.ops_outbox import STATE_RANK
+from storage.outbox_queue import STATE_RANK
 from storage.store import Store
 
 log = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ from connectors.whatsapp.send import (
 from storage.i18n import _
 from storage.inputs import AttachmentIn, Inbound
 from storage.models import DELIVERED, FAILED, READ, SENT
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 
 log = logging.getLogger("switchboard.whatsapp")
 

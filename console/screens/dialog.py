@@ -59,7 +59,16 @@ class Dialog(ModalScreen[R]):
     """
 
     KEYMAP_GROUP = "dialogs"  # its keys in the reference (console.keymap)
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="dialog.cancel")]
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="dialog.cancel"),
+                Binding("j", "move(1)", _("Down"), id="dialog.down", show=False),
+                Binding("k", "move(-1)", _("Up"), id="dialog.up", show=False)]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_move(self, step: int) -> None:
+        """``j``/``k`` move the focused list's cursor (typed into a text field, they are text)."""
+        focused = self.focused
+        action = "cursor_down" if step > 0 else "cursor_up"
+        if focused is not None and hasattr(focused, f"action_{action}"):
+            getattr(focused, f"action_{action}")()

@@ -16,6 +16,16 @@ from console.keymap import binding_table
 from console.screens.dialog import Dialog
 from storage.i18n import _
 
+# Textual's key names that people type as one character.
+KEY_SYMBOLS = {"slash": "/", "asterisk": "*", "question_mark": "?", "plus": "+",
+               "minus": "-", "full_stop": ".", "comma": ",", "space": "space"}
+
+
+def keys_shown(keys: str) -> str:
+    """"slash,ctrl+f" → "/ or ctrl+f": the keys as a person reads them."""
+    names = [KEY_SYMBOLS.get(k.strip(), k.strip()) for k in keys.split(",") if k.strip()]
+    return _(" or ").join(names)
+
 
 class HelpScreen(Dialog[None]):
     BINDINGS = [Binding("f1", "cancel", _("Close"), show=False)]
@@ -41,6 +51,6 @@ class HelpScreen(Dialog[None]):
         table = self.query_one(DataTable)
         table.add_columns(_("Where"), _("Keys"), _("Action"), _("Id"))
         for row in binding_table(self.keys):
-            table.add_row(Text(row.group), Text(row.keys, style="bold"),
+            table.add_row(Text(row.group), Text(keys_shown(row.keys), style="bold"),
                           Text(row.description), Text(row.binding_id, style="dim"))
         table.focus()

@@ -103,7 +103,7 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
                 tooltip=_("Change the status of the marked tasks (or the highlighted one).")),
         Binding("M", "merge_contacts", _("Merge contacts"), id="inbox.merge_contacts",
                 show=False, tooltip=_("Find two contacts and merge them.")),
-        Binding("ctrl+g", "send_next", _("Send+next"), id="inbox.send_next", show=False,
+        Binding("f2", "send_next", _("Send+next"), id="inbox.send_next", show=False,
                 tooltip=_("Send the reply, then open the next task waiting for an answer.")),
         Binding("ctrl+r", "done_next", _("Done+next"), id="inbox.done_next", show=False,
                 tooltip=_("Set the open task done, then open the next task waiting for an "

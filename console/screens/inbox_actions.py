@@ -201,6 +201,15 @@ class InboxActions(_Base):
         task = self.current
         if task is None:
             return
+        if task.assignee_id is None:  # race-free: exactly one of many takers wins (H8)
+            from storage.taking import TakeResult, take
+
+            def taken(result: TakeResult) -> None:
+                self.notify(result.message(), severity="information" if result.won else
+                            "warning", timeout=6, markup=False)
+
+            self.store_call(lambda: take(self.store, task.id, self.me.id), taken)
+            return
         self.store_call(lambda: self.store.take_over(task.id, self.me.id),
                         lambda _r: self.notify(_("Task {task} is yours now.").format(
                             task=task_named(task)), timeout=4))

@@ -20,9 +20,11 @@ from textual.widget import Widget
 from console.events_bridge import StoreChanged
 from console.filters import ALL, OPERATOR, FilterChoice, next_operator
 from console.screens.inbox import InboxScreen
+from storage.constants import SUPERVISOR
 from storage.i18n import _
 from storage.rows import OperatorRow, TaskRow
 from storage.store import Store
+from storage.team_stats import OperatorStats, team_stats
 from widgets.supervisor_summary import SupervisorSummaryView
 
 
@@ -65,10 +67,13 @@ class SupervisorScreen(InboxScreen):
     @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
     def load_summary(self) -> None:
         summary = self.store.supervisor_summary()
-        self.app.call_from_thread(self._summary_loaded, summary)
+        stats = [s for s in team_stats(self.store) if s.role != SUPERVISOR or s.open_tasks]
+        self.app.call_from_thread(self._summary_loaded, summary, stats)
 
-    def _summary_loaded(self, summary: object) -> None:
-        self.query_one(SupervisorSummaryView).summary = summary  # type: ignore[assignment]
+    def _summary_loaded(self, summary: object, stats: list[OperatorStats]) -> None:
+        view = self.query_one(SupervisorSummaryView)
+        view.stats = stats
+        view.summary = summary  # type: ignore[assignment]
 
     def after_store_changed(self, message: StoreChanged) -> None:
         self.load_summary()

@@ -12,7 +12,7 @@ import aiohttp
 
 from storage.inputs import AttachmentIn
 from storage.models import DELIVERED, FAILED, READ, SENT
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 from storage.store import Store
 from tests.connectors.fake_meta import FB_TEMPORARY, FB_UNAVAILABLE, PAGE_ID, VERIFY_TOKEN
 from tests.connectors.meta_fixtures import Live, live, thread

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from storage.models import FAILED, READ, SENT
-from storage.ops_outbox import OutboxItem
+from storage.rows import OutboxItem
 from storage.store import Store
 from tests.connectors.fake_meta import FB_TEMPORARY, PAGE_ID, graph_error
 from tests.connectors.meta_fixtures import Live, live, thread

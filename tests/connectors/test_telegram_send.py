@@ -14,8 +14,7 @@ from connectors.telegram.connector import TelegramConnector
 from connectors.telegram.send import CAPTION_LIMIT, reply_parameters
 from storage.errors import CannotWriteFirst
 from storage.inputs import AttachmentIn, Inbound
-from storage.ops_outbox import OutboxItem
-from storage.rows import ChannelRow
+from storage.rows import ChannelRow, OutboxItem
 from storage.store import Store
 from tests.connectors.fake_telegram import BLOCKED, CHAT_NOT_FOUND, REPLY_NOT_FOUND, FakeTelegram
 from tests.connectors.telegram_fixtures import *  # noqa: F403

@@ -17,8 +17,7 @@ from connectors.base import ChannelSpec, ConnectorError, PermanentSendError, Tra
 from connectors.viber.api import check_signature
 from connectors.viber.connector import ViberConnector, webhook_path
 from storage.inputs import AttachmentIn, Inbound
-from storage.ops_outbox import OutboxItem
-from storage.rows import ChannelRow, IngestResult
+from storage.rows import ChannelRow, IngestResult, OutboxItem
 from storage.store import Store
 from tests.connectors.fake_viber import FIRST_TOKEN, NOT_SUBSCRIBED, TOO_MANY, FakeViber, sign
 from tests.connectors.gateway_helpers import eventually, running, spec

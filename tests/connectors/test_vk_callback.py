@@ -15,8 +15,7 @@ from connectors.base import ChannelSpec, PermanentSendError, TransientSendError
 from connectors.vk.connector import VkConnector, webhook_path
 from connectors.vk.send import TEXT_LIMIT
 from storage.inputs import Inbound
-from storage.ops_outbox import OutboxItem
-from storage.rows import ChannelRow, IngestResult
+from storage.rows import ChannelRow, IngestResult, OutboxItem
 from storage.store import Store
 from tests.connectors.fake_vk import FLOOD, NO_PERMISSION, TOO_MANY, FakeVk
 from tests.connectors.telegram_fixtures import HookServer, all_messages

@@ -72,3 +72,29 @@ def test_search_bench_small(tmp_path: Path) -> None:
 def test_team_bench_quick() -> None:
     out = run("bench.team_bench", "--quick")
     assert "| SQLite | 1 | 50 (50) | 50 |" in out and "| SQLite | 2 | 50 (50) | 50 |" in out
+
+
+@pytest.mark.slow
+def test_tmux_keys_quick() -> None:
+    """The real console in tmux, tiny vs small database: j/k presses are seen repainting."""
+    out = run("bench.tmux_keys", "--quick", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["tiny"]["n"] == result["big"]["n"] == 10
+    assert "big ÷ tiny" in out
+
+
+@pytest.mark.slow
+def test_launch_bench_quick() -> None:
+    """The real console and the empty app both reach their first frame in tmux."""
+    out = run("bench.launch_bench", "--quick", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["console_s"] > 0 and result["floor_s"] > 0 and "launch → first task row" in out
+
+
+@pytest.mark.slow
+def test_all_quick_one_table() -> None:
+    """bench.all runs the chosen benchmarks and prints one table with the load average."""
+    out = run("bench.all", "--quick", "--only", "latency", "launch", "--json")
+    assert "| measure | ratio |" in out and "load average" in out
+    rows = json.loads(out.strip().splitlines()[-1])
+    assert [r["measure"].split(" ")[0] for r in rows] == ["launch", "webhook"]

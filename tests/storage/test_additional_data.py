@@ -64,7 +64,7 @@ def _inbounds(channel: int) -> list[Inbound]:
 
 def _ingest_counting_fast(store: Store, inbounds: list[Inbound]) -> tuple[int, dict[str, Any]]:
     """Ingest; returns how many took the fast path, and the task's additional data."""
-    fast: FastIngest = store._fast_ingest
+    fast: FastIngest = store.ingesting.fast
     taken = 0
     original = fast.try_ingest
 
@@ -87,7 +87,7 @@ def test_client_data_never_overwrites_system_data(store: Store, fast_path: bool)
     ch = store.ensure_channel("generic", "api", {})
     inbounds = _inbounds(ch.id)
     if not fast_path:
-        store._fast_ingest.try_ingest = lambda *a, **k: None  # type: ignore[method-assign]
+        store.ingesting.fast.try_ingest = lambda *a, **k: None  # type: ignore[method-assign]
     taken, data = _ingest_counting_fast(store, inbounds)
     assert taken == (2 if fast_path else 0)
     assert data["channel"] == "api" and data["channel_kind"] == "generic"

@@ -181,7 +181,7 @@ def test_conversation_pages_by_keyset_both_ways(desk: Desk) -> None:
 
 def test_conversation_query_uses_the_address_index(desk: Desk) -> None:
     desk.say(desk.web, "v", "hello")
-    query = desk.store._conversation(desk.web, "v").order_by(
+    query = desk.store.reads.conversation_query(desk.web, "v").order_by(
         desk.store.m.Message.created_at.desc()).limit(10)
     sql, params = query.sql()
     plan = " ".join(str(row) for row in desk.store.db.execute_sql(

@@ -46,7 +46,7 @@ def test_fast_path_stores_what_the_general_path_stores(store: Store, store_url: 
 
     # The same conversation on a second channel with the fast path switched off.
     slow_store = store
-    monkeypatch.setattr(slow_store._fast_ingest, "try_ingest", lambda *a, **k: None)
+    monkeypatch.setattr(slow_store.ingesting.fast, "try_ingest", lambda *a, **k: None)
     ch2 = slow_store.ensure_channel("generic", "api2", {})
     for inbound in _conversation(store):
         slow_store.ingest(Inbound(**{**inbound.__dict__, "channel_id": ch2.id}))

@@ -18,31 +18,33 @@ Rules implemented here:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
 from storage import events as ev
-from storage.additional_data import merge as merge_data
-from storage.automation import status_after_client_message
 from storage.errors import RuleViolation
 from storage.i18n import _
 from storage.ingest_fast import FastIngest
 from storage.inputs import Inbound
-from storage.models import IN_PROGRESS, INBOUND, OUTBOUND, utcnow
-from storage.ops_common import OpsBase, preview_of
+from storage.models import IN_PROGRESS, INBOUND, OUTBOUND, Models, utcnow
 from storage.rows import IngestResult
+from storage.task_update import after_client_message, bound_key, preview_of
 from storage.text import storable, storable_inbound
 
 DEFAULT_HISTORY = 10
 HISTORY_CHOICES = (1, 5, 10, 20, 50)
 
+if TYPE_CHECKING:
+    from storage.core import StoreCore
 
-def bound_key(channel_id: int, chat_id: str) -> str:
-    return f"{channel_id}:{chat_id}"
 
+class Ingest:
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
+        self.fast = FastIngest(core.db, core.m)
 
-class IngestOps(OpsBase):
     def ingest(self, inbound: Inbound) -> IngestResult:
         """Store one inbound message; see the module docstring for the rules."""
         return self.ingest_many([inbound])[0]
@@ -54,7 +56,7 @@ class IngestOps(OpsBase):
         for attempt in range(3):
             results = []
             try:
-                with self.transaction() as tx:
+                with self.core.transaction() as tx:
                     channels: dict[int, Any] = {}
                     for inbound in batch:
                         results.append(self._ingest_one(tx, inbound, channels))
@@ -64,8 +66,8 @@ class IngestOps(OpsBase):
                 # our look-up and insert: the transaction rolled back; the retry sees it.
                 if attempt == 2:
                     raise
-        messages = self.get_messages([r[0] for r in results])  # type: ignore[attr-defined]
-        tasks = self.get_tasks([r[1] for r in results])  # type: ignore[attr-defined]
+        messages = self.core.reads.get_messages([r[0] for r in results])
+        tasks = self.core.reads.get_tasks([r[1] for r in results])
         return [
             IngestResult(message=messages[mid], task=tasks[tid], contact_id=cid,
                          created_contact=cc, created_task=ct, duplicate=dup)
@@ -77,7 +79,7 @@ class IngestOps(OpsBase):
         m = self.m
         if not inbound.chat_id or not inbound.sender_id:
             raise RuleViolation(_("An inbound message needs a chat id and a sender id."))
-        fast: FastIngest = self._fast_ingest  # type: ignore[attr-defined]
+        fast = self.fast
         if inbound.external_id:
             seen = fast.seen(inbound.channel_id, inbound.external_id)
             if seen is not None:
@@ -92,7 +94,7 @@ class IngestOps(OpsBase):
             return done.message_id, done.task_id, done.contact_id, False, False, False
         channel = channels.get(inbound.channel_id)
         if channel is None:
-            channel = channels[inbound.channel_id] = self._channel(inbound.channel_id)
+            channel = channels[inbound.channel_id] = self.core._channel(inbound.channel_id)
         contact, created_contact = self._contact_for(tx, channel, inbound)
         task, created_task = self._task_for(tx, channel, contact, inbound)
         at = inbound.sent_at or utcnow()
@@ -104,16 +106,15 @@ class IngestOps(OpsBase):
         for a in inbound.attachments:
             m.Attachment.create(message=msg.id, name=a.name, mime=a.mime, size=a.size,
                                 location=a.location)
-        preview = inbound.text or ", ".join(a.name for a in inbound.attachments)
-        self._touch(task, at, preview, INBOUND)
-        if task.last_client_message_at is None or at > task.last_client_message_at:
-            task.last_client_message_at = at
+        changes = after_client_message(
+            status=task.status, last_activity_at=task.last_activity_at,
+            last_client_message_at=task.last_client_message_at,
+            additional_data=task.additional_data, at=at,
+            preview=inbound.text or ", ".join(a.name for a in inbound.attachments),
+            system_data=inbound.system_data, client_data=inbound.client_data)
+        for name, value in changes.items():
+            setattr(task, name, value)
         task.unread_count += 1
-        task.snoozed_until, task.snooze_until_client = None, False  # the client wrote: back
-        task.status = status_after_client_message(task.status)
-        if inbound.system_data or inbound.client_data:
-            task.additional_data = merge_data(task.additional_data, inbound.system_data,
-                                              inbound.client_data)
         task.save()
         tx.emit(ev.MESSAGE_STORED, task_id=task.id, message_id=msg.id, contact_id=contact.id,
                 message_kind=INBOUND)
@@ -134,9 +135,9 @@ class IngestOps(OpsBase):
                               username=inbound.username, phone=inbound.phone)
             tx.emit(ev.CONTACT_UPDATED, contact_id=contact.id, created=True)
             return contact, True
-        contact = self._contact(identity.contact_id)
+        contact = self.core._contact(identity.contact_id)
         while contact.merged_into_id is not None:  # a merge repoints identities; be safe
-            contact = self._contact(contact.merged_into_id)
+            contact = self.core._contact(contact.merged_into_id)
         changed = False
         for field_name in ("display_name", "username", "phone"):
             value = getattr(inbound, field_name)
@@ -168,9 +169,9 @@ class IngestOps(OpsBase):
             previous.bound_key = key
             previous.save()
             # Dated like the message that reopened it, so the thread reads event → message.
-            self._system_event(tx, previous, "reopened", _("The client wrote again: task reopened."),
+            self.core._system_event(tx, previous, "reopened", _("The client wrote again: task reopened."),
                                at=inbound.sent_at or utcnow())
-            self._audit(previous.id, None, "reopened")
+            self.core._audit(previous.id, None, "reopened")
             return previous, False
         return self._new_task(tx, channel, contact, inbound, previous, key), True
 
@@ -196,7 +197,7 @@ class IngestOps(OpsBase):
         if previous is not None:
             text = _("Task created: the client wrote again after task #{number} was completed.").format(
                 number=previous.number or previous.id)
-        return self._create_task(tx, contact=contact, channel=channel, chat_id=inbound.chat_id,
+        return self.core._create_task(tx, contact=contact, channel=channel, chat_id=inbound.chat_id,
                                  key=key, assignee=assignee, data=data, event_text=text,
                                  audit_action="created", description=description,
                                  previous=previous, at=inbound.sent_at)
@@ -236,7 +237,7 @@ class IngestOps(OpsBase):
         that text began to stand). Returns its id (None: unknown message)."""
         m = self.m
         text = storable(text)
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             msg = m.Message.get_or_none((m.Message.channel == channel_id)
                                         & (m.Message.external_id == external_id))
             if msg is None:
@@ -258,7 +259,7 @@ class IngestOps(OpsBase):
         """The client deleted a message in the channel: ``meta["deleted"]`` (the text stays
         visible to the team). Returns its id; None for a message we do not hold."""
         M = self.m.Message
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             msg = M.get_or_none((M.channel == channel_id) & (M.external_id == external_id)
                                 & (M.kind == INBOUND))
             if msg is None:
@@ -269,13 +270,3 @@ class IngestOps(OpsBase):
                 msg.save()
                 tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, deleted=True)
             return msg.id
-
-    def set_state(self, key: str, value: str) -> None:
-        """Durable small state (a polling offset, a preference)."""
-        kv = self.m.KeyValue
-        with self.transaction():
-            # An upsert both backends accept (peewee's replace() is SQLite/MySQL only).
-            kv.insert(key=key, value=value).on_conflict(
-                conflict_target=[kv.key], update={kv.value: value}).execute()
-
-

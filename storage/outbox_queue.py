@@ -19,13 +19,12 @@ being guessed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage import events as ev
 from storage.errors import NotFound, WindowClosed
 from storage.i18n import _
-from storage.models import DELIVERED, FAILED, OUTBOUND, QUEUED, READ, SENDING, SENT, utcnow
-from storage.ops_common import OpsBase
+from storage.models import DELIVERED, FAILED, OUTBOUND, QUEUED, READ, SENDING, SENT, Models, utcnow
 from storage.rows import OutboxItem
 
 
@@ -44,8 +43,15 @@ def _scheduled_ahead(row: Any, now: datetime) -> bool:
 OUTBOX_LOCK = 0x5B0A7D  # an application-wide advisory lock key for outbox claims
 STATE_RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, READ: 4}
 
+if TYPE_CHECKING:
+    from storage.core import StoreCore
 
-class OutboxOps(OpsBase):
+
+class OutboxQueue:
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
+
     def claim_outbox(self, limit: int = 20, now: datetime | None = None,
                      channel_ids: tuple[int, ...] | None = None) -> list[OutboxItem]:
         """Mark up to ``limit`` due messages ``sending`` (one per task, oldest first)."""
@@ -55,11 +61,11 @@ class OutboxOps(OpsBase):
         claimed: list[int] = []
         unaddressed: list[int] = []
         task_of: dict[int, int] = {}
-        with self.transaction() as tx:
-            if self.postgres:
+        with self.core.transaction() as tx:
+            if self.core.postgres:
                 # Serialize claims across processes (two `serve` on one database): the
                 # per-task order check below must see every other claim.
-                self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK,))
+                self.core.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_LOCK,))
             query = (M.select(M.id, M.task, M.delivery_state, M.next_attempt_at, M.chat_id,
                               M.attempts, M.meta, M.channel)
                      .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING))))
@@ -153,25 +159,25 @@ class OutboxOps(OpsBase):
         """Why a scheduled reply that fell due may not go out at ``now`` ("": it may): the
         channel's reply window closed while it waited. Where the channel allows a late
         reply with a tag (``HUMAN_AGENT``), the tag is put on the message instead."""
-        channel = self._channel(row.channel_id)
+        channel = self.core._channel(row.channel_id)
         meta = dict(row.meta or {})
         try:
-            allowed = self._window_meta(  # type: ignore[attr-defined]  # ReplyOps, in Store
-                self.policy(channel.kind), row.channel_id, row.chat_id, meta, now)
+            allowed = self.core.replies.window_meta(
+                self.core.policy(channel.kind), row.channel_id, row.chat_id, meta, now)
         except WindowClosed as err:
             return str(err)
         if allowed != meta:
             self.m.Message.update(meta=allowed).where(self.m.Message.id == row.id).execute()
         return ""
 
-    def _outbound(self, message_id: int):  # type: ignore[no-untyped-def]
+    def _outbound(self, message_id: int) -> Any:
         msg = self.m.Message.get_or_none(self.m.Message.id == message_id)
         if msg is None or msg.kind != OUTBOUND:
             raise NotFound(_("Outgoing message {id} does not exist.").format(id=message_id))
         return msg
 
     def mark_sent(self, message_id: int, external_id: str | None) -> None:
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             msg = self._outbound(message_id)
             msg.delivery_state, msg.failure_reason, msg.next_attempt_at = SENT, "", None
             if external_id:
@@ -192,7 +198,7 @@ class OutboxOps(OpsBase):
                       reason: str = "") -> int | None:
         """A status report from the channel (delivered, read, failed); never moves backwards."""
         M = self.m.Message
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             msg = M.get_or_none((M.channel == channel_id) & (M.external_id == external_id))
             if msg is None:
                 return None
@@ -208,7 +214,7 @@ class OutboxOps(OpsBase):
 
     def mark_failed(self, message_id: int, reason: str) -> None:
         """A permanent failure: shown with the channel's reason, retryable by hand."""
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             msg = self._outbound(message_id)
             msg.delivery_state, msg.failure_reason, msg.next_attempt_at = FAILED, reason, None
             msg.save()
@@ -216,7 +222,7 @@ class OutboxOps(OpsBase):
 
     def schedule_retry(self, message_id: int, at: datetime, reason: str) -> None:
         """A transient failure: back to ``queued``, due at ``at``."""
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             msg = self._outbound(message_id)
             msg.delivery_state, msg.failure_reason, msg.next_attempt_at = QUEUED, reason, at
             msg.save()
@@ -227,13 +233,13 @@ class OutboxOps(OpsBase):
         """Re-queue what was ``sending`` when the process stopped; returns how many."""
         m = self.m
         M = m.Message
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             rows = list(M.select(M, m.Channel.kind.alias("channel_kind")).join(
                 m.Channel, on=(M.channel == m.Channel.id)).where(
                 M.delivery_state == SENDING).objects())
             for msg in rows:
                 meta = dict(msg.meta or {})
-                if not self.policy(msg.channel_kind).idempotent_send:
+                if not self.core.policy(msg.channel_kind).idempotent_send:
                     meta["possible_double"] = True
                 M.update(delivery_state=QUEUED, next_attempt_at=utcnow(), meta=meta).where(
                     M.id == msg.id).execute()

@@ -3,7 +3,7 @@
 Scheduled send: ``reply(..., send_at=...)`` queues the reply with ``next_attempt_at``
 at that time and ``meta["scheduled_at"]``; the outbox claims it when it falls due and,
 if the channel's reply window closed meanwhile, fails it with the window's reason
-instead of sending it (``ops_outbox``). Until then it holds back nothing written after
+instead of sending it (``storage.outbox_queue``). Until then it holds back nothing written after
 it. :meth:`ScheduleOps.cancel_scheduled` turns a reply not yet due into a visible
 *cancelled* one: delivery state ``failed`` with the reason "Cancelled by <operator>"
 and ``meta["cancelled"]`` (it stays in the thread; ``retry`` sends it at once).
@@ -23,16 +23,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from storage import events as ev
 from storage.errors import NotFound, RuleViolation
 from storage.i18n import _
-from storage.models import FAILED, OUTBOUND, QUEUED, utcnow
-from storage.ops_common import OpsBase
+from storage.models import FAILED, OUTBOUND, QUEUED, Models, utcnow
 from storage.rows import MessageRow
 
+if TYPE_CHECKING:
+    from storage.core import StoreCore
 
-class ScheduleOps(OpsBase):
+
+class Scheduling:
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
+
     # ---- scheduled replies ------------------------------------------------------------
     def _scheduled(self) -> object:
         M = self.m.Message
@@ -42,21 +49,21 @@ class ScheduleOps(OpsBase):
     def scheduled_replies(self, task_id: int | None = None) -> list[MessageRow]:
         """Scheduled replies still waiting to go out (of one task, or all), soonest first."""
         M = self.m.Message
-        query = self._message_select().where(self._scheduled())  # type: ignore[attr-defined]
+        query = self.core.reads.message_select().where(self._scheduled())
         if task_id is not None:
             query = query.where(M.task == task_id)
-        return self._messages(  # type: ignore[attr-defined, no-any-return]
+        return self.core.reads.message_rows(
             query.order_by(M.next_attempt_at, M.id))
 
     def cancel_scheduled(self, message_id: int, operator_id: int | None) -> MessageRow:
         """Cancel a scheduled reply that has not fallen due yet (audited). It stays in the
         thread as cancelled: state ``failed``, reason naming who cancelled it."""
         M = self.m.Message
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             msg = M.get_or_none(M.id == message_id)
             if msg is None:
                 raise NotFound(_("Message {id} does not exist.").format(id=message_id))
-            operator = self._operator(operator_id)
+            operator = self.core._operator(operator_id)
             if (msg.kind != OUTBOUND or msg.delivery_state != QUEUED or msg.attempts
                     or not (msg.meta or {}).get("scheduled_at")
                     or msg.next_attempt_at is None or msg.next_attempt_at <= utcnow()):
@@ -67,11 +74,11 @@ class ScheduleOps(OpsBase):
             msg.delivery_state, msg.next_attempt_at, msg.failure_reason = FAILED, None, reason
             msg.meta = {**(msg.meta or {}), "cancelled": True}
             msg.save()
-            self._audit(msg.task_id, operator_id, "scheduled_cancelled", message_id=msg.id)
+            self.core._audit(msg.task_id, operator_id, "scheduled_cancelled", message_id=msg.id)
             tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, state=FAILED,
                     cancelled=True)
             tx.emit(ev.TASK_UPDATED, task_id=msg.task_id)
-        return self.get_message(message_id)  # type: ignore[attr-defined, no-any-return]
+        return self.core.reads.get_message(message_id)
 
     # ---- snooze -----------------------------------------------------------------------
     def snooze(self, task_ids: Iterable[int], until: datetime | None,
@@ -81,28 +88,28 @@ class ScheduleOps(OpsBase):
             raise RuleViolation(_("Snooze needs a time or “until the client writes”."))
         if until is not None and until <= utcnow():
             raise RuleViolation(_("The snooze time has already passed."))
-        with self.transaction() as tx:
-            self._operator(by)
+        with self.core.transaction() as tx:
+            self.core._operator(by)
             for task_id in task_ids:
-                task = self._task(task_id)
+                task = self.core._task(task_id)
                 task.snoozed_until, task.snooze_until_client = until, until_client_writes
                 task.save()
-                self._audit(task.id, by, "snoozed",
+                self.core._audit(task.id, by, "snoozed",
                             until=until.isoformat() if until else None,
                             until_client_writes=until_client_writes)
                 tx.emit(ev.TASK_UPDATED, task_id=task.id, snoozed=True)
 
     def unsnooze(self, task_ids: Iterable[int], by: int | None = None) -> None:
         """Bring snoozed tasks back now."""
-        with self.transaction() as tx:
-            self._operator(by)
+        with self.core.transaction() as tx:
+            self.core._operator(by)
             for task_id in task_ids:
-                task = self._task(task_id)
+                task = self.core._task(task_id)
                 if task.snoozed_until is None and not task.snooze_until_client:
                     continue
                 task.snoozed_until, task.snooze_until_client = None, False
                 task.save()
-                self._audit(task.id, by, "unsnoozed")
+                self.core._audit(task.id, by, "unsnoozed")
                 tx.emit(ev.TASK_UPDATED, task_id=task.id, snoozed=False)
 
     def next_snooze_end(self) -> datetime | None:
@@ -118,7 +125,7 @@ class ScheduleOps(OpsBase):
         T = self.m.Task
         now = now or utcnow()
         woken: list[int] = []
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             for row in T.select(T.id).where(T.snoozed_until.is_null(False)
                                             & (T.snoozed_until <= now)):
                 cleared = T.update(snoozed_until=None, snooze_until_client=False).where(
@@ -126,7 +133,7 @@ class ScheduleOps(OpsBase):
                     & (T.snoozed_until <= now)).execute()
                 if cleared:
                     woken.append(row.id)
-                    self._audit(row.id, None, "snooze_ended")
+                    self.core._audit(row.id, None, "snooze_ended")
                     tx.emit(ev.TASK_UPDATED, task_id=row.id, snoozed=False)
         return woken
 
@@ -136,7 +143,7 @@ class ScheduleOps(OpsBase):
         Only messages without that reason change; returns how many did."""
         M = self.m.Message
         changed = 0
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             for msg in M.select().where(M.id.in_(list(message_ids))
                                         & (M.delivery_state == QUEUED)):
                 if msg.failure_reason == reason and (msg.meta or {}).get("waiting"):
@@ -166,7 +173,7 @@ class ScheduleOps(OpsBase):
                 by_channel.setdefault(row.channel_id, []).append(row.id)
         changed = 0
         for channel_id, ids in by_channel.items():
-            name = self._channel(channel_id).name
+            name = self.core._channel(channel_id).name
             changed += self.mark_waiting(ids, _(
                 "The channel {name} is not running: the message waits in the queue and goes "
                 "out when the channel starts.").format(name=name))

@@ -7,7 +7,7 @@ list. Import and export use a YAML list of ``{title, text, language, tags}``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -15,18 +15,25 @@ from storage import events as ev
 from storage.convert import quick_reply_row
 from storage.errors import NotFound, RuleViolation
 from storage.i18n import _
-from storage.ops_common import OpsBase
+from storage.models import Models
 from storage.rows import QuickReplyRow
 from storage.templates import context_for, expand
 from storage.text import fold, words
 
+if TYPE_CHECKING:
+    from storage.core import StoreCore
 
-class QuickReplyOps(OpsBase):
+
+class QuickReplies:
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
+
     def add_quick_reply(self, title: str, text: str, language: str = "en",
                         tags: tuple[str, ...] | list[str] = ()) -> QuickReplyRow:
         if not title.strip() or not text.strip():
             raise RuleViolation(_("A quick reply needs a title and a text."))
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             q = self.m.QuickReply.create(title=title, text=text, language=language or "en",
                                          tags=" ".join(tags))
             tx.emit(ev.QUICK_REPLIES_CHANGED)
@@ -61,10 +68,10 @@ class QuickReplyOps(OpsBase):
         return expand(q.text, self.template_context(task_id, operator_id))
 
     def template_context(self, task_id: int | None, operator_id: int | None) -> dict[str, str]:
-        task = self.get_task(task_id) if task_id is not None else None  # type: ignore[attr-defined]
-        contact = (self.get_contact(task.contact_id)  # type: ignore[attr-defined]
+        task = self.core.reads.get_task(task_id) if task_id is not None else None
+        contact = (self.core.reads.get_contact(task.contact_id)
                    if task is not None and task.contact_id else None)
-        operator = self.get_operator(operator_id) if operator_id else None  # type: ignore[attr-defined]
+        operator = self.core.reads.get_operator(operator_id) if operator_id else None
         return context_for(task, contact, operator)
 
     def export_quick_replies(self) -> str:
@@ -94,7 +101,7 @@ class QuickReplyOps(OpsBase):
             clean.append((str(item["title"]), str(item["text"]), str(item.get("language") or "en"),
                           " ".join(str(t) for t in tags)))
         Q = self.m.QuickReply
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             for title, body, language, tags in clean:
                 existing = Q.get_or_none((Q.title == title) & (Q.language == language))
                 if existing:

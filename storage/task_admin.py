@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage import events as ev
 from storage.constants import STATUS_LABELS  # also imported from here by older code
 from storage.convert import channel_row, operator_row
 from storage.errors import ReadOnly, RuleViolation
 from storage.i18n import _
-from storage.models import IN_PROGRESS, INACTIVE_STATUSES, NEW, ROLES, STATUSES
-from storage.ops_common import OpsBase
-from storage.ops_ingest import bound_key
+from storage.models import IN_PROGRESS, INACTIVE_STATUSES, NEW, ROLES, STATUSES, Models
 from storage.rows import ChannelRow, OperatorRow
+from storage.task_update import bound_key
 
 EDITABLE_FIELDS = ("title", "description")
 
+if TYPE_CHECKING:
+    from storage.core import StoreCore
 
-class TaskOps(OpsBase):
+
+class Tasks:
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
+
     def ensure_operator(self, name: str, role: str = "operator") -> OperatorRow:
         if role not in ROLES:
             raise RuleViolation(_("Unknown role {role!r}: use operator or supervisor.").format(role=role))
-        with self.transaction():
+        with self.core.transaction():
             op, _created = self.m.Operator.get_or_create(name=name, defaults={"role": role})
             if op.role != role:
                 op.role = role
@@ -30,7 +36,7 @@ class TaskOps(OpsBase):
 
     def ensure_channel(self, kind: str, name: str, settings: dict[str, Any] | None = None) -> ChannelRow:
         """Create the channel or update its kind and settings (from the config file)."""
-        with self.transaction():
+        with self.core.transaction():
             ch = self.m.Channel.get_or_none(self.m.Channel.name == name)
             if ch is None:
                 ch = self.m.Channel.create(kind=kind, name=name, settings=settings or {})
@@ -46,10 +52,10 @@ class TaskOps(OpsBase):
 
     def assign(self, task_ids: list[int], operator_id: int | None, by: int | None = None) -> None:
         """Assign tasks (None: unassign). A new task that is taken goes to "in progress"."""
-        with self.transaction() as tx:
-            self._operator(operator_id)
+        with self.core.transaction() as tx:
+            self.core._operator(operator_id)
             for task_id in task_ids:
-                task = self._task(task_id)
+                task = self.core._task(task_id)
                 if task.assignee_id == operator_id:
                     continue
                 task.assignee = operator_id
@@ -57,9 +63,9 @@ class TaskOps(OpsBase):
                     task.status = IN_PROGRESS
                 task.save()
                 name = self.m.Operator.get_by_id(operator_id).name if operator_id else _("nobody")
-                self._system_event(tx, task, "assigned", _("Assigned to {name}.").format(name=name),
+                self.core._system_event(tx, task, "assigned", _("Assigned to {name}.").format(name=name),
                                    operator=operator_id)
-                self._audit(task.id, by, "assigned", to=operator_id)
+                self.core._audit(task.id, by, "assigned", to=operator_id)
                 tx.emit(ev.TASK_UPDATED, task_id=task.id, assignee=operator_id)
 
     def take_over(self, task_id: int, operator_id: int) -> None:
@@ -69,9 +75,9 @@ class TaskOps(OpsBase):
     def set_status(self, task_ids: list[int], status: str, by: int | None = None) -> None:
         if status not in STATUSES:
             raise RuleViolation(_("Unknown status {status!r}.").format(status=status))
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             for task_id in task_ids:
-                task = self._task(task_id)
+                task = self.core._task(task_id)
                 if task.status == status:
                     continue
                 if task.merged_into_id is not None:
@@ -91,16 +97,16 @@ class TaskOps(OpsBase):
                 old = task.status
                 task.status = status
                 task.save()
-                self._system_event(tx, task, "status", _("Status: {status}.").format(
+                self.core._system_event(tx, task, "status", _("Status: {status}.").format(
                     status=_(STATUS_LABELS[status])), old=old, new=status)
-                self._audit(task.id, by, "status", old=old, new=status)
+                self.core._audit(task.id, by, "status", old=old, new=status)
                 tx.emit(ev.TASK_UPDATED, task_id=task.id, status=status)
 
     def mark_read(self, task_id: int) -> None:
         """The operator saw the task: its unread count goes to 0. Cheap enough to call on
         every message that arrives in the open task (one UPDATE; no event when it was 0)."""
         T = self.m.Task
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             if T.update(unread_count=0).where((T.id == task_id) & (T.unread_count > 0)).execute():
                 tx.emit(ev.TASK_UPDATED, task_id=task_id, read=True)
 
@@ -114,10 +120,10 @@ class TaskOps(OpsBase):
         if unknown:
             raise RuleViolation(_("These task fields cannot be edited: {fields}.").format(
                 fields=", ".join(sorted(unknown))))
-        with self.transaction() as tx:
-            task = self._task(task_id)
+        with self.core.transaction() as tx:
+            task = self.core._task(task_id)
             for name, value in fields.items():
                 setattr(task, name, value)
             task.save()
-            self._audit(task.id, by, "edited", fields=sorted(fields))
+            self.core._audit(task.id, by, "edited", fields=sorted(fields))
             tx.emit(ev.TASK_UPDATED, task_id=task.id)

@@ -16,25 +16,32 @@ channel and chat. Merging tasks of different clients is deliberate: without
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage import events as ev
 from storage.errors import NeedsConfirmation, RuleViolation
 from storage.i18n import _
-from storage.models import COMPLETED, INACTIVE_STATUSES, utcnow
-from storage.ops_common import OpsBase, preview_of
+from storage.models import COMPLETED, INACTIVE_STATUSES, Models, utcnow
 from storage.rows import ContactCard, MergeCheck, TaskRow
+from storage.task_update import preview_of
+
+if TYPE_CHECKING:
+    from storage.core import StoreCore
 
 
-class MergeOps(OpsBase):
+class Merging:
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
+
     def merge_contacts(self, survivor_id: int, loser_id: int,
                        operator_id: int | None = None) -> ContactCard:
         if survivor_id == loser_id:
             raise RuleViolation(_("A contact cannot be merged into itself."))
         m = self.m
-        with self.transaction() as tx:
-            survivor = self._contact(survivor_id)
-            loser = self._contact(loser_id)
+        with self.core.transaction() as tx:
+            survivor = self.core._contact(survivor_id)
+            loser = self.core._contact(loser_id)
             if survivor.merged_into_id is not None or loser.merged_into_id is not None:
                 raise RuleViolation(_("One of these contacts was already merged into another."))
             m.Identity.update(contact=survivor.id).where(m.Identity.contact == loser.id).execute()
@@ -46,10 +53,10 @@ class MergeOps(OpsBase):
             survivor.save()
             loser.merged_into = survivor.id
             loser.save()
-            self._audit(None, operator_id, "contacts_merged", survivor=survivor.id, loser=loser.id,
+            self.core._audit(None, operator_id, "contacts_merged", survivor=survivor.id, loser=loser.id,
                         loser_name=loser.name)
             tx.emit(ev.CONTACT_MERGED, contact_id=survivor.id, loser=loser.id)
-        return self.contact_card(survivor_id)  # type: ignore[attr-defined]
+        return self.core.reads.contact_card(survivor_id)
 
     def merge_check(self, target_id: int, source_ids: list[int] | int) -> MergeCheck:
         """What merging ``source_ids`` into ``target_id`` would join: whether the clients
@@ -66,8 +73,8 @@ class MergeOps(OpsBase):
         return sources
 
     def _merge_rows(self, target_id: int, sources: list[int]) -> tuple[TaskRow, list[TaskRow]]:
-        target = self.get_task(target_id)  # type: ignore[attr-defined]
-        return target, [self.get_task(s) for s in sources]  # type: ignore[attr-defined]
+        target = self.core.reads.get_task(target_id)
+        return target, [self.core.reads.get_task(s) for s in sources]
 
     def _client_of(self, task: TaskRow) -> int | None:
         """The task's contact, followed to the survivor of contact merges."""
@@ -107,12 +114,12 @@ class MergeOps(OpsBase):
         """Merge the sources into the target (cannot be undone). Tasks of different
         clients raise :class:`NeedsConfirmation` unless ``different_clients_ok``."""
         sources = self._source_list(target_id, source_ids)
-        with self.transaction() as tx:
-            target = self._task(target_id)
+        with self.core.transaction() as tx:
+            target = self.core._task(target_id)
             if target.merged_into_id is not None:
                 raise RuleViolation(_("Task #{number} was itself merged into another task.").format(
                     number=target.number))
-            loaded = [self._task(sid) for sid in sources]
+            loaded = [self.core._task(sid) for sid in sources]
             for source in loaded:
                 if source.merged_into_id is not None:
                     raise RuleViolation(_("Task #{number} was already merged.").format(
@@ -125,7 +132,7 @@ class MergeOps(OpsBase):
             self._refresh_summary(target)
             target.save()
             tx.emit(ev.TASK_MERGED, task_id=target.id, sources=[s.id for s in loaded])
-        return self.get_task(target_id)  # type: ignore[attr-defined]
+        return self.core.reads.get_task(target_id)
 
     def _merge_one(self, tx: Any, target: Any, source: Any, operator_id: int | None,
                    different_clients: bool = False) -> None:
@@ -160,15 +167,15 @@ class MergeOps(OpsBase):
         source.unread_count = 0
         now = utcnow()
         source.save()
-        self._system_event(tx, source, "merged_into",
+        self.core._system_event(tx, source, "merged_into",
                            _("This task was merged into task #{number}.").format(number=target.number),
                            at=now, target=target.id)
-        self._system_event(tx, target, "merged_from",
+        self.core._system_event(tx, target, "merged_from",
                            _("Task #{number} was merged into this task.").format(number=source.number),
                            at=now, source=source.id, took_channel=took_channel)
-        self._audit(target.id, operator_id, "task_merged", source=source.id,
+        self.core._audit(target.id, operator_id, "task_merged", source=source.id,
                     took_channel=took_channel, **parties)
-        self._audit(source.id, operator_id, "merged_into", target=target.id, **parties)
+        self.core._audit(source.id, operator_id, "merged_into", target=target.id, **parties)
 
     def _refresh_summary(self, task: Any) -> None:
         """Recompute the last activity and preview from the thread after messages moved."""

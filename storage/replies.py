@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage import events as ev
 from storage.automation import status_after_operator_reply
@@ -50,18 +50,32 @@ from storage.models import (
     NOTE,
     OUTBOUND,
     QUEUED,
+    Models,
     utcnow,
 )
-from storage.ops_common import OpsBase, quote_excerpt
-from storage.ops_ingest import bound_key
 from storage.rows import MessageRow
 from storage.split import measure, split_text
+from storage.task_update import bound_key
 from storage.text import storable
 
 CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
+QUOTE_LENGTH = 100
 
 
-class ReplyOps(OpsBase):
+def quote_excerpt(text: str) -> str:
+    """The short excerpt of a quoted message shown above a reply (one line)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= QUOTE_LENGTH else flat[: QUOTE_LENGTH - 1] + "…"
+
+if TYPE_CHECKING:
+    from storage.core import StoreCore
+
+
+class Replies:
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
+
     def reply(self, task_id: int, operator_id: int | None, text: str, *, private: bool = False,
               attachments: tuple[AttachmentIn, ...] = (), meta: dict[str, Any] | None = None,
               quote_message_id: int | None = None, send_at: datetime | None = None
@@ -87,9 +101,9 @@ class ReplyOps(OpsBase):
         if send_at is not None and send_at <= utcnow():
             raise RuleViolation(_("The time to send at has already passed."))
         text = storable(text)
-        with self.transaction() as tx:
-            task = self._task(task_id)
-            self._operator(operator_id)
+        with self.core.transaction() as tx:
+            task = self.core._task(task_id)
+            self.core._operator(operator_id)
             if task.merged_into_id is not None:
                 raise RuleViolation(_("Task #{number} was merged into #{target}; write there.").format(
                     number=task.number or task.id, target=task.merged_into_id))
@@ -102,13 +116,13 @@ class ReplyOps(OpsBase):
                 ids = [self._store_comment(tx, task, operator_id, text, True, attachments,
                                            {**(meta or {}), **quote})]
             else:
-                rules = self.policy(self._channel(task.channel_id).kind)
-                meta = self._window_meta(rules, task.channel_id, task.chat_id, meta)
+                rules = self.core.policy(self.core._channel(task.channel_id).kind)
+                meta = self.window_meta(rules, task.channel_id, task.chat_id, meta)
                 if send_at is not None:
                     meta["scheduled_at"] = send_at.isoformat()
                 ids = self._queue_reply(tx, task, operator_id, self._parts(rules, text),
                                         attachments, meta, quote, send_at)
-        return self.get_message(ids[0])
+        return self.core.reads.get_message(ids[0])
 
     def _quote_meta(self, task: Any, message_id: int | None, private: bool) -> dict[str, Any]:
         """The quote of client message ``message_id`` in a reply of ``task`` ({} for none).
@@ -135,15 +149,15 @@ class ReplyOps(OpsBase):
     def reply_parts(self, task_id: int, text: str) -> list[str]:
         """How a reply of ``text`` would be queued in this task's channel: the parts it is
         split into (one when it fits). Raises :class:`TooLong` where it may not be split."""
-        task = self.get_task(task_id)  # type: ignore[attr-defined]
+        task = self.core.reads.get_task(task_id)
         if task.channel_id is None:
             return [text]
-        return self._parts(self.policy(task.channel_kind), storable(text))
+        return self._parts(self.core.policy(task.channel_kind), storable(text))
 
     def reply_notice(self, task_id: int, operator_id: int | None) -> str | None:
         """What to tell an operator before they reply here (None: nothing): the task is
         another operator's (named), or done / completed / cancelled (the state named)."""
-        task = self.get_task(task_id)  # type: ignore[attr-defined]
+        task = self.core.reads.get_task(task_id)
         client = task.contact_name or _("no client")
         notes = []
         if task.assignee_id is not None and task.assignee_id != operator_id:
@@ -176,7 +190,7 @@ class ReplyOps(OpsBase):
                 .order_by(M.created_at.desc(), M.id.desc()).first())
         return last.created_at if last is not None else None
 
-    def _window_meta(self, rules: ChannelPolicy, channel_id: int, chat_id: str | None,
+    def window_meta(self, rules: ChannelPolicy, channel_id: int, chat_id: str | None,
                      meta: dict[str, Any] | None, now: datetime | None = None
                      ) -> dict[str, Any]:
         """``meta`` for a reply inside the channel's window at ``now`` (default: the current
@@ -224,7 +238,7 @@ class ReplyOps(OpsBase):
         m = self.m
         now = utcnow()
         if not private:
-            limit = self.policy(self._channel(task.channel_id).kind).text_limit
+            limit = self.core.policy(self.core._channel(task.channel_id).kind).text_limit
             meta = {**(meta or {}), **({"text_limit": limit} if limit else {})}
         msg = m.Message.create(
             task=task.id, kind=NOTE if private else OUTBOUND, author_operator=operator_id,
@@ -237,7 +251,7 @@ class ReplyOps(OpsBase):
         for a in attachments:
             m.Attachment.create(message=msg.id, name=a.name, mime=a.mime, size=a.size,
                                 location=a.location)
-        self._touch(task, now, text or ", ".join(a.name for a in attachments),
+        self.core._touch(task, now, text or ", ".join(a.name for a in attachments),
                     NOTE if private else OUTBOUND)
         if not private:
             task.status = status_after_operator_reply(task.status)
@@ -248,7 +262,7 @@ class ReplyOps(OpsBase):
         if operator_id is not None:  # what was drafted is now sent
             m.Draft.delete().where((m.Draft.task == task.id)
                                    & (m.Draft.operator == operator_id)).execute()
-        self._audit(task.id, operator_id, "note" if private else "reply", message_id=msg.id)
+        self.core._audit(task.id, operator_id, "note" if private else "reply", message_id=msg.id)
         tx.emit(ev.MESSAGE_STORED, task_id=task.id, message_id=msg.id,
                 message_kind=NOTE if private else OUTBOUND)
         tx.emit(ev.TASK_UPDATED, task_id=task.id)
@@ -263,7 +277,7 @@ class ReplyOps(OpsBase):
     def retry(self, message_id: int, operator_id: int | None = None) -> MessageRow:
         """Queue a failed outbound message again (by hand)."""
         m = self.m
-        with self.transaction() as tx:
+        with self.core.transaction() as tx:
             msg = m.Message.get_or_none(m.Message.id == message_id)
             if msg is None:
                 raise NotFound(_("Message {id} does not exist.").format(id=message_id))
@@ -273,16 +287,16 @@ class ReplyOps(OpsBase):
             if (msg.meta or {}).get("cancelled"):  # a cancelled scheduled reply: sent now
                 msg.meta = {k: v for k, v in msg.meta.items() if k != "cancelled"}
             msg.save()
-            self._audit(msg.task_id, operator_id, "retry", message_id=msg.id)
+            self.core._audit(msg.task_id, operator_id, "retry", message_id=msg.id)
             tx.emit(ev.MESSAGE_UPDATED, task_id=msg.task_id, message_id=msg.id, state=QUEUED)
             tx.emit(ev.OUTBOX_QUEUED, task_id=msg.task_id, message_id=msg.id)
-        return self.get_message(message_id)
+        return self.core.reads.get_message(message_id)
 
     def write_first_refusal(self, contact_id: int, channel_id: int,
                             template: str | None = None) -> str | None:
         """Why "Write" in this channel is not possible for this contact (None: it is)."""
         m = self.m
-        channel = self._channel(channel_id)
+        channel = self.core._channel(channel_id)
         identity = m.Identity.get_or_none((m.Identity.contact == contact_id)
                                           & (m.Identity.channel == channel_id))
         if identity is None:
@@ -291,7 +305,7 @@ class ReplyOps(OpsBase):
         allowed = (channel.settings or {}).get("write_first_allowed", {})
         identity_allows = bool(allowed.get(identity.external_id, True)) if isinstance(
             allowed, dict) else True
-        return write_first_refusal(self.policy(channel.kind), template=template,
+        return write_first_refusal(self.core.policy(channel.kind), template=template,
                                    last_client_message_at=last_at,
                                    now=utcnow(), identity_allows=identity_allows)
 
@@ -304,25 +318,25 @@ class ReplyOps(OpsBase):
         if not text.strip():
             raise RuleViolation(_("The message is empty."))
         m = self.m
-        with self.transaction() as tx:
-            contact = self._contact(contact_id)
-            channel = self._channel(channel_id)
+        with self.core.transaction() as tx:
+            contact = self.core._contact(contact_id)
+            channel = self.core._channel(channel_id)
             identity = m.Identity.get((m.Identity.contact == contact_id)
                                       & (m.Identity.channel == channel_id))
             key = bound_key(channel_id, identity.external_id)
             task = m.Task.get_or_none(m.Task.bound_key == key)
             if task is None:
-                task = self._create_task(
+                task = self.core._create_task(
                     tx, contact=contact, channel=channel, chat_id=identity.external_id, key=key,
                     assignee=operator_id, by=operator_id, audit_action="write_first",
                     data={"channel": channel.name, "channel_kind": channel.kind,
                           "started_by": "operator"},
                     event_text=_("Conversation started by the company."))
                 tx.emit(ev.TASK_CREATED, task_id=task.id)
-            parts = self._parts(self.policy(channel.kind), storable(text))
+            parts = self._parts(self.core.policy(channel.kind), storable(text))
             ids = self._queue_reply(tx, task, operator_id, parts, (),
                                     {"template": template} if template else None)
-        return self.get_message(ids[0])
+        return self.core.reads.get_message(ids[0])
 
 
 def _duration(seconds: float) -> str:

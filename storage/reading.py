@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
@@ -47,14 +47,20 @@ from storage.rows import (
 Cursor = tuple[int, int]
 CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
 
+if TYPE_CHECKING:
+    from storage.core import StoreCore
 
-class Queries:
-    m: Models
-    db: pw.Database
-    _sql_by_ids: dict[tuple[str, int], str]  # SQL text by (query, id count); see _by_ids
+
+class Reads:
+    """Every read of tasks, threads, conversations, contacts, channels, operators, audit."""
+
+    def __init__(self, core: StoreCore) -> None:
+        self.core = core
+        self.m: Models = core.m
+        self._sql_by_ids: dict[tuple[str, int], str] = {}  # SQL text by (query, id count)
 
     # ---- tasks ---------------------------------------------------------------------------
-    def _task_select(self) -> pw.ModelSelect:
+    def task_select(self) -> pw.ModelSelect:
         m = self.m
         return (
             m.Task.select(m.Task, m.Contact.name.alias("contact_name"),
@@ -69,11 +75,11 @@ class Queries:
         )
 
     @staticmethod
-    def _task_from(obj: Any) -> TaskRow:
+    def task_from(obj: Any) -> TaskRow:
         return task_row(obj, getattr(obj, "contact_name", None), getattr(obj, "channel_kind", None),
                         getattr(obj, "channel_name", None), getattr(obj, "assignee_name", None))
 
-    def _filtered(self, query: pw.ModelSelect, f: TaskFilter) -> pw.ModelSelect:
+    def filtered(self, query: pw.ModelSelect, f: TaskFilter) -> pw.ModelSelect:
         T = self.m.Task
         if f.assignee_id is not None:
             query = query.where(T.assignee == f.assignee_id)
@@ -106,32 +112,32 @@ class Queries:
                    limit: int = 50) -> Page[TaskRow]:
         """Tasks by last activity, newest first; ``after`` is the previous page's cursor."""
         T = self.m.Task
-        query = self._filtered(self._task_select(), f or TaskFilter())
+        query = self.filtered(self.task_select(), f or TaskFilter())
         if after is not None:
             at, task_id = after
             query = query.where(
                 (T.last_activity_at < at) | ((T.last_activity_at == at) & (T.id < task_id)))
         rows = list(query.order_by(T.last_activity_at.desc(), T.id.desc()).limit(limit + 1).objects())
-        items = tuple(self._task_from(r) for r in rows[:limit])
+        items = tuple(self.task_from(r) for r in rows[:limit])
         cursor = (to_micros(items[-1].last_activity_at), items[-1].id) if len(rows) > limit else None
         return Page(items, cursor)
 
     def count_tasks(self, f: TaskFilter | None = None) -> int:
-        return self._filtered(self.m.Task.select(), f or TaskFilter()).count()
+        return self.filtered(self.m.Task.select(), f or TaskFilter()).count()
 
     def get_task(self, task_id: int) -> TaskRow:
-        obj = self._task_select().where(self.m.Task.id == task_id).objects().first()
+        obj = self.task_select().where(self.m.Task.id == task_id).objects().first()
         if obj is None:
             raise NotFound(_("Task {id} does not exist.").format(id=task_id))
-        return self._task_from(obj)
+        return self.task_from(obj)
 
     def get_tasks(self, ids: list[int]) -> dict[int, TaskRow]:
         """Several tasks by id in one query (missing ids are absent from the result)."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
-        return {t.id: self._task_from(t) for t in self._by_ids(
-            self.m.Task, "tasks", lambda i: self._task_select().where(self.m.Task.id.in_(i)),
+        return {t.id: self.task_from(t) for t in self._by_ids(
+            self.m.Task, "tasks", lambda i: self.task_select().where(self.m.Task.id.in_(i)),
             wanted)}
 
     def chat_task_id(self, channel_id: int, chat_id: str) -> int | None:
@@ -146,8 +152,8 @@ class Queries:
         return row.id if row is not None else None
 
     def find_task_by_number(self, number: int) -> TaskRow | None:
-        obj = self._task_select().where(self.m.Task.number == number).objects().first()
-        return self._task_from(obj) if obj else None
+        obj = self.task_select().where(self.m.Task.number == number).objects().first()
+        return self.task_from(obj) if obj else None
 
     def _by_ids(self, model: Any, name: str, build: Any, ids: list[int]) -> list[Any]:
         """``build(ids)`` run for these ids, its SQL built once per (query, count) and reused.
@@ -163,7 +169,7 @@ class Queries:
         return list(model.raw(sql, *ids))
 
     # ---- messages ------------------------------------------------------------------------
-    def _messages(self, query: pw.ModelSelect | list[Any]) -> list[MessageRow]:
+    def message_rows(self, query: pw.ModelSelect | list[Any]) -> list[MessageRow]:
         m = self.m
         objs = query if isinstance(query, list) else list(query.objects())
         ids = [o.id for o in objs]
@@ -176,7 +182,7 @@ class Queries:
         return [message_row(o, getattr(o, "operator_name", None), tuple(atts.get(o.id, ())))
                 for o in objs]
 
-    def _message_select(self) -> pw.ModelSelect:
+    def message_select(self) -> pw.ModelSelect:
         m = self.m
         return (m.Message.select(m.Message, m.Operator.name.alias("operator_name"))
                 .join(m.Operator, pw.JOIN.LEFT_OUTER, on=(m.Message.author_operator == m.Operator.id)))
@@ -188,11 +194,11 @@ class Queries:
         ``next_cursor`` is where to ask for the page before this one, None at the start.
         """
         M = self.m.Message
-        query = self._message_select().where(M.task == task_id)
+        query = self.message_select().where(M.task == task_id)
         if before is not None:
             at, mid = before
             query = query.where((M.created_at < at) | ((M.created_at == at) & (M.id < mid)))
-        rows = self._messages(query.order_by(M.created_at.desc(), M.id.desc()).limit(limit + 1))
+        rows = self.message_rows(query.order_by(M.created_at.desc(), M.id.desc()).limit(limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
         rows.reverse()
@@ -202,9 +208,9 @@ class Queries:
         """Up to ``limit`` messages newer than ``after``, oldest first; cursor for the next."""
         M = self.m.Message
         at, mid = after
-        query = self._message_select().where(
+        query = self.message_select().where(
             (M.task == task_id) & ((M.created_at > at) | ((M.created_at == at) & (M.id > mid))))
-        rows = self._messages(query.order_by(M.created_at, M.id).limit(limit + 1))
+        rows = self.message_rows(query.order_by(M.created_at, M.id).limit(limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
         return Page(tuple(rows), rows[-1].cursor if more and rows else None)
@@ -221,11 +227,11 @@ class Queries:
         return before, after
 
     # ---- one client's conversation (what a channel replays to the client) ---------------
-    def _conversation(self, channel_id: int, chat_id: str) -> pw.ModelSelect:
+    def conversation_query(self, channel_id: int, chat_id: str) -> pw.ModelSelect:
         """Messages from the chat ``(channel, chat id)`` and replies addressed to it, in
         whatever task they sit now; never notes, events, nor another chat's messages."""
         M = self.m.Message
-        return self._message_select().where(
+        return self.message_select().where(
             (M.channel == channel_id) & (M.chat_id == chat_id)
             & M.kind.in_((INBOUND, OUTBOUND)))
 
@@ -234,11 +240,11 @@ class Queries:
         """Up to ``limit`` messages of the conversation older than ``before`` (None: the
         newest), oldest first; ``next_cursor`` asks for the older page, None at the start."""
         M = self.m.Message
-        query = self._conversation(channel_id, chat_id)
+        query = self.conversation_query(channel_id, chat_id)
         if before is not None:
             at, mid = before
             query = query.where((M.created_at < at) | ((M.created_at == at) & (M.id < mid)))
-        rows = self._messages(query.order_by(M.created_at.desc(), M.id.desc()).limit(limit + 1))
+        rows = self.message_rows(query.order_by(M.created_at.desc(), M.id.desc()).limit(limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
         rows.reverse()
@@ -250,9 +256,9 @@ class Queries:
         ``next_cursor`` asks for the next newer page, None when there is no more."""
         M = self.m.Message
         at, mid = after
-        query = self._conversation(channel_id, chat_id).where(
+        query = self.conversation_query(channel_id, chat_id).where(
             (M.created_at > at) | ((M.created_at == at) & (M.id > mid)))
-        rows = self._messages(query.order_by(M.created_at, M.id).limit(limit + 1))
+        rows = self.message_rows(query.order_by(M.created_at, M.id).limit(limit + 1))
         more = len(rows) > limit
         rows = rows[:limit]
         return Page(tuple(rows), rows[-1].cursor if more and rows else None)
@@ -261,7 +267,7 @@ class Queries:
         return self.m.Message.select().where(self.m.Message.task == task_id).count()
 
     def get_message(self, message_id: int) -> MessageRow:
-        rows = self._messages(self._message_select().where(self.m.Message.id == message_id))
+        rows = self.message_rows(self.message_select().where(self.m.Message.id == message_id))
         if not rows:
             raise NotFound(_("Message {id} does not exist.").format(id=message_id))
         return rows[0]
@@ -271,13 +277,13 @@ class Queries:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return {}
-        objs = self._by_ids(self.m.Message, "messages", lambda i: self._message_select().where(
+        objs = self._by_ids(self.m.Message, "messages", lambda i: self.message_select().where(
             self.m.Message.id.in_(i)), wanted)
-        return {r.id: r for r in self._messages(objs)}
+        return {r.id: r for r in self.message_rows(objs)}
 
     def find_message(self, channel_id: int, external_id: str) -> MessageRow | None:
         M = self.m.Message
-        rows = self._messages(self._message_select().where(
+        rows = self.message_rows(self.message_select().where(
             (M.channel == channel_id) & (M.external_id == external_id)))
         return rows[0] if rows else None
 
@@ -298,7 +304,7 @@ class Queries:
             identity_row(i, i.channel) for i in
             m.Identity.select(m.Identity, m.Channel).join(m.Channel)
             .where(m.Identity.contact == contact.id).order_by(m.Identity.id))
-        tasks = tuple(self._task_from(t) for t in self._task_select()
+        tasks = tuple(self.task_from(t) for t in self.task_select()
                       .where(m.Task.contact == contact.id)
                       .order_by(m.Task.last_activity_at.desc(), m.Task.id.desc()).objects())
         absorbed = tuple(contact_row(c) for c in
@@ -351,10 +357,6 @@ class Queries:
         A = self.m.Audit
         return [audit_row(a) for a in A.select().where(A.task == task_id).order_by(A.at, A.id)]
 
-    def get_state(self, key: str, default: str | None = None) -> str | None:
-        row = self.m.KeyValue.get_or_none(self.m.KeyValue.key == key)
-        return row.value if row else default
-
     # ---- supervisor ----------------------------------------------------------------------
     def supervisor_summary(self, waiting_limit: int = 10) -> SupervisorSummary:
         """Open tasks per operator and tasks still waiting for a first reply."""
@@ -366,10 +368,10 @@ class Queries:
                 .join(m.Operator, pw.JOIN.LEFT_OUTER, on=(T.assignee == m.Operator.id))
                 .where(active).group_by(T.assignee, m.Operator.name)
                 .order_by(pw.fn.COUNT(T.id).desc()).objects()]
-        waiting_q = self._task_select().where(
+        waiting_q = self.task_select().where(
             active & T.first_reply_at.is_null() & T.last_client_message_at.is_null(False))
         count = waiting_q.count()
-        waiting = tuple(self._task_from(t) for t in
+        waiting = tuple(self.task_from(t) for t in
                         waiting_q.order_by(T.last_client_message_at, T.id).limit(waiting_limit).objects())
         oldest = None
         if waiting and waiting[0].last_client_message_at:
@@ -377,4 +379,4 @@ class Queries:
         return SupervisorSummary(tuple(load), count, oldest, waiting)
 
 
-__all__ = ["Queries", "from_micros"]
+__all__ = ["Reads", "from_micros"]
