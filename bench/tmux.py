@@ -43,6 +43,7 @@ class Terminal:
         self.env = env or {}
         self.size = size
         self.started = 0.0
+        self.socket_path = ""
 
     def _tmux(self, *args: str, check: bool = True) -> str:
         proc = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
@@ -59,6 +60,8 @@ class Terminal:
         self._tmux("-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x",
                    str(self.size[0]), "-y", str(self.size[1]), line)
         self._tmux("set-option", "-t", "bench", "remain-on-exit", "on", check=False)
+        self.socket_path = self._tmux("display-message", "-p", "#{socket_path}",
+                                      check=False).strip()
         return self.started
 
     def capture(self, escapes: bool = True) -> str:
@@ -106,7 +109,10 @@ class Terminal:
         return screen
 
     def close(self) -> None:
+        """Kill the server this terminal started and remove its socket file."""
         self._tmux("kill-server", check=False)
+        if self.socket_path:
+            Path(self.socket_path).unlink(missing_ok=True)
 
     def __enter__(self) -> Terminal:
         return self

@@ -110,6 +110,11 @@ class Connector(abc.ABC):
         """Webhook routes this connector serves on the gateway's HTTP server."""
         return []
 
+    def body_caps(self) -> dict[Any, int]:
+        """Route handlers whose request bodies have their own cap (a file upload), instead
+        of the server's ``max_body_bytes``."""
+        return {}
+
     def describe_address(self, base_url: str) -> str:
         """A line for the operator naming where this channel is reached ("" for none);
         ``base_url`` is the server's public URL or its bound address."""

@@ -97,7 +97,7 @@ class Gateway:
             serve_with = getattr(connector, "serve_with", None)
             if serve_with is not None:  # connectors facing visitors take the server's limits
                 serve_with(self.limits, self.public_url)
-            self.server.add_routes(connector.routes())
+            self.server.add_routes(connector.routes(), connector.body_caps())
         except Exception as err:  # a broken channel must not keep the others from running
             if not isinstance(err, ConnectorError):
                 log.exception("channel %s could not be set up", spec.name)

@@ -32,7 +32,7 @@ import json
 import logging
 import math
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,27 +72,40 @@ def too_large_message(limit: int) -> str:
     return _("The request body is too large: the limit is {limit} bytes.").format(limit=limit)
 
 
-def body_limit_middleware(limit: int, rejections: RejectionLog | None = None,
-                          ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
-    """413 with a plain message when the declared or actual body exceeds ``limit``;
-    each refusal is logged (rate-limited) with the path, never the body."""
+def route_cap(request: web.Request, caps: Mapping[Any, int] | None, limit: int) -> int:
+    """The body cap of the route ``request`` matched: its own (``HttpServer.add_routes``'
+    ``body_caps``, e.g. the web chat's uploads) or the server's."""
+    if not caps:
+        return limit
+    return caps.get(request.match_info.handler, limit)
 
-    def refuse(request: web.Request, size: int) -> web.HTTPRequestEntityTooLarge:
+
+def body_limit_middleware(limit: int, rejections: RejectionLog | None = None,
+                          caps: Mapping[Any, int] | None = None,
+                          ) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    """413 with a plain message when the declared or actual body exceeds the route's cap
+    (``limit`` unless the route has its own in ``caps``); each refusal is logged
+    (rate-limited) with the path, never the body."""
+
+    def refuse(request: web.Request, size: int, cap: int) -> web.HTTPRequestEntityTooLarge:
         if rejections is not None:
             rejections.reject(f"{request.method} {request.rel_url.raw_path}: "
-                              f"{too_large_message(limit)}", 413, request.remote)
-        return web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size,
-                                             text=too_large_message(limit))
+                              f"{too_large_message(cap)}", 413, request.remote)
+        return web.HTTPRequestEntityTooLarge(max_size=cap, actual_size=size,
+                                             text=too_large_message(cap))
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.content_length is not None and request.content_length > limit:
-            raise refuse(request, request.content_length)
+        cap = route_cap(request, caps, limit)
+        if request.content_length is not None and request.content_length > cap:
+            raise refuse(request, request.content_length, cap)
+        if cap != limit:
+            request = request.clone(client_max_size=cap)
         try:
             return await handler(request)
         except web.HTTPRequestEntityTooLarge:
             # aiohttp raises it from request.read()/json() on a chunked body over the cap.
-            raise refuse(request, limit + 1) from None
+            raise refuse(request, cap + 1, cap) from None
 
     return middleware
 
@@ -193,8 +206,9 @@ class HttpServer:
         self.rejections = RejectionLog(log, "http server")
         self.webhook_limiter = RateLimiter(self.limits.webhook_requests_per_second,
                                            self.limits.webhook_burst)
+        self.body_caps: dict[Any, int] = {}  # route handler -> its own body cap
         self.app = web.Application(client_max_size=max_body_bytes, middlewares=[
-            body_limit_middleware(max_body_bytes, self.rejections),
+            body_limit_middleware(max_body_bytes, self.rejections, self.body_caps),
             webhook_rate_middleware(self.webhook_limiter, self.rejections),
             body_timeout_middleware(self.limits.body_timeout, self.rejections)])
         self.app.router.add_get("/health", self._health)
@@ -202,8 +216,12 @@ class HttpServer:
         self._runner: web.AppRunner | None = None
         self.connections: dict[str, int] = {}  # open connections per address
 
-    def add_routes(self, routes: Iterable[web.AbstractRouteDef]) -> None:
+    def add_routes(self, routes: Iterable[web.AbstractRouteDef],
+                   body_caps: Mapping[Any, int] | None = None) -> None:
+        """Add ``routes``; ``body_caps`` maps a route handler to its own body cap (larger
+        or smaller than ``max_body_bytes``), e.g. a file upload."""
         self.app.router.add_routes([plain(route) for route in routes])
+        self.body_caps.update(body_caps or {})
 
     def bind(self) -> int:
         """Bind the socket (configured port, else a free one); returns the port.

@@ -103,6 +103,13 @@ class MediaStore:
         return AttachmentIn(name=name or path.name, mime=mime, size=len(data),
                             location=str(path))
 
+    async def save(self, data: bytes, *, name: str, mime: str) -> AttachmentIn:
+        """Store bytes the caller already holds (an upload) content-addressed; raises
+        :class:`OSError` when the disk refuses them."""
+        path = await asyncio.to_thread(self._save, data, name, mime)
+        return AttachmentIn(name=name or path.name, mime=mime or "application/octet-stream",
+                            size=len(data), location=str(path))
+
     def _too_large(self) -> str:
         return _("larger than {mib:.0f} MiB").format(mib=self.max_bytes / 1024 / 1024)
 

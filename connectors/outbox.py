@@ -1,6 +1,6 @@
 """The outbox worker: delivers queued outbound messages through their connectors.
 
-The messages table is the outbox (storage/ops_reply.py): a reply is committed as
+The messages table is the outbox (storage/replies.py): a reply is committed as
 ``queued`` and an ``outbox.queued`` event says so. The worker sleeps until such an
 event arrives (set thread-safely with ``loop.call_soon_threadsafe``) or until the
 next retry falls due (``store.next_outbox_due()``) — it never polls on a short timer.

@@ -204,7 +204,8 @@ class SwitchboardApp(App[None]):
     # ---- events from other threads ---------------------------------------------------------
     @on(Wakeup)
     def _wakeup(self) -> None:
-        events = self.bridge.drain()
+        # Presence events carry no data change: the tracker handles them, screens do not.
+        events = tuple(e for e in self.bridge.drain() if not e.kind.startswith("presence"))
         if not events:
             return
         for screen in self.screen_stack:

@@ -42,6 +42,7 @@ DEFERRED: dict[str, tuple[str, ...]] = {
 # Every ``_(variable)`` call site, as (file, argument source); each translates a DEFERRED value.
 DYNAMIC_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("storage/task_admin.py", "STATUS_LABELS[status]"),
+    ("storage/replies.py", "STATUS_LABELS[task.status]"),
     ("widgets/contact_card.py", "STATUS_LABELS.get(task.status, task.status)"),
     ("widgets/search_results.py", "STATUS_LABELS.get(task.status, task.status)"),
     ("widgets/status_bar.py", "self.role"),

@@ -20,6 +20,8 @@ COMPLETED = "completed"
 CANCELLED = "cancelled"
 STATUSES = (NEW, IN_PROGRESS, WAITING, DONE, COMPLETED, CANCELLED)
 INACTIVE_STATUSES = (COMPLETED, CANCELLED)
+# Left out of the console's default lists and of "needing an answer".
+CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
 STATUS_LABELS = {
     "new": "New", "in_progress": "In progress", "waiting": "Waiting for the client",
     "done": "Done", "completed": "Completed", "cancelled": "Cancelled",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from storage.rows import (
     AttachmentRow,
@@ -16,6 +18,9 @@ from storage.rows import (
     QuickReplyRow,
     TaskRow,
 )
+from storage.timestamps import from_micros
+
+R = TypeVar("R")
 
 
 def operator_row(o: Any) -> OperatorRow:
@@ -39,20 +44,68 @@ def identity_row(i: Any, channel: Any) -> IdentityRow:
                        display_name=i.display_name, username=i.username, phone=i.phone)
 
 
+# The task table's columns a TaskRow reads, in the order task_row_from_db takes them
+# (then the contact's name, the channel's kind and name, the assignee's name).
+TASK_COLUMNS = ("id", "number", "title", "status", "contact_id", "channel_id", "chat_id",
+                "assignee_id", "description", "additional_data", "previous_task_id",
+                "merged_into_id", "created_at", "last_activity_at", "last_client_message_at",
+                "first_reply_at", "unread_count", "last_preview", "last_kind",
+                "snoozed_until", "snooze_until_client")
+
+
+def frozen(cls: type[R], fields: dict[str, Any]) -> R:
+    """An instance of the frozen dataclass ``cls`` with these (all of its) fields.
+
+    The generated ``__init__`` of a frozen dataclass sets each field through
+    ``object.__setattr__``: ~4.5 µs for a TaskRow, a quarter of a search's Python time
+    for 50 hits. Filling ``__dict__`` gives the same object (equality, hash and repr
+    read the attributes) in ~0.4 µs."""
+    row = object.__new__(cls)
+    row.__dict__.update(fields)
+    return row
+
+
+def _task(values: Sequence[Any], names: Sequence[Any]) -> TaskRow:
+    """The one place a TaskRow is made: the TASK_COLUMNS values (Python values) and the
+    contact's, channel kind's, channel's and assignee's names."""
+    (tid, number, title, status, contact_id, channel_id, chat_id, assignee_id, description,
+     data, previous, merged, created, last_activity, last_client, first_reply, unread,
+     preview, last_kind, snoozed_until, snooze_until_client) = values
+    contact, kind, channel, assignee = names
+    return frozen(TaskRow, {
+        "id": tid, "number": number or tid, "title": title, "status": status,
+        "contact_id": contact_id, "contact_name": contact or "", "channel_id": channel_id,
+        "channel_kind": kind or "", "channel_name": channel or "", "chat_id": chat_id,
+        "assignee_id": assignee_id, "assignee_name": assignee or "",
+        "description": description, "additional_data": dict(data or {}),
+        "previous_task_id": previous, "merged_into_id": merged, "created_at": created,
+        "last_activity_at": last_activity, "last_client_message_at": last_client,
+        "first_reply_at": first_reply, "unread_count": unread, "last_preview": preview,
+        "last_kind": last_kind, "snoozed_until": snoozed_until,
+        "snooze_until_client": bool(snooze_until_client)})
+
+
 def task_row(t: Any, contact_name: str | None, channel_kind: str | None,
              channel_name: str | None, assignee_name: str | None) -> TaskRow:
-    return TaskRow(
-        id=t.id, number=t.number or t.id, title=t.title, status=t.status,
-        contact_id=t.contact_id, contact_name=contact_name or "",
-        channel_id=t.channel_id, channel_kind=channel_kind or "", channel_name=channel_name or "",
-        chat_id=t.chat_id, assignee_id=t.assignee_id, assignee_name=assignee_name or "",
-        description=t.description, additional_data=dict(t.additional_data or {}),
-        previous_task_id=t.previous_task_id, merged_into_id=t.merged_into_id,
-        created_at=t.created_at, last_activity_at=t.last_activity_at,
-        last_client_message_at=t.last_client_message_at, first_reply_at=t.first_reply_at,
-        unread_count=t.unread_count, last_preview=t.last_preview, last_kind=t.last_kind,
-        snoozed_until=t.snoozed_until, snooze_until_client=bool(t.snooze_until_client),
-    )
+    """A TaskRow from a peewee Task and the names it shows."""
+    return _task([getattr(t, c) for c in TASK_COLUMNS],
+                 (contact_name, channel_kind, channel_name, assignee_name))
+
+
+_TIMES = frozenset(i for i, c in enumerate(TASK_COLUMNS) if c.endswith("_at")
+                   or c == "snoozed_until")
+_DATA = TASK_COLUMNS.index("additional_data")
+
+
+def task_row_from_db(r: Sequence[Any], i: int = 0) -> TaskRow:
+    """A TaskRow from raw database values: TASK_COLUMNS then the four names, from
+    column ``i`` of ``r`` (times in microseconds, the data as JSON text)."""
+    raw = r[i:i + len(TASK_COLUMNS)]
+    values = [from_micros(v) if n in _TIMES and v is not None else v
+              for n, v in enumerate(raw)]
+    data = raw[_DATA]
+    values[_DATA] = json.loads(data) if data and data != "{}" else {}
+    return _task(values, r[i + len(TASK_COLUMNS):i + len(TASK_COLUMNS) + 4])
 
 
 def attachment_row(a: Any) -> AttachmentRow:

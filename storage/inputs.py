@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from storage.constants import CLOSED_STATUSES, INACTIVE_STATUSES
+
+if TYPE_CHECKING:
+    from storage.rows import TaskRow
 
 
 @dataclass(frozen=True)
@@ -63,3 +68,26 @@ class TaskFilter:
     # Snoozed tasks are hidden unless asked for; ``snoozed_only`` lists just them.
     include_snoozed: bool = False
     snoozed_only: bool = False
+
+    def matches(self, task: TaskRow, now: datetime | None = None) -> bool:
+        """Whether ``task`` belongs in a list filtered by this filter (at ``now``).
+
+        The same rules as the store's SQL (``storage.reading.Reads.filtered``); used
+        wherever a filter is applied outside SQL (a task that changed on screen)."""
+        if self.assignee_id is not None and task.assignee_id != self.assignee_id:
+            return False
+        if self.unassigned and task.assignee_id is not None:
+            return False
+        if self.channel_id is not None and task.channel_id != self.channel_id:
+            return False
+        if self.statuses and task.status not in self.statuses:
+            return False
+        if self.active_only and task.status in INACTIVE_STATUSES:
+            return False
+        if self.contact_id is not None and task.contact_id != self.contact_id:
+            return False
+        if self.hide_closed and task.status in CLOSED_STATUSES:
+            return False
+        if self.snoozed_only:
+            return task.snoozed(now)
+        return self.include_snoozed or not task.snoozed(now)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
+from storage.constants import CLOSED_STATUSES
 from storage.convert import (
     attachment_row,
     audit_row,
@@ -20,9 +21,6 @@ from storage.errors import NotFound
 from storage.i18n import _
 from storage.inputs import TaskFilter
 from storage.models import (
-    CANCELLED,
-    COMPLETED,
-    DONE,
     INACTIVE_STATUSES,
     INBOUND,
     OUTBOUND,
@@ -45,7 +43,6 @@ from storage.rows import (
 )
 
 Cursor = tuple[int, int]
-CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
 
 if TYPE_CHECKING:
     from storage.core import StoreCore

@@ -30,7 +30,7 @@ from storage.channel_policy import (
     ChannelPolicy,
     write_first_refusal,
 )
-from storage.constants import STATUS_LABELS
+from storage.constants import CLOSED_STATUSES, STATUS_LABELS
 from storage.errors import (
     CannotWriteFirst,
     NoChannel,
@@ -42,9 +42,6 @@ from storage.errors import (
 from storage.i18n import _, ngettext
 from storage.inputs import AttachmentIn
 from storage.models import (
-    CANCELLED,
-    COMPLETED,
-    DONE,
     FAILED,
     INBOUND,
     NOTE,
@@ -58,7 +55,6 @@ from storage.split import measure, split_text
 from storage.task_update import bound_key
 from storage.text import storable
 
-CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
 QUOTE_LENGTH = 100
 
 

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
+from storage.constants import CLOSED_STATUSES
 from storage.inputs import TaskFilter
-from storage.models import CANCELLED, COMPLETED, DONE, OUTBOUND, Models
+from storage.models import OUTBOUND, Models
 from storage.rows import TaskRow
-
-CLOSED = (DONE, COMPLETED, CANCELLED)
 
 if TYPE_CHECKING:
     from storage.core import StoreCore
@@ -34,7 +33,7 @@ class Triage:
             (M.task == T.id) & (M.kind == OUTBOUND) & (M.created_at >= T.last_client_message_at))
         query = self.core.reads.task_select()
         return self.core.reads.filtered(query, f or TaskFilter()).where(
-            T.status.not_in(CLOSED) & T.merged_into.is_null()
+            T.status.not_in(CLOSED_STATUSES) & T.merged_into.is_null()
             & T.last_client_message_at.is_null(False) & ~pw.fn.EXISTS(answered))
 
     def _first(self, query: pw.ModelSelect) -> TaskRow | None:

@@ -25,7 +25,6 @@ from storage.constants import (
     COMPLETED,
     DONE,
     IN_PROGRESS,
-    INACTIVE_STATUSES,
     NEW,
     NOTE,
     WAITING,
@@ -44,8 +43,6 @@ _CHANNEL_TAGS = {
     "telegram": "TG", "webchat": "WEB", "whatsapp": "WA", "vk": "VK", "viber": "VB",
     "facebook": "FB", "instagram": "IG", "email": "@", "api": "API",
 }
-
-CLOSED_STATUSES = (DONE, COMPLETED, CANCELLED)
 
 # One cell per status, in the row before the task number (the help screen names them).
 STATUS_MARKS = {NEW: "◆", IN_PROGRESS: "▸", WAITING: "◷", DONE: "✓", COMPLETED: "✔",
@@ -77,30 +74,9 @@ def age_label(then: datetime, now: datetime) -> str:
 
 
 def task_matches(row: TaskRow, f: TaskFilter | None) -> bool:
-    """Whether ``row`` belongs in a list filtered by ``f``.
-
-    Mirrors ``Queries._filtered``: the list needs it to decide, without a query, if a
-    task that changed (a status, an assignee) still belongs on screen.
-    """
-    if f is None:
-        return True
-    if f.assignee_id is not None and row.assignee_id != f.assignee_id:
-        return False
-    if f.unassigned and row.assignee_id is not None:
-        return False
-    if f.channel_id is not None and row.channel_id != f.channel_id:
-        return False
-    if f.statuses and row.status not in f.statuses:
-        return False
-    if f.active_only and row.status in INACTIVE_STATUSES:
-        return False
-    if f.hide_closed and row.status in CLOSED_STATUSES:
-        return False
-    if not f.include_snoozed and not f.snoozed_only and row.snoozed():
-        return False
-    if f.snoozed_only and not row.snoozed():
-        return False
-    return not (f.contact_id is not None and row.contact_id != f.contact_id)
+    """Whether ``row`` belongs in a list filtered by ``f`` (:meth:`TaskFilter.matches`):
+    the list decides without a query if a task that changed still belongs on screen."""
+    return f is None or f.matches(row)
 
 
 def sort_key(row: TaskRow) -> tuple[datetime, int]:
@@ -177,7 +153,6 @@ def second_line(row: TaskRow, width: int, style: Part, draft: bool = False) -> T
     number = f"#{row.number} "
     text = Text("✎" if draft else " ", style("task-list--draft"))
     text.append(status_mark(row.status), style("task-list--status"))
-    text.append(" ")
     text.append(number, style("task-list--number"))
     free = width - text.cell_len - 1  # one cell of right margin
     if row.assignee_name:

@@ -252,6 +252,8 @@ def _render_bubble(out: _Lines, msg: MessageRow, ctx: RenderContext, when: datet
         number = ctx.moved_numbers.get(msg.moved_from_task_id)
         marks.append(_("moved from #{number}").format(number=number) if number is not None
                      else _("moved from another task"))
+    if msg.scheduled_at is not None and msg.delivery_state == QUEUED:  # C2: scheduled send
+        marks.append(_("scheduled {time}").format(time=f"{local(msg.scheduled_at, ctx.tz):%d.%m %H:%M}"))
     state = delivery_label(msg.delivery_state) if msg.kind not in (INBOUND, NOTE) else ""
     meta = " · " + " · ".join(marks)
     room = inner - cell_len(meta) - (cell_len(state) + 1 if state else 0)

@@ -12,7 +12,8 @@ class GenericOptions(ConnectorOptions):
     require_timestamp: bool = False  # refuse webhooks without a signed timestamp header
 
 
-POLICY = ChannelPolicy("generic", None, idempotent_send=True, write_first=WRITE_FIRST_ALWAYS)
+POLICY = ChannelPolicy("generic", None, idempotent_send=True, write_first=WRITE_FIRST_ALWAYS,
+                       native_quote=True)  # `quote: {id, text}` in the signed JSON
 
 PLUGIN = ChannelPlugin(kind="generic", options=GenericOptions, policy=POLICY,
                        connector="connectors.generic.connector:GenericConnector",

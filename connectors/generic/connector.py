@@ -21,7 +21,8 @@ or a delivery status ``{"status": "delivered"|"read"|"failed", "message_id":
 "<our external id>", "reason": "..."}``. Answered ``200 {"ok": true, ...}`` after commit.
 
 Outbound: ``POST options.send_url`` with JSON ``{"id", "chat_id", "text",
-"attachments"}``, the same signature header, and ``Idempotency-Key: sb-<message id>``
+"attachments", "quote"?}`` (``quote``: ``{"id", "text"}`` of the client message the
+reply answers, only when it quotes one), the same signature header, and ``Idempotency-Key: sb-<message id>``
 (the receiver must treat a repeated key as a no-op; a restart may resend).
 A 2xx answer may carry ``{"id": "..."}`` (the receiver's message id). 429 (with
 ``Retry-After`` seconds), 408 and 5xx are transient; any other 4xx is permanent,
@@ -53,6 +54,7 @@ from connectors.base import (
     SendResult,
     TransientSendError,
 )
+from connectors.quoting import quote_of
 from connectors.rejections import RejectionLog, is_permanent
 from storage.errors import SwitchboardError
 from storage.i18n import _
@@ -225,9 +227,13 @@ class GenericConnector(Connector):
         if not self.send_url:
             raise PermanentSendError(_("Channel {name} has no options.send_url to deliver "
                                        "to.").format(name=self.spec.name))
-        body = json.dumps({"id": item.message_id, "chat_id": item.chat_id, "text": item.text,
-                           "attachments": [a[0] for a in item.attachments]},
-                          ensure_ascii=False).encode()
+        payload: dict[str, Any] = {"id": item.message_id, "chat_id": item.chat_id,
+                                   "text": item.text,
+                                   "attachments": [a[0] for a in item.attachments]}
+        quoted = quote_payload(item.meta)
+        if quoted:
+            payload["quote"] = quoted
+        body = json.dumps(payload, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json",
                    "Idempotency-Key": idempotency_key(item.message_id),
                    SIGNATURE_HEADER: sign(self.secret, body)}
@@ -245,6 +251,16 @@ class GenericConnector(Connector):
             if response.status in TRANSIENT_STATUSES or response.status >= 500:
                 raise TransientSendError(reason, _retry_after(response.headers.get("Retry-After")))
             raise PermanentSendError(reason)
+
+
+def quote_payload(meta: dict[str, Any] | None) -> dict[str, str] | None:
+    """``{"id", "text"}`` of the client message a reply quotes (``id``: the id the
+    sender gave that message; "" when it had none), or None."""
+    meta = meta or {}
+    if not meta.get("quote_message_id") or int(meta.get("part") or 1) > 1:
+        return None
+    external = meta.get("quote_external_id")
+    return {"id": str(external) if external else "", "text": quote_of(meta)}
 
 
 def _fresh(stamp: str) -> bool:

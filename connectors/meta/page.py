@@ -39,6 +39,7 @@ from connectors.meta.messaging import (
     parse_envelope,
 )
 from connectors.meta.text import split_text
+from connectors.quoting import quote_of, with_quote
 from storage.i18n import _
 from storage.inputs import AttachmentIn, Inbound
 from storage.rows import OutboxItem
@@ -176,7 +177,11 @@ class PageConnector(MetaConnector):
                 return _mid(await api.post("me/messages", {**base, "message": message}))
             return run
 
-        for part in split_text(item.text or "", self.text_limit, self.limit_unit):
+        parts = split_text(item.text or "", self.text_limit, self.limit_unit)
+        if parts:  # the Send API has no reply field for pages: the quoted line instead
+            parts[0] = with_quote(parts[0], quote_of(item.meta), self.text_limit,
+                                  self.limit_unit)
+        for part in parts:
             steps.append(step({"text": part}))
         for name, mime, _size, location in item.attachments:
             steps.append(self._file_step(base, str(name), str(mime), str(location)))

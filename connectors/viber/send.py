@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from connectors.base import PermanentSendError, SendError, SendResult, TransientSendError
+from connectors.quoting import quote_of, with_quote
 from connectors.telegram.send import split_text
 from connectors.viber.api import (
     MAX_REQUEST_BYTES,
@@ -103,8 +104,10 @@ async def send_item(api: ViberApi, item: OutboxItem, envelope: dict[str, Any],
                     link: Link = lambda _index, att: public_link(att)) -> SendResult:
     """Deliver one outbox item as text parts then files (``envelope``: receiver, sender;
     ``link(index, attachment)``: the URL Viber fetches the file from)."""
-    steps: list[dict[str, Any]] = [{"type": "text", "text": part}
-                                   for part in text_parts(item.text or "", envelope)]
+    parts = text_parts(item.text or "", envelope)
+    if parts:  # Viber has no reply field: a quote goes as the quoted line
+        parts[0] = with_quote(parts[0], quote_of(item.meta), TEXT_LIMIT)
+    steps: list[dict[str, Any]] = [{"type": "text", "text": part} for part in parts]
     steps += [file_payload(att, link(i, att)) for i, att in enumerate(item.attachments)]
     if not steps:
         raise PermanentSendError(_("Nothing to send: the message is empty."))

@@ -1,8 +1,10 @@
 """The built-in web chat connector (kind ``webchat``).
 
 Serves ``GET /chat/{channel}`` (a self-contained page: inline CSS and script, no
-external assets, so it works offline) and ``GET /chat/{channel}/ws`` (the websocket).
-Both answer 403 to a browser on a foreign origin (:mod:`connectors.webchat.origin`).
+external assets, so it works offline), ``GET /chat/{channel}/ws`` (the websocket),
+``POST /chat/{channel}/upload`` (a visitor's file, :mod:`connectors.webchat.upload`) and
+``GET /chat/{channel}/file`` (signed download links, :mod:`connectors.webchat.files`).
+All answer 403 to a browser on a foreign origin (:mod:`connectors.webchat.origin`).
 
 Identity (:mod:`connectors.webchat.identity`): the page keeps a server-issued, signed
 token in localStorage and presents it on every connection; a token the server did not
@@ -16,7 +18,8 @@ Wire protocol (JSON objects, ``type`` first):
   state ``delivered`` or ``read``, ``older {before}`` (a history cursor);
 * server → page: ``welcome {token}``, ``history {messages, before}`` (the newest page;
   ``before`` is the cursor of the older page, null at the start), ``older {messages,
-  before}``, ``message {...}`` (see :func:`connectors.webchat.history.wire`), ``ack
+  before}``, ``message {...}`` (see :func:`connectors.webchat.history.wire`: a quoted
+  reply has ``quote {id, text}``, stored files ``files [{name, size, url}]``), ``ack
   {id, message_id}`` once the visitor's message is committed, ``receipt_ack {ids,
   state}`` once receipts are recorded (:mod:`connectors.webchat.receipts`), ``error
   {text, id?, retry, retry_after?}`` (``retry`` false: sending the message again cannot
@@ -53,19 +56,30 @@ from aiohttp import WSMsgType, web
 
 from connectors.base import OK, ChannelSpec, Connector, IngestFn, SendResult
 from connectors.http_server import ServerLimits
+from connectors.media import media_store_for
 from connectors.ratelimit import RateLimiter
 from connectors.rejections import RejectionLog, is_permanent, printable
-from connectors.webchat.history import PAGE_SIZE, HistoryPage, history_page, parse_cursor, wire
+from connectors.webchat import files
+from connectors.webchat.history import (
+    PAGE_SIZE,
+    FilesFn,
+    HistoryPage,
+    history_page,
+    parse_cursor,
+    wire,
+)
 from connectors.webchat.identity import Tokens, chat_id_for, load_secret
 from connectors.webchat.origin import OriginPolicy
+from connectors.webchat.page_render import render_page
 from connectors.webchat.pages import Pages, send_error
 from connectors.webchat.receipts import Receipts
 from connectors.webchat.session import MAX_NAME, Session, field_text, system_data
+from connectors.webchat.upload import DEFAULT_MAX_UPLOAD_BYTES, Uploads
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
 from storage.models import DELIVERED, READ, SENT
-from storage.rows import OutboxItem
+from storage.rows import MessageRow, OutboxItem
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -96,12 +110,25 @@ class WebChatConnector(Connector):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._unsubscribe: Any = None
         self._tokens: Tokens | None = None
+        self._links: files.FileLinks | None = None
+        self.max_upload_bytes = int(spec.options.get("max_upload_bytes")
+                                    or DEFAULT_MAX_UPLOAD_BYTES)
         self.rejections = RejectionLog(log, f"webchat {spec.name} {self.path}/ws")
         self.closes = RejectionLog(log, f"webchat {spec.name} {self.path}/ws",
                                    what="closed a socket")
         self.receipts = Receipts(store, spec.id, outbound_key, self._receipts_recorded)
         self._page = resources.files("connectors.webchat").joinpath("page.html").read_text("utf-8")
         self.serve_with(ServerLimits(), None)
+        self.uploads = Uploads(
+            spec.id, foreign=self._foreign, tokens=self._ensure_tokens,
+            pace=lambda: self.messages, media=media_store_for(spec.options),
+            max_bytes=self.max_upload_bytes, ingest=self.ingest, pushed=self._push_stored,
+            client_id_ok=lambda v: bool(CLIENT_ID_RE.match(v)), rejections=self.rejections)
+
+    def body_caps(self) -> dict[Any, int]:
+        # One byte over the upload cap reaches the handler, which answers with the page's
+        # own "file too large" message; anything bigger is cut at the server.
+        return {self.uploads.handle: self.max_upload_bytes + 1}
 
     def serve_with(self, limits: ServerLimits, public_url: str | None) -> None:
         """The server's limits and public address (the gateway calls this)."""
@@ -132,7 +159,20 @@ class WebChatConnector(Connector):
             secret = await asyncio.to_thread(load_secret, self.store)
             if self._tokens is None:
                 self._tokens = Tokens(secret, self.spec.id)
+                self._links = files.FileLinks(secret, self.spec.id, self.path)
         return self._tokens
+
+    async def _file_links(self) -> files.FileLinks:
+        await self._ensure_tokens()
+        assert self._links is not None
+        return self._links
+
+    def _files(self) -> FilesFn | None:
+        return self._links.files if self._links is not None else None
+
+    async def _push_stored(self, chat_id: str, message: MessageRow) -> None:
+        """A visitor's message stored outside the socket (an upload): to their pages."""
+        await self.pages.push(chat_id, wire(message, self._files()))
 
     async def stop(self) -> None:
         self.rejections.close()
@@ -144,14 +184,18 @@ class WebChatConnector(Connector):
         await self.pages.close_all(1001, b"server shutdown")
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get(self.path, self._serve_page), web.get(f"{self.path}/ws", self._serve_ws)]
+        return [web.get(self.path, self._serve_page), web.get(f"{self.path}/ws", self._serve_ws),
+                web.post(f"{self.path}/upload", self.uploads.handle),
+                web.get(f"{self.path}/file", files.handler(self._file_links,
+                                                           self.store.get_message))]
 
     def describe_address(self, base_url: str) -> str:
         return _("Web chat: {url}").format(url=f"{base_url}{self.path}")
 
     async def send(self, item: OutboxItem) -> SendResult:
         message = await asyncio.to_thread(self.store.get_message, item.message_id)
-        payload = {**wire(message), "state": SENT}
+        await self._ensure_tokens()
+        payload = {**wire(message, self._files()), "state": SENT}
         await self.pages.push(item.chat_id, payload)
         return SendResult(external_id=outbound_key(item.message_id))
 
@@ -170,27 +214,8 @@ class WebChatConnector(Connector):
         refused = self._foreign(request)
         if refused is not None:
             return refused
-        config = {
-            "channel": self.spec.name,
-            "title": str(self.spec.options.get("title") or _("Chat with us")),
-            "strings": {
-                "placeholder": _("Type a message…"), "send": _("Send"),
-                "name": _("Your name"), "save": _("Save"),
-                "connecting": _("Connecting…"), "online": _("Connected"),
-                "offline": _("Offline — reconnecting…"), "sending": _("sending…"),
-                "operator": _("Operator"), "you": _("You"), "read": _("read"),
-                "empty": _("Write to us — an operator will answer here."),
-            },
-        }
-        blob = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
-        html = self._page.replace("{{CONFIG}}", blob).replace("{{LANG}}", "en")
-        ancestors = " ".join(["'self'", *sorted(self.origins.allowed)])
-        return web.Response(text=html, content_type="text/html", charset="utf-8", headers={
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                       "script-src 'unsafe-inline'; connect-src 'self'; "
-                                       f"frame-ancestors {ancestors}",
-            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
+        return render_page(self._page, self.spec.name, self.spec.options.get("title"),
+                           self.max_upload_bytes, self.origins.allowed)
 
     async def _serve_ws(self, request: web.Request) -> web.StreamResponse:
         """One visitor's socket. A frame that cannot be used is answered with an
@@ -301,7 +326,7 @@ class WebChatConnector(Connector):
         self.pages.add(session)
         await self.pages.send(session, {"type": "welcome", "token": token})
         page = await asyncio.to_thread(history_page, self.store, self.spec.id, session.chat_id)
-        await self.pages.send(session, _page_frame("history", page))
+        await self.pages.send(session, _page_frame("history", page, self._files()))
         await self.pages.go_live(session)
         return session
 
@@ -311,7 +336,7 @@ class WebChatConnector(Connector):
             return
         page = await asyncio.to_thread(history_page, self.store, self.spec.id, session.chat_id,
                                        before, PAGE_SIZE)
-        await self.pages.send(session, _page_frame("older", page))
+        await self.pages.send(session, _page_frame("older", page, self._files()))
 
     async def _message(self, session: Session, data: dict[str, Any], peer: str | None) -> None:
         """Store one visitor message and ``ack`` it after commit.
@@ -374,7 +399,8 @@ class WebChatConnector(Connector):
         await self.pages.send(session, {"type": "ack", "id": client_id,
                                    "message_id": result.message.id})
         # The visitor's other tabs show it too.
-        await self.pages.push(session.chat_id, wire(result.message), besides=session)
+        await self.pages.push(session.chat_id, wire(result.message, self._files()),
+                              besides=session)
 
     async def _receipt(self, session: Session, data: dict[str, Any], peer: str | None) -> None:
         state = data.get("state")
@@ -402,6 +428,6 @@ class WebChatConnector(Connector):
         await send_error(ws, text, client_id)
 
 
-def _page_frame(kind: str, page: HistoryPage) -> dict[str, Any]:
-    return {"type": kind, "messages": [wire(m) for m in page.messages],
+def _page_frame(kind: str, page: HistoryPage, files: FilesFn | None) -> dict[str, Any]:
+    return {"type": kind, "messages": [wire(m, files) for m in page.messages],
             "before": list(page.before) if page.before is not None else None}

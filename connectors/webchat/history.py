@@ -14,6 +14,7 @@ while the visitor was away can be seen, however many there were.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,9 +85,16 @@ def parse_cursor(value: Any) -> Cursor | None:
     return None
 
 
-def wire(message: MessageRow) -> dict[str, Any]:
-    """One message as the page receives it (plain data; the page renders with textContent)."""
-    return {
+FilesFn = Callable[[MessageRow], list[dict[str, Any]]]
+
+
+def wire(message: MessageRow, files: FilesFn | None = None) -> dict[str, Any]:
+    """One message as the page receives it (plain data; the page renders with textContent).
+
+    ``quote`` (``{id, text}``: the visitor's message a reply answers) is there when the
+    operator quoted one; ``files`` (``[{name, size, url}]``, signed download links from
+    ``files``) for the message's stored files."""
+    frame = {
         "type": "message",
         "id": message.id,
         "from": "visitor" if message.kind == INBOUND else "operator",
@@ -96,3 +104,8 @@ def wire(message: MessageRow) -> dict[str, Any]:
         "state": message.delivery_state or "",
         "attachments": [a.name for a in message.attachments],
     }
+    if message.kind == OUTBOUND and message.quote_message_id:
+        frame["quote"] = {"id": message.quote_message_id, "text": message.quote_text}
+    if files is not None and message.attachments:
+        frame["files"] = files(message)
+    return frame

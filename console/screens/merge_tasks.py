@@ -2,7 +2,7 @@
 
 Merging cannot be undone, so the dialog says, for the highlighted target, which
 channel the merged task will write through: the target's own, or — when the target
-has none — the first source's that has one (the store's rule, see ``ops_merge``),
+has none — the first source's that has one (the store's rule, see ``storage/merging.py``),
 or none at all. Enter on a target confirms.
 """
 

@@ -4,8 +4,10 @@ until the supervisor takes a task over.
 It is the inbox with three differences: the composer is blocked (with the reason in
 its title) on any task that is not the supervisor's own, ``6`` cycles the filter
 through the operators, and a summary above the conversation shows open tasks per
-operator and who waits for a first reply. The summary reloads on store events
-(coalesced by the bridge, one query per batch), never on a timer.
+operator, who waits for a first reply, and per operator the open tasks, the ones
+awaiting a reply, replies today and the median / p90 time to first response
+(``storage.team_stats``). The summary reloads on store events (coalesced by the
+bridge, one reload at a time), never on a timer.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class SupervisorScreen(InboxScreen):
                  clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(store, operator, keys=keys, language=language, default_filter=ALL)
         self.clock = clock
+        self._summary_loading = False
+        self._summary_stale = False
 
     def compose_above_thread(self) -> list[Widget]:
         return [SupervisorSummaryView(self.clock, id="summary")]
@@ -64,16 +68,36 @@ class SupervisorScreen(InboxScreen):
             return
         self.set_choice(next_operator(self.choice, operators))
 
-    @work(thread=True, exclusive=True, group="summary", exit_on_error=False)
     def load_summary(self) -> None:
-        summary = self.store.supervisor_summary()
-        stats = [s for s in team_stats(self.store) if s.role != SUPERVISOR or s.open_tasks]
+        """Reload the summary and the team's numbers; a reload asked for while one runs
+        follows it (one at a time, never cancelled half-way, none lost)."""
+        if self._summary_loading:
+            self._summary_stale = True
+            return
+        self._summary_loading = True
+        self._load_summary()
+
+    @work(thread=True, group="summary", exit_on_error=False)
+    def _load_summary(self) -> None:
+        try:
+            summary = self.store.supervisor_summary()
+            stats = [s for s in team_stats(self.store) if s.role != SUPERVISOR or s.open_tasks]
+        except Exception:
+            self.app.call_from_thread(self._summary_done)
+            raise
         self.app.call_from_thread(self._summary_loaded, summary, stats)
 
     def _summary_loaded(self, summary: object, stats: list[OperatorStats]) -> None:
         view = self.query_one(SupervisorSummaryView)
         view.stats = stats
         view.summary = summary  # type: ignore[assignment]
+        self._summary_done()
+
+    def _summary_done(self) -> None:
+        self._summary_loading = False
+        if self._summary_stale:
+            self._summary_stale = False
+            self.load_summary()
 
     def after_store_changed(self, message: StoreChanged) -> None:
         self.load_summary()

@@ -15,21 +15,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
+from storage.convert import TASK_COLUMNS, frozen
+from storage.convert import task_row_from_db as task_row
 from storage.models import from_micros
 from storage.rows import ContactRow, TaskRow
 from storage.search.query import Query
 from storage.search.rows import SearchHit
 from storage.search.snippets import make_snippet
-
-T = TypeVar("T")
-
-TASK_COLUMNS = ("id", "number", "title", "status", "contact_id", "channel_id", "chat_id",
-                "assignee_id", "description", "additional_data", "previous_task_id",
-                "merged_into_id", "created_at", "last_activity_at", "last_client_message_at",
-                "first_reply_at", "unread_count", "last_preview", "last_kind")
 
 # A task with the names a TaskRow shows (its contact, channel and assignee). The names
 # are scalar subqueries, not joins: PostgreSQL plans a join of eight tables by trying
@@ -56,42 +50,6 @@ def hit_sql(attachments: str) -> str:
     """The outer query around an inner query ``{inner}`` that yields ``id`` (and ``r``)."""
     return (f"SELECT {HIT_SELECT.format(attachments=attachments)} FROM ({{inner}}) h "
             f"{HIT_JOINS} ORDER BY {{order}}")
-
-
-def _frozen(cls: type[T], fields: dict[str, Any]) -> T:
-    """An instance of the frozen dataclass ``cls`` with these (all of its) fields.
-
-    The generated ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__``: ~4.5 µs for a TaskRow, a quarter of a search's Python time
-    for 50 hits. Filling ``__dict__`` gives the same object (equality, hash and repr
-    read the attributes) in ~0.4 µs. tests/search/test_rows.py checks the rows equal
-    those the store builds the ordinary way.
-    """
-    row = object.__new__(cls)
-    row.__dict__.update(fields)
-    return row
-
-
-def _time(value: int | None) -> datetime | None:
-    return from_micros(value) if value is not None else None
-
-
-def task_row(r: Sequence[Any], i: int = 0) -> TaskRow:
-    """A TaskRow from TASK_SELECT's columns, starting at column ``i`` of ``r``."""
-    (tid, number, title, status, contact_id, channel_id, chat_id, assignee_id, description,
-     data, previous, merged, created, last_activity, last_client, first_reply, unread,
-     preview, last_kind, contact, kind, channel, assignee) = r[i:i + len(TASK_COLUMNS) + 4]
-    return _frozen(TaskRow, {
-        "id": tid, "number": number or tid, "title": title, "status": status,
-        "contact_id": contact_id, "contact_name": contact or "", "channel_id": channel_id,
-        "channel_kind": kind or "", "channel_name": channel or "", "chat_id": chat_id,
-        "assignee_id": assignee_id, "assignee_name": assignee or "",
-        "description": description,
-        "additional_data": json.loads(data) if data and data != "{}" else {},
-        "previous_task_id": previous, "merged_into_id": merged,
-        "created_at": from_micros(created), "last_activity_at": from_micros(last_activity),
-        "last_client_message_at": _time(last_client), "first_reply_at": _time(first_reply),
-        "unread_count": unread, "last_preview": preview, "last_kind": last_kind})
 
 
 def contact_row(r: Sequence[Any]) -> ContactRow:
@@ -124,7 +82,7 @@ def build_hits(rows: list[Sequence[Any]], q: Query) -> tuple[list[SearchHit], di
         if names:
             text = (text + "  📎 " if text else "📎 ") + ", ".join(names)
         snippet, ranges = make_snippet(text, words)
-        hits.append(_frozen(SearchHit, {
+        hits.append(frozen(SearchHit, {
             "task_id": task_id, "message_id": mid, "snippet": snippet, "highlights": ranges,
             "created_at": from_micros(created_at), "kind": kind, "task_number": task.number,
             "author": operator or contact or ""}))

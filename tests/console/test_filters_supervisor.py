@@ -27,7 +27,7 @@ async def test_filters_from_the_keyboard(data: Data, make_app) -> None:
     store.assign([t["olga"]], data.boris.id, data.anna.id)
     app = make_app(data.anna)
     async with started(app) as pilot:
-        assert "All tasks" in filter_label(app) and shown(app) == set(t.values())
+        assert "All (open)" in filter_label(app) and shown(app) == set(t.values())
         await press(pilot, "1")
         assert "Mine" in filter_label(app) and shown(app) == {t["ivan"]}
         await press(pilot, "2")
@@ -49,7 +49,7 @@ async def test_filter_keys_type_text_in_the_composer(data: Data, make_app) -> No
         await press(pilot, "enter")
         await pilot.press("1", "2")
         assert app.screen.query_one(Composer).text == "12"
-        assert "All tasks" in filter_label(app)
+        assert "All (open)" in filter_label(app)
         await pilot.press("escape", "2")  # back in the task list, the key filters
         await settle(pilot)
         assert "Unassigned" in filter_label(app)

@@ -12,9 +12,15 @@ from storage.constants import OUTBOUND
 from tests.console.conftest import Data, press, settle, started
 from tests.console.test_drafts import open_task
 from widgets.task_list import TaskList
+from widgets.thread_view import ThreadView
 
 MSK = timezone(timedelta(hours=3))
 NOW = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)  # 17:30 in MSK
+
+
+def thread_text(app) -> str:
+    thread = app.screen.query_one(ThreadView)
+    return "\n".join(s.text for s in (thread.render_line(y) for y in range(thread.size.height)))
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -53,6 +59,9 @@ async def test_send_at_schedules_the_reply_and_the_list_cancels_it(data: Data, m
         assert at is not None
         assert timedelta(hours=1, minutes=59) < at - datetime.now(UTC) <= timedelta(hours=2)
         assert composer.text == ""
+        await settle(pilot)
+        mark = "scheduled " + at.strftime("%d.%m %H:%M")  # the app's zone is UTC here
+        assert mark in thread_text(app)
         app.screen.query_one(TaskList).focus()
         await press(pilot, "L")
         dialog = app.screen
