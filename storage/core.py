@@ -63,6 +63,7 @@ class StoreCore:
         self.m: Models = build_models(db)
         self.postgres = isinstance(db, pw.PostgresqlDatabase)
         self.schema_version = ensure_schema(db, self.m, progress)
+        self._ensure_side_tables()
         if bus is None:
             bus = PostgresBus(postgres_connector(db)) if self.postgres else InProcessBus(db.database)
         self.bus = bus
@@ -80,6 +81,16 @@ class StoreCore:
         self.quick_replies = QuickReplies(self)
         self.drafts = Drafts(self)  # operators' unsent text per task
         self.state = DurableState(self)  # small values by key (offsets, secrets)
+
+    def _ensure_side_tables(self) -> None:
+        """The team and automation tables, created now, before any worker thread runs:
+        creating them lazily from a worker raced a writer holding the database lock
+        while waiting for the creation lock (a lock-order deadlock)."""
+        from storage.rules.log import rule_models
+        from storage.team_tables import team_models
+
+        team_models(self)
+        rule_models(self)
 
     def policy(self, kind: str) -> ChannelPolicy:
         """The rules of channels of ``kind`` (write first, window, text limit...)."""

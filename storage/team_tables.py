@@ -18,7 +18,7 @@ import peewee as pw
 from storage.models import TimeField, utcnow
 
 if TYPE_CHECKING:
-    from storage.store import Store
+    from storage.core import StoreCore
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ _lock = threading.Lock()
 _built: weakref.WeakKeyDictionary[pw.Database, TeamModels] = weakref.WeakKeyDictionary()
 
 
-def team_models(store: Store) -> TeamModels:
+def team_models(store: StoreCore) -> TeamModels:
     """The team tables of ``store``'s database, created if they do not exist yet."""
     db = store.db
     with _lock:

@@ -10,6 +10,7 @@ screen). Every store call runs in the screen's thread worker (``store_call``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from console.presence_wiring import announcer
 from console.screens.dialog import task_named
 from console.screens.file_prompt import FilePromptDialog, attachment_for
 from console.screens.notifications import NotificationsDialog
-from console.screens.rule_explain import RuleExplainDialog, rule_report
+from console.screens.rule_explain import RuleExplainDialog, console_ruleset, rule_report
 from console.screens.schedule import Snooze, SnoozeDialog, schedule_dialog
 from console.screens.scheduled_list import ScheduledListDialog
 from console.screens.templates import TemplatesDialog
@@ -206,9 +207,9 @@ class InboxComposer(_Base):
         task = self.current
         if task is None:
             return
-        rules_file = getattr(getattr(self.app, "config", None), "rules", None)
+        config = getattr(self.app, "config", None)
         title = _("Rules for task {task}").format(task=task_named(task))
-        self.store_call(lambda: rule_report(self.store, task.id, rules_file),
+        self.store_call(lambda: rule_report(self.store, task.id, console_ruleset(config)),
                         lambda lines: self.app.push_screen(RuleExplainDialog(title, lines)))
 
     def action_notifications(self) -> None:
@@ -272,3 +273,31 @@ class InboxComposer(_Base):
                                                                     "or a folder):").format(
                                                   name=attachment.name),
                                               str(Path.home()) + "/", must_exist=False), chosen)
+
+    # ---- the command palette -------------------------------------------------------------------
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        run = self.run_action
+
+        def composer_request(what: str) -> Callable[[], Any]:
+            return lambda: self.query_one(Composer).action_request(what)
+
+        return [*super().palette_commands(),
+                (_("Write in the editor"), _("Edit the draft in $VISUAL or $EDITOR"),
+                 composer_request("editor")),
+                (_("Send at…"), _("Schedule the reply for a time"), composer_request("schedule")),
+                (_("Attach a file"), _("Pick a file to send with the reply"),
+                 composer_request("attach")),
+                (_("Send a template"), _("Pick an approved template message"),
+                 composer_request("templates")),
+                (_("Snooze the open task"), _("Hide it until a time or until the client writes"),
+                 lambda: run("snooze")),
+                (_("Scheduled replies"), _("List scheduled replies; cancel one"),
+                 lambda: run("scheduled")),
+                (_("Why: rules of the open task"), _("Which rules acted and which would fire now"),
+                 lambda: run("rules")),
+                (_("Notifications"), _("Notifications addressed to you"),
+                 lambda: run("notifications")),
+                (_("Open the file of the selected message"), _("With the system's opener"),
+                 lambda: run("open_file")),
+                (_("Save the file of the selected message"), _("Copy it elsewhere"),
+                 lambda: run("save_file"))]

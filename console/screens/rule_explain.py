@@ -7,6 +7,7 @@ dialog only shows them, as plain text (rule titles and client data are never mar
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -18,19 +19,42 @@ from console.screens.dialog import Dialog
 from storage.i18n import _
 from storage.rules import (
     Automation,
+    RuleSet,
+    default_rules,
     explain,
     explain_lines,
     firings_for,
     history_lines,
+    load_rules,
     resolve_rules,
+    rules_path,
 )
 
 
-def rule_report(store: Any, task_id: int, rules_file: str | None = None) -> list[str]:
+def console_ruleset(config: Any) -> RuleSet:
+    """The rules the desk runs, chosen as the automation runner does: ``$SWITCHBOARD_RULES``,
+    else the config's ``rules:`` (a path relative to the config file, ``defaults``, or none)."""
+    if rules_path(None) is not None:
+        return resolve_rules(None)
+    configured = getattr(config, "rules", None)
+    if configured is None:
+        return RuleSet(rules=())
+    if configured == "defaults":
+        return default_rules()
+    path = Path(configured).expanduser()
+    where = getattr(config, "path", None)
+    if not path.is_absolute() and where is not None:
+        path = Path(where).parent / path
+    return load_rules(path)
+
+
+def rule_report(store: Any, task_id: int, ruleset: RuleSet) -> list[str]:
     """The dry run and the firing history of ``task_id`` (blocking: call from a worker)."""
-    ruleset = resolve_rules(rules_file)
     automation = Automation(store, ruleset)
-    lines = [_("Rules now:"), *explain_lines(explain(automation, task_id)), ""]
+    lines = [_("Rules now:"), *explain_lines(explain(automation, task_id))]
+    if not ruleset.rules:
+        lines.append(_("No rules are configured (the config's rules: key)."))
+    lines.append("")
     history = firings_for(store, task_id)
     lines.append(_("Rules that acted on this task:") if history else
                  _("No rule has acted on this task yet."))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.text import Text
 
 from console.screens.notifications import NotificationsDialog
 from console.screens.rule_explain import RuleExplainDialog
-from storage.rules import notifications_for
+from storage.rules import default_rules, notifications_for
 from storage.rules.log import rule_models
 from tests.console.conftest import Data, press, settle, started
 from tests.console.test_drafts import open_task
@@ -20,8 +22,9 @@ def dialog_text(app) -> str:
 
 async def test_the_open_task_shows_which_rules_would_fire_and_why(data: Data, make_app,
                                                                   monkeypatch) -> None:
-    monkeypatch.delenv("SWITCHBOARD_RULES", raising=False)  # the shipped defaults
+    monkeypatch.delenv("SWITCHBOARD_RULES", raising=False)
     app = make_app(data.anna)
+    app.config = dataclasses.replace(app.config, rules="defaults")  # the shipped rules
     async with started(app) as pilot:
         await open_task(pilot, data.tasks["ivan"])
         app.screen.query_one(TaskList).focus()
@@ -29,10 +32,22 @@ async def test_the_open_task_shows_which_rules_would_fire_and_why(data: Data, ma
         assert isinstance(app.screen, RuleExplainDialog)
         text = dialog_text(app)
         assert text.startswith("Rules now:")
+        titles = [rule.title for rule in default_rules().rules]
+        assert titles and all(title in text for title in titles)
         assert "No rule has acted on this task yet." in text
         assert "#1" in str(app.screen.query_one("#rules").border_title)
         await press(pilot, "escape")
         assert not isinstance(app.screen, RuleExplainDialog)
+
+
+async def test_no_configured_rules_says_so(data: Data, make_app, monkeypatch) -> None:
+    monkeypatch.delenv("SWITCHBOARD_RULES", raising=False)
+    app = make_app(data.anna)  # the config has no rules: key
+    async with started(app) as pilot:
+        await open_task(pilot, data.tasks["ivan"])
+        app.screen.query_one(TaskList).focus()
+        await press(pilot, "w")
+        assert "No rules are configured" in dialog_text(app)
 
 
 async def test_notifications_are_listed_marked_seen_and_open_their_task(data: Data,

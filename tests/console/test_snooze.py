@@ -56,3 +56,14 @@ async def test_escape_snoozes_nothing(data: Data, make_app) -> None:
         app.screen.query_one(TaskList).focus()
         await press(pilot, "z", *"+1h", "escape")
         assert not store.get_task(ivan).snoozed()
+
+
+async def test_the_new_actions_are_in_the_command_palette(data: Data, make_app) -> None:
+    app = make_app(data.anna)
+    async with started(app):
+        titles = [title for title, _help, _run in app.screen.palette_commands()]
+        for title in ("Snooze the open task", "Scheduled replies", "Why: rules of the open task",
+                      "Notifications", "Write in the editor", "Send at…", "Attach a file",
+                      "Send a template", "Open the file of the selected message",
+                      "Save the file of the selected message", "Take the open task"):
+            assert title in titles
