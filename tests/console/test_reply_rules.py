@@ -9,6 +9,7 @@ from pathlib import Path
 from connectors.registry import policies
 from console.app import SwitchboardApp
 from console.config import Config, OperatorConfig
+from console.filters import FilterChoice
 from console.screens.confirm import ConfirmDialog
 from storage.models import COMPLETED, OUTBOUND
 from storage.store import Store
@@ -61,6 +62,9 @@ async def test_replying_into_a_completed_task_names_the_state(data: Data, make_a
     store.set_status([lena], COMPLETED, data.anna.id)
     app = make_app(data.anna)
     async with started(app) as pilot:
+        # completed tasks are out of the default lists: show that status first
+        app.screen.set_choice(FilterChoice("status", status=COMPLETED))
+        await settle(pilot)
         await open_task(pilot, lena)
         await press(pilot, *"one more thing")
         await press(pilot, "ctrl+s")
