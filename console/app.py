@@ -36,6 +36,8 @@ from console.screens.help import HelpScreen
 from console.screens.inbox import InboxScreen
 from console.screens.supervisor import SupervisorScreen
 from console.themes import SHIPPED, STATE_KEY, initial_theme, register_themes
+from storage.availability import OPERATOR_AVAILABILITY, is_available, set_available
+from storage.errors import SwitchboardError
 from storage.i18n import _, set_language
 from storage.models import SUPERVISOR
 from storage.presence import PresenceAnnouncer, PresenceTracker
@@ -157,6 +159,7 @@ class SwitchboardApp(App[None]):
         self.presence_announcer.start()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(self.main_screen())
+        self.mark_available(None)
         if self.gateway is not None:
             self._unsubscribe_health = self.gateway.subscribe_health(self._health_from_any_thread)
             for name, (state, detail) in self.gateway.health().items():
@@ -206,6 +209,10 @@ class SwitchboardApp(App[None]):
     def _wakeup(self) -> None:
         # Presence events carry no data change: the tracker handles them, screens do not.
         events = tuple(e for e in self.bridge.drain() if not e.kind.startswith("presence"))
+        mine = [e for e in events if e.kind == OPERATOR_AVAILABILITY
+                and e.data.get("operator_id") == self.operator.id]
+        if mine:
+            self._show_available(bool(mine[-1].data.get("available")))
         if not events:
             return
         for screen in self.screen_stack:
@@ -271,6 +278,34 @@ class SwitchboardApp(App[None]):
         names = list(self.shipped_themes)
         index = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(index + 1) % len(names)]
+
+    # ---- available / away (storage.availability; auto-assignment reads it) ---------------
+    operator_available: bool | None = None  # None until read at start
+
+    def action_toggle_available(self) -> None:
+        self.mark_available(not self.operator_available)
+
+    @work(thread=True, group="availability", exit_on_error=False)
+    def mark_available(self, available: bool | None) -> None:
+        """Mark this operator available or away (None: only read it)."""
+        try:
+            if available is None:
+                value = is_available(self.store, self.operator.id)
+            else:
+                value = set_available(self.store, self.operator.id, available).available
+        except SwitchboardError as err:
+            self.call_from_thread(self.notify, str(err), severity="error")
+            return
+        self.call_from_thread(self._show_available, value, available is not None)
+
+    def _show_available(self, value: bool, say: bool = False) -> None:
+        self.operator_available = value
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.available = value
+        if say:
+            self.notify(_("You are available: auto-assignment gives you new tasks.") if value
+                        else _("You are away: auto-assignment gives you no new tasks."))
 
     def _theme_changed(self, theme: Any) -> None:
         """Persist a changed theme (from a key, the palette or Textual's theme picker)."""

@@ -31,6 +31,7 @@ SUBCOMMANDS = (
     "console.cmd_config",
     "console.cmd_task",
     "console.cmd_rules",
+    "console.cmd_operator",
 )
 
 

@@ -32,6 +32,8 @@ class SwitchboardCommands(Provider):
              partial(app.run_action, "search")),
             (_("Next theme"), _("Switch to the next Switchboard theme"),
              partial(app.run_action, "next_theme")),
+            (_("Available / away"), _("Toggle whether auto-assignment gives you new tasks"),
+             partial(app.run_action, "toggle_available")),
         ]
         for name in getattr(app, "shipped_themes", ()):
             commands.append((_("Theme: {name}").format(name=name), _("Use this theme"),

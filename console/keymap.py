@@ -41,6 +41,9 @@ APP_BINDINGS = [
             tooltip=_("Search the conversations.")),
     Binding("f4", "next_theme", _("Theme"), id="app.next_theme", show=False,
             tooltip=_("Switch to the next theme; the choice is remembered.")),
+    Binding("f6", "toggle_available", _("Available"), id="app.toggle_available", show=False,
+            tooltip=_("Switch between available (auto-assignment gives you new tasks) and "
+                      "away.")),
     # Our own palette binding, so its footer label and tooltip are translated
     # (Textual adds an English one only when the app declares none).
     Binding("ctrl+p", "command_palette", _("palette"), id="app.command_palette",

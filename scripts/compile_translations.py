@@ -43,6 +43,9 @@ DEFERRED: dict[str, tuple[str, ...]] = {
 DYNAMIC_CALLS: frozenset[tuple[str, str]] = frozenset({
     ("storage/task_admin.py", "STATUS_LABELS[status]"),
     ("storage/replies.py", "STATUS_LABELS[task.status]"),
+    ("widgets/thread_header.py", "STATUS_LABELS.get(task.status, task.status)"),
+    ("console/cmd_task.py", "STATUS_LABELS.get(t.status, t.status)"),
+    ("console/cmd_task.py", "STATUS_LABELS[status]"),
     ("widgets/contact_card.py", "STATUS_LABELS.get(task.status, task.status)"),
     ("widgets/search_results.py", "STATUS_LABELS.get(task.status, task.status)"),
     ("widgets/status_bar.py", "self.role"),

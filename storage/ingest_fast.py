@@ -5,7 +5,8 @@ ingest 10× slower than the database. The common case — a known client writing
 their active task, no attachment, not a reply to a message, nothing on the identity to
 update — is done here with
 prepared statements. Anything else (a first message, a completed task, a new phone
-or name, attachments) returns None and takes the general path in ``storage.ingesting``.
+or name, attachments) returns None; a new client's first message in a new chat goes to
+``storage.ingest_new``, the rest to the general path in ``storage.ingesting``.
 How the task changes is one rule for both paths
 (:func:`storage.task_update.after_client_message`); this path's UPDATE is written from
 the Task model's columns for the columns that rule sets (tests/storage check both paths

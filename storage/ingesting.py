@@ -26,6 +26,7 @@ from storage import events as ev
 from storage.errors import RuleViolation
 from storage.i18n import _
 from storage.ingest_fast import FastIngest
+from storage.ingest_new import NewConversation
 from storage.inputs import Inbound
 from storage.models import IN_PROGRESS, INBOUND, OUTBOUND, Models, utcnow
 from storage.rows import IngestResult
@@ -44,6 +45,7 @@ class Ingest:
         self.core = core
         self.m: Models = core.m
         self.fast = FastIngest(core.db, core.m)
+        self.fresh = NewConversation(core.db, core.m)
 
     def ingest(self, inbound: Inbound) -> IngestResult:
         """Store one inbound message; see the module docstring for the rules."""
@@ -92,6 +94,10 @@ class Ingest:
                     contact_id=done.contact_id, message_kind=INBOUND)
             tx.emit(ev.TASK_UPDATED, task_id=done.task_id)
             return done.message_id, done.task_id, done.contact_id, False, False, False
+        # A new client opening a new conversation: prepared SQL too (storage.ingest_new).
+        opened = self.fresh.try_open(tx, inbound, bound_key(inbound.channel_id, inbound.chat_id))
+        if opened is not None:
+            return opened
         channel = channels.get(inbound.channel_id)
         if channel is None:
             channel = channels[inbound.channel_id] = self.core._channel(inbound.channel_id)

@@ -89,7 +89,8 @@ def test_every_command_has_help(module: str, argv: list[str],
 def test_subcommand_modules_are_all_listed() -> None:
     assert set(SUBCOMMANDS) == {"console.cmd_serve", "console.cmd_search", "console.cmd_demo",
                                 "console.cmd_quick_replies", "console.cmd_config",
-                                "console.cmd_task", "console.cmd_rules"}
+                                "console.cmd_task", "console.cmd_rules",
+                                "console.cmd_operator"}
 
 
 def test_installed_script_help() -> None:

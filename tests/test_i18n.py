@@ -195,7 +195,7 @@ async def test_console_in_russian(russian: None, tmp_path: Path) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             screen = "\n".join(screen_lines(app))
-            assert "Фильтр: Все задачи" in screen or "Фильтр: Мои (открытые)" in screen
+            assert "Фильтр: Все (открытые)" in screen or "Фильтр: Мои (открытые)" in screen
             assert "(оператор)" in screen and "каналы выкл." in screen
             assert "Откройте задачу, чтобы писать" in screen
             assert "свободна" in screen or " — " in screen  # the unassigned marker
@@ -205,8 +205,8 @@ async def test_console_in_russian(russian: None, tmp_path: Path) -> None:
             await pilot.press("3", "enter")
             await settle(pilot)
             screen = "\n".join(screen_lines(app))
-            assert "Ответ клиенту" in screen
-            assert "Filter:" not in screen and "Reply to the client" not in screen
+            assert "Ответ: " in screen  # the composer names the client: "Ответ: Имя · Канал"
+            assert "Filter:" not in screen and "Reply to" not in screen
     finally:
         store.close()
 

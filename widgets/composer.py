@@ -34,6 +34,7 @@ from textual.widgets import TextArea
 
 from storage.i18n import _
 from storage.inputs import AttachmentIn
+from widgets.fit import fit_words
 from widgets.safe_text import one_line
 from widgets.typeahead import held, hold_keys, release_keys
 
@@ -248,9 +249,26 @@ class Composer(TextArea):
                                         if self.target else _("Reply to the client"))
             self.border_subtitle = (self.refusal or self._extras_line() or self.notice
                                     or self._hint())
+        self._fit_titles()
         self.set_class(bool(self.refusal) and not self.blocked_reason, "-refused")
         self.set_class(self.private and not self.blocked_reason, "-note")
         self.set_class(bool(self.blocked_reason), "-blocked")
+
+    def _fit_titles(self) -> None:
+        """Whole words and "…" in the border, never a word cut by the edge (80×24)."""
+        room = self.outer_size.width - 6  # corners, rules and the blanks around the text
+        if room <= 0:
+            return
+        for name in ("border_title", "border_subtitle"):
+            value = getattr(self, name)
+            if value:
+                text = value.plain if isinstance(value, Content) else str(value)
+                fitted = fit_words(text, room)
+                if fitted != text:  # plain Content: client names are never markup
+                    setattr(self, name, Content(fitted))
+
+    def on_resize(self) -> None:
+        self._update_title()
 
     def _extras_line(self) -> Content | str:
         """"Quoting: …" and the attached file's name: plain Content (client text)."""

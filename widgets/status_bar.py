@@ -43,6 +43,10 @@ class StatusBar(Widget):
     role: reactive[str] = reactive("")
     connection: reactive[str] = reactive("")
     health: reactive[dict[str, tuple[str, str]]] = reactive(dict, always_update=True)
+    available: reactive[bool | None] = reactive(None)  # None: not known yet
+
+    def on_mount(self) -> None:
+        self.available = getattr(self.app, "operator_available", None)
 
     def set_health(self, name: str, state: str, detail: str = "") -> None:
         self.health = {**self.health, name: (state, detail)}
@@ -53,6 +57,10 @@ class StatusBar(Widget):
         text.append(one_line(self.operator, 24), style="bold")
         if self.role:
             text.append(f" ({_(self.role)})", style=dim)
+        if self.available is not None:
+            text.append("  " + (_("available") if self.available else _("away")),
+                        style=self.get_component_rich_style(
+                            "status-bar--good" if self.available else "status-bar--dim"))
         if self.connection:
             text.append("  " + self.connection, style=dim)
         for name, (state, detail) in sorted(self.health.items()):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import TypeVar
 
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import ModalScreen
 
 from storage.i18n import _
 from storage.rows import TaskRow
+from widgets.fit import fit_words
 from widgets.safe_text import clean, one_line
 
 R = TypeVar("R")
@@ -62,6 +64,27 @@ class Dialog(ModalScreen[R]):
     BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="dialog.cancel"),
                 Binding("j", "move(1)", _("Down"), id="dialog.down", show=False),
                 Binding("k", "move(-1)", _("Up"), id="dialog.up", show=False)]
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.fit_titles)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_titles)
+
+    def fit_titles(self) -> None:
+        """Each box's border title in whole words and "…", never cut by the edge (80×24)."""
+        for box in self.query(".dialog"):
+            if box.outer_size.width <= 6:
+                continue  # not laid out yet
+            title = box.border_title
+            text = title.plain if isinstance(title, Content) else str(title or "")
+            full = getattr(box, "_full_title", None)
+            if full is None or text != getattr(box, "_fitted_title", None):
+                full = text  # a new title was set since the last fit
+            fitted = fit_words(full, box.outer_size.width - 6)
+            box._full_title, box._fitted_title = full, fitted  # type: ignore[attr-defined]
+            if fitted != text:
+                box.border_title = Content(fitted)  # plain: a client's name is no markup
 
     def action_cancel(self) -> None:
         self.dismiss(None)

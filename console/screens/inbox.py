@@ -31,7 +31,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.events_bridge import StoreChanged
 from console.filters import ALL, FilterChoice
@@ -48,6 +48,7 @@ from storage.rows import OperatorRow, TaskRow
 from storage.store import Store
 from widgets.composer import Composer
 from widgets.contact_card import ContactCardView
+from widgets.key_footer import KeyFooter
 from widgets.quick_reply_picker import QuickReplyPicker
 from widgets.safe_text import one_line
 from widgets.status_bar import StatusBar
@@ -163,7 +164,7 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
                 yield Composer(id="composer")
             yield ContactCardView(self.store, id="card")
         yield StatusBar(id="status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def compose_above_thread(self) -> list[Widget]:
         """Widgets above the conversation (the supervisor's summary)."""

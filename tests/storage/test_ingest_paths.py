@@ -3,6 +3,8 @@ and text every backend cannot hold (NUL, lone surrogates) is made storable."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -78,3 +80,94 @@ def test_text_no_backend_can_hold_is_made_storable(store: Store, text: str, stor
     assert store.get_task(first.task.id).additional_data["page"] == stored
     reply = store.reply(first.task.id, None, text)
     assert reply.text == stored
+
+
+def _rows(store: Store, channel_id: int) -> list[tuple[object, ...]]:
+    """Every row the channel's conversations left: contacts, identities, tasks, the
+    thread (events included) and the audit, with ids replaced by their order."""
+    db, p = store.db, ("%s" if "Postgres" in type(store.db).__name__ else "?")
+    tasks = db.execute_sql(
+        "SELECT t.id, t.number, t.title, t.status, t.chat_id, t.bound_key IS NULL, "
+        "t.description, t.additional_data, t.previous_task_id IS NULL, t.last_activity_at, "
+        "t.last_client_message_at, t.unread_count, t.last_preview, t.last_kind, "
+        "t.snoozed_until, t.snooze_until_client, t.assignee_id, c.name, c.phones, c.emails "
+        f"FROM task t JOIN contact c ON c.id = t.contact_id WHERE t.channel_id = {p} "
+        "ORDER BY t.id", (channel_id,)).fetchall()
+    order = {t[0]: n for n, t in enumerate(tasks, 1)}  # task numbers by their order
+
+    def numbered(text: str) -> str:
+        return re.sub(r"#(\d+)", lambda g: f"#{order[int(g[1])]}", text)
+
+    out: list[tuple[object, ...]] = []
+    for t in tasks:
+        msgs = [(kind, numbered(text), None if '"status"' in meta else at, *rest)  # set_status: now
+                for kind, text, at, meta, *rest in db.execute_sql(
+            "SELECT kind, text, created_at, meta, external_id, author_contact_id IS NULL, "
+            f"edited, attempts, failure_reason FROM message WHERE task_id = {p} ORDER BY id",
+            (t[0],)).fetchall()]
+        audit = db.execute_sql(f"SELECT action, detail FROM audit WHERE task_id = {p} "
+                               "ORDER BY id", (t[0],)).fetchall()
+        data = json.loads(t[7])
+        if "previous_task" in data:
+            data["previous_task"] = order[data["previous_task"]]
+        out.append((t[1] == t[0], *t[2:6], numbered(t[6]), data, *t[8:], msgs, audit))
+    idents = db.execute_sql(
+        "SELECT external_id, display_name, username, phone FROM identity "
+        f"WHERE channel_id = {p} ORDER BY id", (channel_id,)).fetchall()
+    out.append(tuple(idents))
+    return out
+
+
+def _new_conversations(channel_id: int) -> list[Inbound]:
+    return [
+        Inbound(channel_id, "n1", "n1", "hello", external_id="a", sent_at=T0,
+                display_name="Пётр", username="petr", phone="+100",
+                system_data={"page": "/p"}, client_data={"plan": "gold", "channel": "x"}),
+        Inbound(channel_id, "n2", "n2", "no names", external_id="b", sent_at=T0),
+        Inbound(channel_id, "n1", "n1", "again", external_id="c",
+                sent_at=T0 + timedelta(minutes=1), client_data={"plan": "silver"}),
+    ]
+
+
+def test_new_conversation_paths_store_the_same_rows(store: Store,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    fast_ch = store.ensure_channel("generic", "same", {})
+    results = [store.ingest(i) for i in _new_conversations(fast_ch.id)]
+    assert [(r.created_contact, r.created_task) for r in results] == [
+        (True, True), (True, True), (False, False)]
+    store.set_status([results[0].task.id], "completed")
+    follow = store.ingest(Inbound(fast_ch.id, "n1", "n1", "after", external_id="d",
+                                  sent_at=T0 + timedelta(minutes=2), client_data={"x": 1}))
+    assert follow.created_task and follow.task.id != results[0].task.id
+    fast = _rows(store, fast_ch.id)
+
+    # The same on a second channel of the same name (the first one renamed away), with
+    # both prepared paths switched off.
+    monkeypatch.setattr(store.ingesting.fast, "try_ingest", lambda *a, **k: None)
+    monkeypatch.setattr(store.ingesting.fresh, "try_open", lambda *a, **k: None)
+    store.db.execute_sql(f"UPDATE channel SET name = 'other' WHERE id = {int(fast_ch.id)}")
+    slow_ch = store.ensure_channel("generic", "same", {})
+    slow_results = [store.ingest(i) for i in _new_conversations(slow_ch.id)]
+    store.set_status([slow_results[0].task.id], "completed")
+    store.ingest(Inbound(slow_ch.id, "n1", "n1", "after", external_id="d",
+                         sent_at=T0 + timedelta(minutes=2), client_data={"x": 1}))
+    slow = _rows(store, slow_ch.id)
+    assert slow == fast
+    assert len(fast) == 4  # three tasks and the identities
+
+
+def test_new_conversation_fast_path_is_taken(store: Store) -> None:
+    ch = store.ensure_channel("generic", "taken", {})
+    calls: list[object] = []
+    real = store.ingesting.fresh._store
+
+    def spy(*args: object) -> object:
+        calls.append(args)
+        return real(*args)  # type: ignore[arg-type]
+
+    store.ingesting.fresh._store = spy  # type: ignore[method-assign]
+    first = store.ingest(Inbound(ch.id, "z", "z", "hi", external_id="1", sent_at=T0))
+    store.ingest(Inbound(ch.id, "z", "z", "hi again", external_id="2", sent_at=T0))
+    assert len(calls) == 1 and first.created_task and first.created_contact
+    task = store.get_task(first.task.id)
+    assert task.number == task.id and task.unread_count == 2 and task.status == "new"
