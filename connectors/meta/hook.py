@@ -15,22 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import quote
 
 from aiohttp import web
+
+from connectors.webhooks import read_capped, route_path, webhook_path
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 DEFAULT_MAX_BODY = 1024 * 1024
 
-
-def webhook_path(kind: str, channel_name: str) -> str:
-    """The URL path Meta posts to (percent-encoded: any channel name is safe)."""
-    return f"/hooks/{kind}/{quote(channel_name, safe='')}"
-
-
-def route_path(kind: str, channel_name: str) -> str:
-    """The same path as an aiohttp route, which takes it decoded except ``%`` and ``/``."""
-    return f"/hooks/{kind}/" + channel_name.replace("%", "%25").replace("/", "%2F")
+__all__ = ["read_capped", "route_path", "webhook_path"]  # shared, re-exported
 
 
 def sign(app_secret: str, body: bytes) -> str:
@@ -55,17 +48,3 @@ def handshake(request: web.Request, verify_token: str) -> web.Response:
             and hmac.compare_digest(token.encode(), verify_token.encode())):
         return web.Response(text=challenge, content_type="text/plain")
     return web.Response(status=403, text="Forbidden")
-
-
-async def read_capped(request: web.Request, cap: int) -> bytes | None:
-    """The body, or None when it is larger than ``cap``.
-
-    ``request.read()``, not the stream: the gateway's server may already have read the
-    body (its timeout middleware does), and aiohttp keeps it for ``read()``."""
-    if request.content_length is not None and request.content_length > cap:
-        return None
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return None
-    return None if len(body) > cap else body

@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import quote
 
 from aiohttp import web
+
+from connectors.webhooks import read_capped
+from connectors.webhooks import route_path as shared_route_path
+from connectors.webhooks import webhook_path as shared_webhook_path
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_MAX_BODY = 1024 * 1024
 
 
 def webhook_path(channel_name: str) -> str:
-    """The URL path Telegram posts to (percent-encoded: any channel name is safe)."""
-    return f"/hooks/telegram/{quote(channel_name, safe='')}"
+    return shared_webhook_path("telegram", channel_name)
 
 
 def route_path(channel_name: str) -> str:
-    """The same path as an aiohttp route, which takes it decoded except ``%`` and ``/``."""
-    return "/hooks/telegram/" + channel_name.replace("%", "%25").replace("/", "%2F")
+    return shared_route_path("telegram", channel_name)
 
 
 def derived_secret(token: str, channel_name: str) -> str:
@@ -36,30 +37,4 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"ok": False, "error": message}, status=status)
 
 
-async def read_capped(request: web.Request, cap: int) -> bytes | None:
-    """The body, or None once it is larger than ``cap``.
-
-    Works behind the gateway's server and without it. The server's body-timeout
-    middleware (:mod:`connectors.http_server`) reads the whole body before any handler
-    runs, leaving the stream empty; aiohttp keeps those bytes for ``request.read()``, so
-    a consumed stream is read that way. Otherwise the stream is read here, chunk by
-    chunk, so a body without a length (chunked) is cut off as soon as it passes ``cap``
-    instead of being held whole in memory first."""
-    if request.content_length is not None and request.content_length > cap:
-        return None
-    if request.content.at_eof():  # already read (or empty): aiohttp kept the bytes
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return None
-        return None if len(body) > cap else body
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.readany()
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > cap:
-            return None
-        chunks.append(chunk)
+__all__ = ["read_capped", "route_path", "webhook_path"]

@@ -26,7 +26,6 @@ import dataclasses
 import json
 import logging
 from typing import ClassVar
-from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -65,6 +64,9 @@ from connectors.viber.parse import (
     parse_callback,
 )
 from connectors.viber.send import SENDER_NAME_LIMIT, send_item, sender
+from connectors.webhooks import read_capped
+from connectors.webhooks import route_path as shared_route_path
+from connectors.webhooks import webhook_path as shared_webhook_path
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
@@ -78,26 +80,14 @@ EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed",
 
 
 def webhook_path(channel_name: str) -> str:
-    """The URL path Viber posts to (percent-encoded: any channel name is safe)."""
-    return f"/hooks/viber/{quote(channel_name, safe='')}"
+    return shared_webhook_path("viber", channel_name)
 
 
 def route_path(channel_name: str) -> str:
-    """The same path as an aiohttp route (decoded except ``%`` and ``/``)."""
-    return "/hooks/viber/" + channel_name.replace("%", "%25").replace("/", "%2F")
+    return shared_route_path("viber", channel_name)
 
 
-async def read_body(request: web.Request, cap: int) -> bytes | None:
-    """The body, or None when it is larger than ``cap``. ``request.read()``, not the
-    stream: the gateway's server may already have read the body (its timeout
-    middleware does), and aiohttp keeps it for ``read()``."""
-    if request.content_length is not None and request.content_length > cap:
-        return None
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return None
-    return None if len(body) > cap else body
+read_body = read_capped
 
 
 class ViberConnector(Connector):

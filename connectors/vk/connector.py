@@ -29,7 +29,6 @@ import logging
 import secrets
 from collections import OrderedDict
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -54,6 +53,9 @@ from connectors.vk.api import VkApi, VkApiError, VkNetworkError
 from connectors.vk.longpoll import LongPoller
 from connectors.vk.parse import EditedMessage, NewMessage, Parsed, ParseError, parse_event
 from connectors.vk.send import RANDOM_ID_MODULUS, send_item
+from connectors.webhooks import read_capped
+from connectors.webhooks import route_path as shared_route_path
+from connectors.webhooks import webhook_path as shared_webhook_path
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
@@ -67,26 +69,14 @@ SEEN_EVENTS = 10_000
 
 
 def webhook_path(channel_name: str) -> str:
-    """The URL path VK posts to (percent-encoded: any channel name is safe)."""
-    return f"/hooks/vk/{quote(channel_name, safe='')}"
+    return shared_webhook_path("vk", channel_name)
 
 
 def route_path(channel_name: str) -> str:
-    """The same path as an aiohttp route (decoded except ``%`` and ``/``)."""
-    return "/hooks/vk/" + channel_name.replace("%", "%25").replace("/", "%2F")
+    return shared_route_path("vk", channel_name)
 
 
-async def read_body(request: web.Request, cap: int) -> bytes | None:
-    """The body, or None when it is larger than ``cap``. ``request.read()``, not the
-    stream: the gateway's server may already have read the body (its timeout
-    middleware does), and aiohttp keeps it for ``read()``."""
-    if request.content_length is not None and request.content_length > cap:
-        return None
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return None
-    return None if len(body) > cap else body
+read_body = read_capped
 
 
 class VkConnector(Connector):
