@@ -52,6 +52,18 @@ class Extras:
     meta: dict[str, str] | None = None
 
 
+class ComposerMessage(Message):
+    """What every composer message carries: the composer it came from (``control``)."""
+
+    def __init__(self, composer: Composer) -> None:
+        super().__init__()
+        self.composer = composer
+
+    @property
+    def control(self) -> Composer:
+        return self.composer
+
+
 class Composer(TextArea):
     """Where the operator writes. Posts ``Submitted``; shows reply/note mode and read-only reasons."""
 
@@ -100,70 +112,45 @@ class Composer(TextArea):
     blocked_reason: reactive[str] = reactive("")
     """Why the operator cannot write here now (empty: they can)."""
 
-    class Submitted(Message):
+    class Submitted(ComposerMessage):
         """The operator asked to send ``text`` to task ``task_id`` (a private note when
         ``private``): the task the composer was bound to when the text was written."""
 
         def __init__(self, composer: Composer, text: str, private: bool,
                      task_id: int | None = None, extras: Extras | None = None) -> None:
-            super().__init__()
-            self.composer = composer
+            super().__init__(composer)
             self.text = text
             self.private = private
             self.task_id = task_id
             self.extras = extras or Extras()
 
-        @property
-        def control(self) -> Composer:
-            return self.composer
-
-    class QuickReplyRequested(Message):
+    class QuickReplyRequested(ComposerMessage):
         """A ``*`` was typed at ``location`` (row, column of the star) where a quick reply may go."""
 
         def __init__(self, composer: Composer, location: Location) -> None:
-            super().__init__()
-            self.composer = composer
+            super().__init__(composer)
             self.location = location
 
-        @property
-        def control(self) -> Composer:
-            return self.composer
-
-    class Requested(Message):
+    class Requested(ComposerMessage):
         """The operator asked for ``what``: ``editor``, ``schedule``, ``attach`` or ``templates``."""
 
         def __init__(self, composer: Composer, what: str) -> None:
-            super().__init__()
-            self.composer = composer
+            super().__init__(composer)
             self.what = what
 
-        @property
-        def control(self) -> Composer:
-            return self.composer
-
-    class Bound(Message):
+    class Bound(ComposerMessage):
         """The composer now writes for ``task_id`` (the screen may set a channel notice)."""
 
         def __init__(self, composer: Composer, task_id: int | None) -> None:
-            super().__init__()
-            self.composer = composer
+            super().__init__(composer)
             self.task_id = task_id
 
-        @property
-        def control(self) -> Composer:
-            return self.composer
-
-    class Typing(Message):
+    class Typing(ComposerMessage):
         """A keystroke changed the text of the bound task (for presence)."""
 
         def __init__(self, composer: Composer, task_id: int) -> None:
-            super().__init__()
-            self.composer = composer
+            super().__init__(composer)
             self.task_id = task_id
-
-        @property
-        def control(self) -> Composer:
-            return self.composer
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__("", id=id, classes=classes, soft_wrap=True, tab_behavior="focus",
