@@ -55,6 +55,7 @@ from connectors.meta.hook import (
 )
 from connectors.meta.messaging import ParseError
 from connectors.rejections import RejectionLog, is_permanent
+from connectors.send_progress import SendProgress
 from storage.events import MESSAGE_UPDATED, Event
 from storage.i18n import _
 from storage.store import Store
@@ -74,6 +75,7 @@ class MetaConnector(Connector):
 
     def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
+        self.progress = SendProgress(store, self.kind, spec.id)
         opts = spec.options or {}
         self.options = opts
         self.token = str(opts.get(self.token_option) or "")
@@ -221,22 +223,14 @@ class MetaConnector(Connector):
             self._recent.popitem(last=False)
 
     # ---- outbound ------------------------------------------------------------------------
-    def _progress_key(self, message_id: int) -> str:
-        return f"{self.kind}:{self.spec.id}:sending:{message_id}"
-
     async def send_steps(self, message_id: int, attempts: int, steps: list[Step]) -> SendResult:
         """Run each send call in order; resume after the parts a failed attempt sent."""
         if not steps:
             raise PermanentSendError(_("Nothing to send: the message is empty."))
         several = len(steps) > 1
-        key = self._progress_key(message_id)
         ids: list[str] = []
         if several and attempts > 1:
-            saved = await asyncio.to_thread(self.store.get_state, key)
-            try:
-                ids = [str(i) for i in json.loads(saved)] if saved else []
-            except (ValueError, TypeError):
-                ids = []
+            ids = await self.progress.load(message_id)
         for index, step in enumerate(steps[len(ids):], start=len(ids)):
             try:
                 ids.append(await step())
@@ -244,9 +238,9 @@ class MetaConnector(Connector):
             except (GraphError, GraphNetworkError) as err:
                 raise self.send_error(err) from err
             if several and index < len(steps) - 1:
-                await asyncio.to_thread(self.store.set_state, key, json.dumps(ids))
+                await self.progress.save(message_id, ids)
         if several:
-            await asyncio.to_thread(self.store.set_state, key, "")
+            await self.progress.save(message_id, [])
         return SendResult(external_id=ids[0], extra_ids=tuple(ids[1:]))
 
     def send_error(self, err: Exception) -> SendError:

@@ -52,6 +52,7 @@ from connectors.base import (
 )
 from connectors.media import media_store_for
 from connectors.rejections import RejectionLog, is_permanent
+from connectors.send_progress import SendProgress
 from connectors.telegram.api import (
     BotApi,
     TelegramApiError,
@@ -81,7 +82,7 @@ from connectors.telegram.parse import (
     parse_update,
     valid_secret_token,
 )
-from connectors.telegram.send import decode_progress, encode_progress, send_item
+from connectors.telegram.send import send_item
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.rows import OutboxItem
@@ -103,6 +104,7 @@ class TelegramConnector(Connector):
 
     def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
+        self.progress = SendProgress(store, "telegram", spec.id)
         opts = spec.options or {}
         self._config_errors: list[str] = []
         self.token = str(opts.get("token") or "")
@@ -392,21 +394,10 @@ class TelegramConnector(Connector):
         return json_error(status, reason)
 
     # ---- outbound ------------------------------------------------------------------------
-    def _progress_key(self, message_id: int) -> str:
-        return f"telegram:{self.spec.id}:sending:{message_id}"
-
-    async def _get_progress(self, message_id: int) -> list[str]:
-        return decode_progress(await asyncio.to_thread(
-            self.store.get_state, self._progress_key(message_id)))
-
-    async def _set_progress(self, message_id: int, ids: list[str]) -> None:
-        await asyncio.to_thread(self.store.set_state, self._progress_key(message_id),
-                                encode_progress(ids) if ids else "")
-
     async def send(self, item: OutboxItem) -> SendResult:
         if self.api is None:
             raise TransientSendError(_("The Telegram connector is not started."))
-        return await send_item(self.api, item, self._get_progress, self._set_progress)
+        return await send_item(self.api, item, self.progress.load, self.progress.save)
 
 
 def _update_order(raw: Any) -> int:

@@ -27,7 +27,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 from collections.abc import Awaitable, Callable
@@ -197,13 +196,3 @@ async def send_item(api: BotApi, item: OutboxItem, get_progress: GetProgress,
     return SendResult(external_id=ids[0], extra_ids=tuple(ids[1:]))
 
 
-def encode_progress(ids: list[str]) -> str:
-    return json.dumps(ids)
-
-
-def decode_progress(value: str | None) -> list[str]:
-    try:
-        ids = json.loads(value) if value else []
-    except ValueError:
-        return []
-    return [str(i) for i in ids] if isinstance(ids, list) else []

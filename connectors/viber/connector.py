@@ -45,7 +45,7 @@ from connectors.base import (
 )
 from connectors.media import media_store_for
 from connectors.rejections import RejectionLog, is_permanent
-from connectors.telegram.send import decode_progress, encode_progress
+from connectors.send_progress import SendProgress
 from connectors.viber import ViberOptions, files
 from connectors.viber.api import (
     SIGNATURE_HEADER,
@@ -87,14 +87,13 @@ def route_path(channel_name: str) -> str:
     return shared_route_path("viber", channel_name)
 
 
-read_body = read_capped
-
 
 class ViberConnector(Connector):
     kind: ClassVar[str] = "viber"
 
     def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
+        self.progress = SendProgress(store, "viber", spec.id)
         self._config_error = ""
         try:
             self.options = ViberOptions.model_validate(spec.options or {})
@@ -206,7 +205,7 @@ class ViberConnector(Connector):
         if request.content_length is not None and request.content_length > cap:
             return self._refuse(request, 413, _("The callback is larger than {limit} bytes.")
                                 .format(limit=cap))
-        body = await read_body(request, cap)
+        body = await read_capped(request, cap)
         if body is None:
             return self._refuse(request, 413, _("The callback is larger than {limit} bytes.")
                                 .format(limit=cap))
@@ -237,17 +236,6 @@ class ViberConnector(Connector):
         return web.json_response({"status": 1, "status_message": reason}, status=status)
 
     # ---- outbound ------------------------------------------------------------------------
-    def _progress_key(self, message_id: int) -> str:
-        return f"viber:{self.spec.id}:sending:{message_id}"
-
-    async def _get_progress(self, message_id: int) -> list[str]:
-        return decode_progress(await asyncio.to_thread(
-            self.store.get_state, self._progress_key(message_id)))
-
-    async def _set_progress(self, message_id: int, tokens: list[str]) -> None:
-        await asyncio.to_thread(self.store.set_state, self._progress_key(message_id),
-                                encode_progress(tokens) if tokens else "")
-
     async def send(self, item: OutboxItem) -> SendResult:
         if self.api is None:
             raise TransientSendError(_("The Viber connector is not started."))
@@ -261,7 +249,7 @@ class ViberConnector(Connector):
                 [await asyncio.to_thread(_with_size, a) for a in item.attachments]))
         envelope = {"receiver": item.chat_id,
                     "sender": sender(self.sender_name, self.options.sender_avatar)}
-        return await send_item(self.api, item, envelope, self._get_progress, self._set_progress,
+        return await send_item(self.api, item, envelope, self.progress.load, self.progress.save,
                                lambda index, att: self._link(item.message_id, index, att))
 
     def _link(self, message_id: int, index: int, attachment: tuple) -> str:

@@ -76,8 +76,6 @@ def route_path(channel_name: str) -> str:
     return shared_route_path("vk", channel_name)
 
 
-read_body = read_capped
-
 
 class VkConnector(Connector):
     kind: ClassVar[str] = "vk"
@@ -264,7 +262,7 @@ class VkConnector(Connector):
         if request.content_length is not None and request.content_length > cap:
             return self._refuse(request, 413, _("The event is larger than {limit} bytes.")
                                 .format(limit=cap))
-        body = await read_body(request, cap)
+        body = await read_capped(request, cap)
         if body is None:
             return self._refuse(request, 413, _("The event is larger than {limit} bytes.")
                                 .format(limit=cap))
