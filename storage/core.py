@@ -86,7 +86,7 @@ class StoreCore:
         """The team and automation tables, created now, before any worker thread runs:
         creating them lazily from a worker raced a writer holding the database lock
         while waiting for the creation lock (a lock-order deadlock)."""
-        from storage.rules.log import rule_models
+        from storage.rule_tables import rule_models
         from storage.team_tables import team_models
 
         team_models(self)

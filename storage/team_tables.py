@@ -75,7 +75,12 @@ def _build(db: pw.Database, operator_model: type[pw.Model]) -> TeamModels:
 
 
 def _create(db: pw.Database, models: TeamModels) -> None:
-    tables = [models.Availability, models.Lease]
+    create_side_tables(db, [models.Availability, models.Lease])
+
+
+def create_side_tables(db: pw.Database, tables: list[type[pw.Model]]) -> None:
+    """``CREATE TABLE IF NOT EXISTS`` for tables beside the main schema (team mode,
+    automation), safe when two processes create them at the same moment."""
     for attempt in range(3):
         try:
             lock = () if isinstance(db, pw.PostgresqlDatabase) else ("IMMEDIATE",)

@@ -16,25 +16,18 @@ one operator, or (operator NULL) for every supervisor.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import peewee as pw
-
-from storage.models import JSONField, TimeField, utcnow
+from storage.rule_tables import RuleModels, rule_models
 
 FIRED = "fired"
 SKIPPED = "skipped"
 FAILED = "failed"
 
-
-@dataclass(frozen=True)
-class RuleModels:
-    Firing: type[pw.Model]
-    Notification: type[pw.Model]
+__all__ = ["FAILED", "FIRED", "SKIPPED", "FiringRow", "NotificationRow", "RuleModels",
+           "firing_row", "rule_models"]
 
 
 @dataclass(frozen=True)
@@ -58,63 +51,6 @@ class NotificationRow:
     text: str
     at: datetime
     seen: bool
-
-
-def _build(db: pw.Database) -> RuleModels:
-    class Base(pw.Model):
-        class Meta:
-            database = db
-            legacy_table_names = False
-
-    class Firing(Base):
-        rule = pw.CharField(max_length=100)
-        task = pw.IntegerField(index=True)
-        occurrence = pw.BigIntegerField()
-        trigger = pw.CharField(max_length=40)
-        outcome = pw.CharField(max_length=20)
-        detail = JSONField(default=dict)
-        at = TimeField(default=utcnow)
-
-        class Meta:
-            table_name = "automation_firing"
-            indexes = ((("rule", "task", "occurrence"), True),)
-
-    class Notification(Base):
-        task = pw.IntegerField(null=True, index=True)
-        operator = pw.IntegerField(null=True, index=True)
-        rule = pw.CharField(max_length=100)
-        text = pw.TextField()
-        at = TimeField(default=utcnow)
-        seen = pw.BooleanField(default=False)
-
-        class Meta:
-            table_name = "automation_notification"
-
-    return RuleModels(Firing=Firing, Notification=Notification)
-
-
-_models: weakref.WeakKeyDictionary[Any, RuleModels] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def rule_models(store: Any) -> RuleModels:
-    """The automation tables bound to ``store``'s database, created on first use."""
-    with _lock:
-        found = _models.get(store)
-        if found is None:
-            found = _build(store.db)
-            tables = [found.Firing, found.Notification]
-            try:
-                store.db.create_tables(tables, safe=True)
-            except (pw.IntegrityError, pw.ProgrammingError, pw.OperationalError):
-                # Another process created them at the same instant (PostgreSQL reports
-                # the race on its catalog); they exist now.
-                if store.postgres:
-                    store.db.rollback()
-                if not all(t.table_exists() for t in tables):
-                    raise
-            _models[store] = found
-        return found
 
 
 def firing_row(f: Any) -> FiringRow:

@@ -79,3 +79,18 @@ def test_no_mixins_and_no_type_ignores_between_services() -> None:
         text = (root / f"{name}.py").read_text(encoding="utf-8")
         assert "type: ignore[attr-defined]" not in text, name
         assert len(text.splitlines()) <= 400, name
+
+
+def test_opening_a_store_does_not_load_the_rules_engine(tmp_path) -> None:  # noqa: ANN001
+    """The side tables are created at open from their own light module: opening the
+    store (every console start) neither imports the rules engine nor pydantic."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom storage.store import Store\n"
+             f"Store.open({str(tmp_path / 'x.db')!r}).close()\n"
+             "print(sorted(m for m in ('storage.rules', 'pydantic') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
