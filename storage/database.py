@@ -16,6 +16,7 @@ from playhouse.db_url import parse as parse_url
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.models import Models
+from storage.text import fold
 
 SCHEMA_VERSION = 4
 
@@ -99,6 +100,9 @@ def open_database(url: str | None) -> pw.Database:
         path = path.expanduser()
         path.parent.mkdir(parents=True, exist_ok=True)
         db = pw.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10)
+        # SQLite's LIKE folds only ASCII; this folds any letter case, Cyrillic too, and
+        # ё as е (PostgreSQL's ILIKE folds case itself). Registered on every connection.
+        db.register_function(fold, "sb_casefold", 1, deterministic=True)
     try:
         db.connect(reuse_if_open=True)
     except pw.OperationalError as err:

@@ -41,6 +41,7 @@ from storage.rows import (
     SupervisorSummary,
     TaskRow,
 )
+from storage.text import fold
 
 Cursor = tuple[int, int]
 
@@ -311,13 +312,21 @@ class Reads:
     def find_contacts(self, text: str, limit: int = 20) -> list[ContactRow]:
         """Contacts whose name, phone, email or channel identity contains ``text`` (any case)."""
         m = self.m
-        needle = f"%{text.strip()}%"
+        needle = f"%{fold(text.strip())}%"  # any case, Cyrillic too, ё as е
+
+        def has(column: Any) -> Any:
+            if self.core.postgres:
+                folded = pw.fn.translate(pw.fn.lower(column), "ё", "е")
+            else:  # SQLite's lower() and LIKE fold only ASCII: Python's fold, registered
+                folded = pw.fn.sb_casefold(column)
+            return folded ** needle
+
         ids = (m.Identity.select(m.Identity.contact)
-               .where(m.Identity.display_name ** needle | m.Identity.username ** needle
-                      | m.Identity.external_id ** needle))
+               .where(has(m.Identity.display_name) | has(m.Identity.username)
+                      | has(m.Identity.external_id)))
         query = (m.Contact.select().where(m.Contact.merged_into.is_null() & (
-            (m.Contact.name ** needle) | (m.Contact.phones ** needle)
-            | (m.Contact.emails ** needle) | m.Contact.id.in_(ids)))
+            has(m.Contact.name) | has(m.Contact.phones) | has(m.Contact.emails)
+            | m.Contact.id.in_(ids)))
                  .order_by(m.Contact.name, m.Contact.id).limit(limit))
         return [contact_row(c) for c in query]
 

@@ -44,17 +44,6 @@ def contact_label(contact: ContactRow) -> Text:
     return text
 
 
-def find_any_case(source: ContactSearch, text: str, limit: int = 20) -> list[ContactRow]:
-    """``find_contacts`` in any letter case, Cyrillic too: SQLite's LIKE folds only ASCII,
-    so "серг" is also asked as "Серг" and "СЕРГ" ("Сергей" is found)."""
-    found: dict[int, ContactRow] = {}
-    for variant in dict.fromkeys((text, text.lower(), text.capitalize(), text.title(),
-                                  text.upper())):
-        for row in source.find_contacts(variant, limit):
-            found.setdefault(row.id, row)
-    return sorted(found.values(), key=lambda r: (r.name, r.id))[:limit]
-
-
 class MergeContactsDialog(Dialog[ContactMerge | None]):
     BINDINGS = [
         Binding("ctrl+s", "confirm", _("Merge"), id="merge_contacts.confirm"),
@@ -104,7 +93,7 @@ class MergeContactsDialog(Dialog[ContactMerge | None]):
     @work(thread=True, exclusive=True, group="contact-search", exit_on_error=False)
     def search(self, text: str) -> None:
         try:
-            found = find_any_case(self.source, text)
+            found = self.source.find_contacts(text)
         except SwitchboardError as err:
             self.app.call_from_thread(self._error, str(err))
             return

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from rich.style import Style
 
 from console.screens.help import keys_shown
-from console.screens.merge_contacts import MergeContactsDialog, find_any_case
+from console.screens.merge_contacts import MergeContactsDialog
 from console.screens.status import StatusDialog
 from tests.console.conftest import Data, inbound, press, settle, started
 from tests.console.test_keystrokes import until
@@ -38,9 +38,9 @@ def test_a_private_note_preview_carries_the_lock(data: Data) -> None:
 
 def test_contact_search_folds_cyrillic_case(data: Data) -> None:
     data.store.ingest(inbound(data.web, "serg", "Привет", 50, "Сергей Иванов"))
-    names = [c.name for c in find_any_case(data.store, "серг")]
+    names = [c.name for c in data.store.find_contacts("серг")]
     assert "Сергей Иванов" in names
-    assert [c.name for c in find_any_case(data.store, "ОЛЬГА")] == ["Ольга Смирнова"]
+    assert [c.name for c in data.store.find_contacts("ОЛЬГА")] == ["Ольга Смирнова"]
 
 
 def test_help_names_keys_as_people_type_them() -> None:
