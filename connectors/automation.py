@@ -29,7 +29,7 @@ from storage import events as ev
 from storage.events import Event
 from storage.models import utcnow
 from storage.rules.engine import Automation
-from storage.rules.loader import RuleSet, default_rules, load_rules, rules_path
+from storage.rules.loader import RuleSet, configured_rules, load_rules, rules_path
 from storage.rules.log import FiringRow
 from storage.store import Store
 
@@ -143,18 +143,11 @@ class AutomationWorker:
         return end if end is not None and (due is None or end < due) else due
 
 
-def worker_for(store: Store, configured: str | Path | None) -> AutomationWorker:
-    """The runner of the configured rules: ``$SWITCHBOARD_RULES`` wins, then the config's
-    ``rules:`` (a path, or ``defaults`` for the shipped file); with none it still runs with
-    no rules, so the store's own timers (a snooze ending) fire on time."""
-    path = rules_path(None)
-    if path is not None:
-        return AutomationWorker(store, load_rules(path))
-    if configured is None:
-        return AutomationWorker(store, RuleSet(rules=()))
-    if str(configured) == "defaults":
-        return AutomationWorker(store, default_rules())
-    return AutomationWorker(store, load_rules(configured))
+def worker_for(store: Store, configured: str | Path | None,
+               base: Path | None = None) -> AutomationWorker:
+    """The runner of the desk's rules (:func:`storage.rules.loader.configured_rules`);
+    with none it still runs, so the store's own timers (a snooze ending) fire on time."""
+    return AutomationWorker(store, configured_rules(configured, base))
 
 
 def worker_from_environment(store: Store) -> AutomationWorker | None:

@@ -48,10 +48,8 @@ def make_gateway(store: Store, config: Config) -> Gateway:
     gateway = Gateway(store, channel_specs(store, config), host=server.host, port=server.port,
                       max_body_bytes=server.max_body_bytes, public_url=server.public_url,
                       limits=server_limits(config))
-    rules = config.rules
-    if rules not in (None, "defaults") and config.path is not None:
-        rules = str((config.path.parent / rules).expanduser())
-    gateway.automation = worker_for(store, rules)
+    gateway.automation = worker_for(store, config.rules,
+                                    config.path.parent if config.path is not None else None)
     gateway.assigner = AutoAssigner(store)  # channels with settings.auto_assign: true
     gateway.bind()
     return gateway

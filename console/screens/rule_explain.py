@@ -20,32 +20,19 @@ from storage.i18n import _
 from storage.rules import (
     Automation,
     RuleSet,
-    default_rules,
     explain,
     explain_lines,
     firings_for,
     history_lines,
-    load_rules,
-    resolve_rules,
-    rules_path,
 )
+from storage.rules.loader import configured_rules
 
 
 def console_ruleset(config: Any) -> RuleSet:
-    """The rules the desk runs, chosen as the automation runner does: ``$SWITCHBOARD_RULES``,
-    else the config's ``rules:`` (a path relative to the config file, ``defaults``, or none)."""
-    if rules_path(None) is not None:
-        return resolve_rules(None)
-    configured = getattr(config, "rules", None)
-    if configured is None:
-        return RuleSet(rules=())
-    if configured == "defaults":
-        return default_rules()
-    path = Path(configured).expanduser()
+    """The rules the desk runs, chosen as the automation runner chooses them."""
     where = getattr(config, "path", None)
-    if not path.is_absolute() and where is not None:
-        path = Path(where).parent / path
-    return load_rules(path)
+    return configured_rules(getattr(config, "rules", None),
+                            Path(where).parent if where is not None else None)
 
 
 def rule_report(store: Any, task_id: int, ruleset: RuleSet) -> list[str]:

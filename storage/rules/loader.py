@@ -182,3 +182,21 @@ def schedule_zone(ruleset: RuleSet, tz: str | None, schedule: str | None) -> Any
     if schedule is not None:
         return ruleset.schedules[schedule].tz
     return zone(tz or "UTC")
+
+
+def configured_rules(configured: str | Path | None, base: Path | None = None) -> RuleSet:
+    """The rules a desk runs: ``$SWITCHBOARD_RULES`` when set, else the configuration's
+    ``rules:`` — a path (relative to ``base``, the configuration file's folder),
+    ``defaults`` for the shipped file, or None for no rules. The automation runner and
+    the console's explanation use this one choice."""
+    chosen = rules_path(None)
+    if chosen is not None:
+        return load_rules(chosen)
+    if configured is None:
+        return RuleSet(rules=())
+    if str(configured) == "defaults":
+        return default_rules()
+    path = Path(configured).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return load_rules(path)
