@@ -75,6 +75,13 @@ class SwitchboardApp(App[None]):
             self.push_screen(CommandPalette(id="--command-palette",
                                             placeholder=_("Search for commands…")))
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notice is plain text: notices name clients and quote their words, and a
+        name like ``[/x]`` must neither style a toast nor break it (Textual parses
+        markup by default, and ``Screen.notify`` passes that default on)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's own palette commands, with translated titles and help."""
         yield SystemCommand(_("Quit"), _("Quit Switchboard."), self.action_quit)

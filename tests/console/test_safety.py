@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from console.screens.dialog import task_named
 from storage.inputs import AttachmentIn
 from tests.console.conftest import Data, inbound, settle
 from widgets.contact_card import ContactCardView
@@ -49,3 +50,24 @@ async def test_hostile_client_text_is_shown_literally(data: Data, make_app) -> N
         screen = app.export_screenshot()
         assert "\x1b" not in screen and "\u202e" not in screen
         assert "[bold&#160;red]Evil[/]" in screen or "[bold red]Evil[/]" in screen
+
+
+async def test_a_hostile_name_in_a_notice_is_shown_literally(data: Data, make_app) -> None:
+    """Notices name the client ("Task #3 Evil (web) ..."): Textual's toasts parse markup
+    by default, so a name like ``[/]`` would be styled or break the toast."""
+    store = data.store
+    result = store.ingest(inbound(data.web, "evil2", "hi", 201, "[bold red]Evil[/] [/x]"))
+    app = make_app(data.anna)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        row = store.get_task(result.task.id)
+        app.notify(f"Queued for sending again in task {task_named(row)}.")
+        app.screen.notify(f"Task {task_named(row)} is yours now.")
+        for _ in range(20):  # toasts mount on the next refreshes
+            await pilot.pause()
+            toasts = list(app.screen.query("Toast"))
+            if len(toasts) == 2:
+                break
+        shown = [t.render().plain for t in toasts]
+        assert len(shown) == 2
+        assert all("[bold red]Evil[/] [/x]" in s for s in shown), shown
