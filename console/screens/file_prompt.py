@@ -41,7 +41,7 @@ class FilePromptDialog(Dialog[Path | None]):
         with Vertical(classes="dialog", id="file-prompt") as box:
             box.border_title = self.title_text
             box.border_subtitle = _("Tab completes · Enter accepts · Esc cancels")
-            yield Static(self.hint, classes="dialog-hint")
+            yield Static(self.hint, classes="dialog-hint", markup=False)
             yield PathInput(self.value, id="path")
             yield Static("", id="path-candidates", classes="dialog-hint")
             yield Static("", id="path-error", classes="dialog-error")

@@ -153,7 +153,7 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
         clock, tz = self.app_time()
         with Horizontal(id="body"):
             with Vertical(id="left"):
-                yield Static("", id="filter-bar")
+                yield Static("", id="filter-bar", markup=False)
                 yield TaskList(self.store, self.choice.task_filter(self.me.id), id="tasks",
                                clock=clock)
             with Vertical(id="centre"):

@@ -35,9 +35,9 @@ class WhenDialog(Dialog[datetime | None]):
         with Vertical(classes="dialog", id="when") as box:
             box.border_title = self.title_text
             box.border_subtitle = _("Enter accepts · Esc cancels")
-            yield Static(self.hint, classes="dialog-hint")
+            yield Static(self.hint, classes="dialog-hint", markup=False)
             yield Input(placeholder=_("tomorrow 09:00"), id="when-input")
-            yield Static("", id="when-error", classes="dialog-error")
+            yield Static("", id="when-error", classes="dialog-error", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

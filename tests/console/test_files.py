@@ -118,3 +118,21 @@ async def test_save_copies_the_file_elsewhere(data: Data, make_app, tmp_path: Pa
         await press(pilot, "enter")
         await settle(pilot)
     assert (target / "photo.jpg").read_bytes() == stored.read_bytes()
+
+
+async def test_a_hostile_file_name_is_shown_literally_in_the_save_prompt(
+        data: Data, make_app, tmp_path: Path) -> None:
+    """The client names the file: "[/x]" must neither style nor break the prompt."""
+    stored = tmp_path / "evil.bin"
+    stored.write_bytes(b"x")
+    name = "[b]bold[/b] [/x].txt"
+    result = data.store.ingest(inbound(data.tg, "mallory", "file", 41, "Mallory",
+                                       attachments=(AttachmentIn(name, "text/plain", 1,
+                                                                 str(stored)),)))
+    app = make_app(data.anna)
+    async with started(app) as pilot:
+        await select_last_message(pilot, result.task.id)
+        await press(pilot, "D")
+        assert isinstance(app.screen, FilePromptDialog)
+        hint = app.screen.query_one(".dialog-hint")
+        assert name in str(hint.render())
