@@ -24,8 +24,10 @@ from typing import Any, ClassVar
 
 import aiohttp
 from aiohttp import web
+from pydantic import ValidationError
 
-from connectors.plugin import ConnectorError  # noqa: F401 (re-exported: connectors import it from here)
+from connectors.plugin import ConnectorError, ConnectorOptions
+from storage.i18n import _
 from storage.inputs import Inbound
 from storage.ports import ConnectorStore
 from storage.rows import IngestResult, OutboxItem
@@ -77,8 +79,25 @@ class PermanentSendError(SendError):
     pass
 
 
+def options_model(kind: str) -> type[ConnectorOptions]:
+    """The options model the kind's plug-in declares; a kind with no plug-in takes none."""
+    from connectors.registry import PACKAGES, plugin
+
+    return plugin(kind).options if kind in PACKAGES else ConnectorOptions
+
+
 class Connector(abc.ABC):
+    """One running channel.
+
+    ``self.options`` is the channel's options validated once, here, by the model its
+    plug-in declares (the same model ``config check`` uses); a subclass narrows its type
+    (``options: TelegramOptions``). Options that do not validate leave the defaults in
+    ``self.options`` and the reason in ``self.config_error``: :meth:`start` of the
+    subclass raises it as a :class:`ConnectorError` (:meth:`check_config`), so the
+    gateway shows the channel as failed with that reason and starts the others."""
+
     kind: ClassVar[str]
+    options: ConnectorOptions
 
     def __init__(self, spec: ChannelSpec, store: ConnectorStore, ingest: IngestFn) -> None:
         self.spec = spec
@@ -86,6 +105,21 @@ class Connector(abc.ABC):
         self.ingest = ingest
         self.health = Health(STARTING)
         self._health_listeners: list[Callable[[Health], None]] = []
+        self.config_error = ""
+        model = options_model(self.kind)
+        try:
+            self.options = model.model_validate(spec.options or {})
+        except ValidationError as err:
+            self.config_error = _("Channel {name!r} ({kind}) has invalid options: {error}").format(
+                name=spec.name, kind=self.kind, error="; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or '?'}: {e['msg']}"
+                    for e in err.errors(include_url=False)))
+            self.options = model.model_construct()
+
+    def check_config(self) -> None:
+        """Raise :class:`ConnectorError` with :attr:`config_error` if the options were bad."""
+        if self.config_error:
+            raise ConnectorError(self.config_error)
 
     def on_health(self, callback: Callable[[Health], None]) -> None:
         self._health_listeners.append(callback)

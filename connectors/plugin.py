@@ -49,5 +49,6 @@ class ChannelPlugin:
     policy: ChannelPolicy
     connector: str  # "module:Class", imported only when a channel of this kind runs
     title: str = ""  # the human name ("Telegram", "WhatsApp")
+    tag: str = ""  # the task list's short tag ("TG", at most three characters)
     docs: str = ""  # the setup page under docs/ ("docs/telegram.md")
     ready: bool = True  # False: declared (rules enforced) but no working connector yet

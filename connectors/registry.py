@@ -49,9 +49,10 @@ def plugins() -> dict[str, ChannelPlugin]:
 def policies() -> dict[str, ChannelPolicy]:
     """Every kind's storage rules, for ``Store.open(url, policies=policies())``.
 
-    A policy without its own title takes the plug-in's, so the store's messages name
-    the channel as people know it ("Facebook Messenger")."""
-    return {kind: p.policy if p.policy.title or not p.title else replace(p.policy, title=p.title)
+    A policy without its own title or tag takes the plug-in's, so the store's messages
+    name the channel as people know it ("Facebook Messenger") and the task list tags it
+    ("FB")."""
+    return {kind: replace(p.policy, title=p.policy.title or p.title, tag=p.policy.tag or p.tag)
             for kind, p in plugins().items()}
 
 

@@ -44,6 +44,7 @@ class ChannelPolicy:
     history_replay: bool = False  # the channel shows the client their history (web chat)
     native_quote: bool = False  # a reply can quote a client message natively
     title: str = ""  # the channel's human name in messages ("Telegram"); default: the kind
+    tag: str = ""  # the short tag in the task list ("TG"); default: the kind's first letters
 
     def __post_init__(self) -> None:
         if self.write_first not in WRITE_FIRST_CHOICES:
@@ -54,6 +55,11 @@ class ChannelPolicy:
     @property
     def name(self) -> str:
         return self.title or self.kind
+
+    @property
+    def short_tag(self) -> str:
+        """At most three characters for the task list's channel column."""
+        return (self.tag or self.kind[:3].upper() or "—")[:3]
 
 
 def unknown_kind_policy(kind: str) -> ChannelPolicy:

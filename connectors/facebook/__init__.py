@@ -28,4 +28,4 @@ POLICY = ChannelPolicy("facebook", 2000, idempotent_send=False, window=timedelta
 
 PLUGIN = ChannelPlugin(kind="facebook", options=FacebookOptions, policy=POLICY,
                        connector="connectors.facebook.connector:FacebookConnector",
-                       title="Facebook Messenger", docs="docs/facebook.md")
+                       title="Facebook Messenger", tag="FB", docs="docs/facebook.md")

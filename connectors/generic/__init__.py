@@ -17,4 +17,4 @@ POLICY = ChannelPolicy("generic", None, idempotent_send=True, write_first=WRITE_
 
 PLUGIN = ChannelPlugin(kind="generic", options=GenericOptions, policy=POLICY,
                        connector="connectors.generic.connector:GenericConnector",
-                       title="Generic API", docs="docs/channels.md")
+                       title="Generic API", tag="API", docs="docs/channels.md")

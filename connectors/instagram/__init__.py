@@ -29,4 +29,4 @@ POLICY = ChannelPolicy("instagram", 1000, idempotent_send=False, window=timedelt
 
 PLUGIN = ChannelPlugin(kind="instagram", options=InstagramOptions, policy=POLICY,
                        connector="connectors.instagram.connector:InstagramConnector",
-                       title="Instagram Direct", docs="docs/instagram.md")
+                       title="Instagram Direct", tag="IG", docs="docs/instagram.md")

@@ -31,4 +31,4 @@ POLICY = ChannelPolicy("telegram", 4096, idempotent_send=False, write_first=WRIT
 
 PLUGIN = ChannelPlugin(kind="telegram", options=TelegramOptions, policy=POLICY,
                        connector="connectors.telegram.connector:TelegramConnector",
-                       title="Telegram", docs="docs/telegram.md")
+                       title="Telegram", tag="TG", docs="docs/telegram.md")

@@ -24,4 +24,4 @@ POLICY = ChannelPolicy("viber", 7000, idempotent_send=False, write_first=WRITE_F
 
 PLUGIN = ChannelPlugin(kind="viber", options=ViberOptions, policy=POLICY,
                        connector="connectors.viber.connector:ViberConnector",
-                       title="Viber", docs="docs/viber.md", ready=True)
+                       title="Viber", tag="VB", docs="docs/viber.md", ready=True)

@@ -32,4 +32,4 @@ POLICY = ChannelPolicy("vk", 9000, idempotent_send=True, write_first=WRITE_FIRST
 
 PLUGIN = ChannelPlugin(kind="vk", options=VkOptions, policy=POLICY,
                        connector="connectors.vk.connector:VkConnector",
-                       title="VK", docs="docs/vk.md", ready=True)
+                       title="VK", tag="VK", docs="docs/vk.md", ready=True)

@@ -20,4 +20,4 @@ POLICY = ChannelPolicy("webchat", None, idempotent_send=True, write_first=WRITE_
 
 PLUGIN = ChannelPlugin(kind="webchat", options=WebChatOptions, policy=POLICY,
                        connector="connectors.webchat.connector:WebChatConnector",
-                       title="Web chat", docs="docs/channels.md")
+                       title="Web chat", tag="WEB", docs="docs/channels.md")

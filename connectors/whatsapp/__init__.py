@@ -29,4 +29,4 @@ POLICY = ChannelPolicy("whatsapp", 4096, idempotent_send=False, window=timedelta
 
 PLUGIN = ChannelPlugin(kind="whatsapp", options=WhatsAppOptions, policy=POLICY,
                        connector="connectors.whatsapp.connector:WhatsAppConnector",
-                       title="WhatsApp", docs="docs/whatsapp.md")
+                       title="WhatsApp", tag="WA", docs="docs/whatsapp.md")
