@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from connectors.automation import worker_for
-from connectors.base import ChannelSpec
+from connectors.base import ChannelSpec, options_model
 from connectors.gateway import Gateway
 from connectors.http_server import ServerLimits
 from console.config import Config
@@ -21,12 +21,14 @@ from storage.store import Store
 
 def channel_specs(store: Store, config: Config) -> list[ChannelSpec]:
     """One spec per configured channel; ``options.public_url`` defaults to the server's
-    (Telegram's webhook mode builds its address from it)."""
+    for the kinds whose options have it (Telegram's webhook mode builds its address
+    from it); the others' models forbid unknown keys."""
     specs = []
     for channel in config.channels:
         row = store.channel_by_name(channel.name)
         options = dict(channel.options or {})
-        if config.server.public_url and not options.get("public_url"):
+        if (config.server.public_url and not options.get("public_url")
+                and "public_url" in options_model(channel.kind).model_fields):
             options["public_url"] = config.server.public_url
         specs.append(ChannelSpec(id=row.id, name=channel.name, kind=channel.kind,
                                  settings=dict(row.settings or {}), options=options))

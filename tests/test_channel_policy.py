@@ -67,14 +67,16 @@ def test_a_policy_with_an_unknown_mode_is_refused_at_once() -> None:
         rules("sometimes")
 
 
-def test_registry_policies_are_the_plugins_with_their_titles() -> None:
+def test_registry_policies_are_the_plugins_with_their_titles_and_tags() -> None:
     found = policies()
     assert set(found) == set(PACKAGES)
     for kind, policy in found.items():
         declared = plugin(kind)
         assert policy.kind == kind
-        assert replace(policy, title=declared.policy.title) == declared.policy
+        assert replace(policy, title=declared.policy.title, tag=declared.policy.tag) == declared.policy
         assert policy.name == (declared.policy.title or declared.title or kind)
+        assert policy.short_tag == (declared.policy.tag or declared.tag)[:3]
+    assert (found["telegram"].short_tag, found["webchat"].short_tag) == ("TG", "WEB")
     assert found["telegram"].text_limit == 4096 and found["instagram"].limit_unit == "utf8_bytes"
 
 

@@ -13,6 +13,7 @@ class WebChatOptions(ConnectorOptions):
     allowed_origins: tuple[str, ...] = ()  # origins besides the server's own
     max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1)  # a visitor's file, at most
     media_dir: str | None = None  # where visitors' files are kept (default: the data dir)
+    public_url: str | None = None  # filled from server.public_url: the chat's own origin
 
 
 POLICY = ChannelPolicy("webchat", None, idempotent_send=True, write_first=WRITE_FIRST_ALWAYS,

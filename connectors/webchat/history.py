@@ -18,17 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from storage.constants import DELIVERED, INBOUND, OUTBOUND, READ, SENDING, SENT
 from storage.errors import NotFound
-from storage.models import DELIVERED, INBOUND, OUTBOUND, READ, SENDING, SENT
+from storage.ports import ConnectorStore, Cursor
 from storage.rows import MessageRow
-from storage.store import Store
 
 # ``sending`` too: a page that connects while a reply is being pushed (after the push
 # went to its old socket, before the outbox recorded it) must still see it.
 VISIBLE_STATES = (SENDING, SENT, DELIVERED, READ)
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-Cursor = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,8 @@ def visible(message: MessageRow, channel_id: int, chat_id: str) -> bool:
     return message.kind == OUTBOUND and message.delivery_state in VISIBLE_STATES
 
 
-def history_page(store: Store, channel_id: int, chat_id: str, before: Cursor | None = None,
-                 limit: int = PAGE_SIZE) -> HistoryPage:
+def history_page(store: ConnectorStore, channel_id: int, chat_id: str,
+                 before: Cursor | None = None, limit: int = PAGE_SIZE) -> HistoryPage:
     """Up to ``limit`` visible messages older than ``before`` (None: the newest)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     shown: list[MessageRow] = []
@@ -63,7 +62,7 @@ def history_page(store: Store, channel_id: int, chat_id: str, before: Cursor | N
     return HistoryPage(tuple(shown), cursor)
 
 
-def own_outbound(store: Store, channel_id: int, chat_id: str,
+def own_outbound(store: ConnectorStore, channel_id: int, chat_id: str,
                  message_id: int) -> MessageRow | None:
     """The reply ``message_id`` if it was addressed to this chat, else None."""
     try:
@@ -109,3 +108,9 @@ def wire(message: MessageRow, files: FilesFn | None = None) -> dict[str, Any]:
     if files is not None and message.attachments:
         frame["files"] = files(message)
     return frame
+
+
+def page_frame(kind: str, page: HistoryPage, files: FilesFn | None) -> dict[str, Any]:
+    """A page of history as the page receives it: ``{type: kind, messages, before}``."""
+    return {"type": kind, "messages": [wire(m, files) for m in page.messages],
+            "before": list(page.before) if page.before is not None else None}

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import secrets
 
-from storage.store import Store
+from storage.ports import ConnectorStore
 
 SECRET_KEY = "webchat:token-secret"
 RANDOM_BYTES = 16
@@ -35,7 +35,7 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def load_secret(store: Store) -> bytes:
+def load_secret(store: ConnectorStore) -> bytes:
     """The database's token secret, created on first use (blocking: call in a thread).
 
     Read and created in one write transaction, so two channels (or two processes on

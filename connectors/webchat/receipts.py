@@ -21,10 +21,10 @@ import threading
 from collections.abc import Callable
 
 from connectors.webchat.history import own_outbound
+from storage.constants import READ, SENT
 from storage.events import MESSAGE_UPDATED, Event
-from storage.models import READ, SENT
 from storage.outbox_queue import STATE_RANK
-from storage.store import Store
+from storage.ports import ConnectorStore
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ Recorded = Callable[[str, list[int], str], None]  # (chat_id, ids, state), on th
 
 
 class Receipts:
-    def __init__(self, store: Store, channel_id: int, external_id: Callable[[int], str],
-                 on_recorded: Recorded) -> None:
+    def __init__(self, store: ConnectorStore, channel_id: int,
+                 external_id: Callable[[int], str], on_recorded: Recorded) -> None:
         self.store = store
         self.channel_id = channel_id
         self.external_id = external_id

@@ -42,7 +42,6 @@ from storage.rows import IngestResult, MessageRow
 log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "X-Switchboard-Token"
-DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_NAME = 200
 
 
