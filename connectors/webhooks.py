@@ -1,4 +1,5 @@
-"""What every webhook route shares: its path and reading its body under a cap.
+"""What every webhook route shares: its path and reading its body under a cap (the
+whole request sequence is :mod:`connectors.webhook_pipeline`).
 
 Webhooks are served at ``/hooks/{kind}/{channel name}``; the name is percent-encoded in
 the address given to the platform and registered as aiohttp matches it (decoded except

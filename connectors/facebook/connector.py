@@ -20,10 +20,11 @@ import asyncio
 from datetime import datetime
 from typing import ClassVar
 
+from connectors.facebook import FacebookOptions
 from connectors.meta.messaging import Delivered, Read
 from connectors.meta.page import PageConnector
 from storage.channel_policy import LIMIT_CHARS
-from storage.models import DELIVERED, OUTBOUND, READ, SENT
+from storage.constants import DELIVERED, OUTBOUND, READ, SENT
 
 RECEIPT_SCAN = 100  # replies looked at for a watermark (the newest page of the thread)
 
@@ -36,6 +37,7 @@ class FacebookConnector(PageConnector):
     limit_unit: ClassVar[str] = LIMIT_CHARS
     window_subcode: ClassVar[int] = 2018278
     profile_fields: ClassVar[str] = "first_name,last_name"
+    options: FacebookOptions
 
     def own_entry(self, entry_id: str) -> bool:
         return not entry_id or entry_id == self.page_id

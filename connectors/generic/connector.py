@@ -19,6 +19,7 @@ refuses requests without one (401). Body::
 
 or a delivery status ``{"status": "delivered"|"read"|"failed", "message_id":
 "<our external id>", "reason": "..."}``. Answered ``200 {"ok": true, ...}`` after commit.
+The webhook is the shared pipeline with the steps in :mod:`connectors.generic.webhook`.
 
 Outbound: ``POST options.send_url`` with JSON ``{"id", "chat_id", "text",
 "attachments", "quote"?}`` (``quote``: ``{"id", "text"}`` of the client message the
@@ -31,13 +32,8 @@ with the answer's ``error`` field (or text) as the reason.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import json
 import logging
-import time
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -54,30 +50,27 @@ from connectors.base import (
     SendResult,
     TransientSendError,
 )
+from connectors.generic import GenericOptions
+from connectors.generic.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    GenericWebhook,
+    sign,
+    signed_payload,
+)
 from connectors.quoting import quote_of
-from connectors.rejections import RejectionLog, is_permanent
-from storage.errors import SwitchboardError
+from connectors.rejections import RejectionLog
+from connectors.webhook_pipeline import webhook_route
 from storage.i18n import _
-from storage.inputs import Inbound
-from storage.models import DELIVERED, FAILED, READ
+from storage.ports import ConnectorStore
 from storage.rows import OutboxItem
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Switchboard-Signature"
-TIMESTAMP_HEADER = "X-Switchboard-Timestamp"
-MAX_AGE_SECONDS = 300.0  # a signed timestamp further from now than this is refused
 TRANSIENT_STATUSES = {408, 425, 429}
 
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signed_payload(body: bytes, timestamp: str | None) -> bytes:
-    """What the signature covers: the body, or ``"<timestamp>." + body`` when timestamped."""
-    return body if timestamp is None else timestamp.encode() + b"." + body
+__all__ = ["GenericConnector", "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "idempotency_key",
+           "sign", "signed_payload"]
 
 
 def idempotency_key(message_id: int) -> str:
@@ -87,16 +80,19 @@ def idempotency_key(message_id: int) -> str:
 class GenericConnector(Connector):
     kind = "generic"
 
-    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
+    options: GenericOptions
+
+    def __init__(self, spec: ChannelSpec, store: ConnectorStore, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
-        self.secret = str(spec.options.get("secret") or "")
-        self.send_url = str(spec.options.get("send_url") or "")
-        self.require_timestamp = bool(spec.options.get("require_timestamp") or False)
+        self.secret = self.options.secret
+        self.send_url = self.options.send_url or ""
+        self.require_timestamp = self.options.require_timestamp
         self.path = f"/hooks/{quote(spec.name, safe='')}"
         self._session: aiohttp.ClientSession | None = None
         self.rejections = RejectionLog(log, f"generic {spec.name} {self.path}")
 
     async def start(self, session: aiohttp.ClientSession) -> None:
+        self.check_config()
         if not self.secret:
             raise ConnectorError(_("Channel {name}: options.secret is required to check "
                                    "webhook signatures.").format(name=self.spec.name))
@@ -108,118 +104,13 @@ class GenericConnector(Connector):
         self.rejections.close()
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post(self.path, self._webhook)]
+        steps = GenericWebhook(self.secret, self.require_timestamp, self.spec.id, self.ingest,
+                               self.store, self.rejections)
+        return [webhook_route(self.path, steps)]
 
     def describe_address(self, base_url: str) -> str:
         return _("Webhook for {name}: {url}").format(name=self.spec.name,
                                                      url=f"{base_url}{self.path}")
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        """Check the signature, parse, store; answer 200 only after commit.
-
-        Every refusal is answered with a reason and logged (rate-limited, see
-        :class:`RejectionLog`). Store failures: a message that can never be stored (a
-        domain refusal, or the database refusing its content) is answered 422 — a 4xx,
-        so the sender gives up instead of delivering a poison message forever; a store
-        that is briefly unavailable (locked, connection lost) is answered 503 so the
-        sender delivers the message again."""
-        given = request.headers.get(SIGNATURE_HEADER, "")
-        if not given:
-            return self._refuse(request, 401, _("The {header} header is missing.").format(
-                header=SIGNATURE_HEADER))
-        stamp = request.headers.get(TIMESTAMP_HEADER)
-        if stamp is None and self.require_timestamp:
-            return self._refuse(request, 401, _("The {header} header is missing.").format(
-                header=TIMESTAMP_HEADER))
-        body = await request.read()  # capped by the server's client_max_size
-        if not self.secret or not hmac.compare_digest(
-                given, sign(self.secret, signed_payload(body, stamp))):
-            return self._refuse(request, 403, _("The signature does not match."))
-        if stamp is not None and not _fresh(stamp):
-            return self._refuse(request, 403, _(
-                "The signed timestamp is more than five minutes away from the server's "
-                "clock: a replayed request, or a clock that is wrong."))
-        try:
-            # Strict UTF-8 (RFC 8259): json.loads(bytes) would let an encoded surrogate in.
-            data = json.loads(body.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            return self._refuse(request, 400, _("The body is not valid UTF-8."))
-        except ValueError:
-            return self._refuse(request, 400, _("The body is not valid JSON."))
-        if not isinstance(data, dict):
-            return self._refuse(request, 400, _("The body must be a JSON object."))
-        if "status" in data:
-            return await self._status(request, data)
-        try:
-            inbound = self._inbound(data)
-        except ValueError as err:
-            return self._refuse(request, 400, str(err))
-        try:
-            result = await self.ingest(inbound)
-        except Exception as err:
-            if isinstance(err, SwitchboardError):
-                return self._refuse(request, 422, str(err))
-            if is_permanent(err):
-                self.rejections.reject(f"the store refused the message: "
-                                       f"{type(err).__name__}: {err}", 422, request.remote)
-                return _answer(422, _("The message cannot be stored: the database refused its "
-                                      "content. Sending it again will not help."))
-            # Not committed (a lock, a lost database): the sender must deliver it again.
-            log.exception("storing a webhook message failed")
-            return _answer(503, _("The message could not be stored; please deliver it again."))
-        return web.json_response({"ok": True, "message_id": result.message.id,
-                                  "task_id": result.task.id, "duplicate": result.duplicate})
-
-    def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
-        """Answer a refusal with its reason, and log it (never the body or the secret)."""
-        self.rejections.reject(reason, status, request.remote)
-        return _answer(status, reason)
-
-    def _inbound(self, data: dict[str, Any]) -> Inbound:
-        def text_field(name: str, required: bool = False) -> str:
-            value = data.get(name, "")
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                value = str(value)
-            if not isinstance(value, str) or (required and not value.strip()):
-                raise ValueError(_("Field {name!r} must be a non-empty string.").format(name=name)
-                                 if required else _("Field {name!r} must be a string.").format(
-                                     name=name))
-            return value
-
-        extra = data.get("data") or {}
-        if not isinstance(extra, dict):
-            raise ValueError(_("Field 'data' must be an object."))
-        sent_at = None
-        if isinstance(data.get("sent_at"), int | float) and not isinstance(data["sent_at"], bool):
-            try:
-                sent_at = datetime.fromtimestamp(float(data["sent_at"]), UTC)
-            except (ValueError, OverflowError, OSError):  # NaN, out of range
-                raise ValueError(_("Field 'sent_at' must be a Unix time in seconds.")) from None
-        chat_id = text_field("chat_id", required=True)
-        return Inbound(
-            channel_id=self.spec.id, chat_id=chat_id,
-            sender_id=text_field("sender_id") or chat_id, text=text_field("text"),
-            external_id=text_field("id", required=True), sent_at=sent_at,
-            display_name=text_field("name"), username=text_field("username"),
-            phone=text_field("phone"), email=text_field("email"),
-            client_data={str(k): v for k, v in extra.items()})
-
-    async def _status(self, request: web.Request, data: dict[str, Any]) -> web.Response:
-        state, external = data.get("status"), data.get("message_id")
-        if state not in (DELIVERED, READ, FAILED) or not isinstance(external, str):
-            return self._refuse(request, 400, _("A status needs 'status' (delivered, read or "
-                                                "failed) and 'message_id'."))
-        reason = str(data.get("reason") or "")
-        try:
-            found = await asyncio.to_thread(self.store.mark_delivery, self.spec.id, external,
-                                            state, reason)
-        except Exception as err:
-            if is_permanent(err):
-                return self._refuse(request, 422, _("The status cannot be stored: {error}")
-                                    .format(error=err))
-            log.exception("storing a delivery status failed")
-            return _answer(503, _("The status could not be stored; please deliver it again."))
-        return web.json_response({"ok": True, "found": found is not None})
 
     async def send(self, item: OutboxItem) -> SendResult:
         if self._session is None:
@@ -261,18 +152,6 @@ def quote_payload(meta: dict[str, Any] | None) -> dict[str, str] | None:
         return None
     external = meta.get("quote_external_id")
     return {"id": str(external) if external else "", "text": quote_of(meta)}
-
-
-def _fresh(stamp: str) -> bool:
-    try:
-        at = float(stamp)
-    except ValueError:
-        return False
-    return abs(time.time() - at) <= MAX_AGE_SECONDS  # NaN compares False: refused
-
-
-def _answer(status: int, message: str) -> web.Response:
-    return web.json_response({"ok": False, "error": message}, status=status)
 
 
 def _reason(status: int, text: str, secret: str = "") -> str:

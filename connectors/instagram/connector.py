@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from connectors.instagram import InstagramOptions
 from connectors.meta.messaging import Deleted, Delivered, Read
 from connectors.meta.page import PageConnector
 from storage.channel_policy import LIMIT_UTF8_BYTES
-from storage.models import DELIVERED, READ
+from storage.constants import DELIVERED, READ
 
 
 class InstagramConnector(PageConnector):
@@ -36,9 +37,10 @@ class InstagramConnector(PageConnector):
     limit_unit: ClassVar[str] = LIMIT_UTF8_BYTES
     window_subcode: ClassVar[int] = 2534022
     profile_fields: ClassVar[str] = "name,username"
+    options: InstagramOptions
 
     def own_entry(self, entry_id: str) -> bool:
-        account = str(self.options.get("instagram_account_id") or "")
+        account = self.options.instagram_account_id
         return not account or not entry_id or entry_id == account
 
     async def receipt(self, event: Delivered | Read) -> None:

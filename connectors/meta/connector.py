@@ -1,17 +1,16 @@
-"""The base of the three Meta connectors: options, routes, the webhook pipeline, sends.
+"""The base of the three Meta connectors: options, routes, the webhook, sends.
 
 Webhook (``GET`` and ``POST /hooks/{kind}/{channel name}``):
 
 1. ``GET``: the verification handshake (:func:`connectors.meta.hook.handshake`).
-2. ``POST``: no ``X-Hub-Signature-256`` → 401; body over ``max_body_bytes`` → 413; a
-   wrong signature → 403 — all before anything is parsed, and nothing is stored.
-3. Not JSON / not the platform's envelope → 400 (Meta does not retry 4xx forever, and
-   a body with a valid signature that we cannot read is a bug worth a log line).
-4. :meth:`MetaConnector.handle_payload` stores everything it carries; only then 200.
-   A store that is briefly unavailable → 500, and Meta delivers the batch again (for
-   days on WhatsApp); the store is idempotent on the platform's message id. An event
-   that can never be stored (:func:`connectors.rejections.is_permanent`) is logged and
-   skipped so it cannot hold back the rest.
+2. ``POST``: the shared pipeline with Meta's steps (:mod:`connectors.meta.webhook`):
+   the signature over the raw bytes, then :meth:`MetaConnector.parse_payload` (a
+   foreign body → 400), then :meth:`MetaConnector.store_payload` stores every event;
+   only then 200. A store that is briefly unavailable → 500, and Meta delivers the
+   batch again (for days on WhatsApp); the store is idempotent on the platform's
+   message id. An event that can never be stored
+   (:func:`connectors.rejections.is_permanent`) is logged and skipped so it cannot hold
+   back the rest.
 
 Sends: a reply longer than the platform's limit becomes several calls; the ids already
 sent are kept in the store's state table so a retry after a failure in the middle
@@ -21,7 +20,6 @@ continues where it stopped instead of repeating parts (Meta has no idempotency k
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -42,23 +40,19 @@ from connectors.base import (
     SendResult,
     TransientSendError,
 )
+from connectors.facebook import FacebookOptions
+from connectors.instagram import InstagramOptions
 from connectors.media import media_store_for
 from connectors.meta.graph import GraphApi, GraphError, GraphNetworkError, to_send_error
-from connectors.meta.hook import (
-    DEFAULT_MAX_BODY,
-    SIGNATURE_HEADER,
-    handshake,
-    read_capped,
-    route_path,
-    signature_ok,
-    webhook_path,
-)
-from connectors.meta.messaging import ParseError
+from connectors.meta.hook import handshake, route_path, webhook_path
+from connectors.meta.webhook import MetaWebhook
 from connectors.rejections import RejectionLog, is_permanent
 from connectors.send_progress import SendProgress
+from connectors.webhook_pipeline import webhook_route
+from connectors.whatsapp import WhatsAppOptions
 from storage.events import MESSAGE_UPDATED, Event
 from storage.i18n import _
-from storage.store import Store
+from storage.ports import ConnectorStore
 
 log = logging.getLogger("switchboard.meta")
 
@@ -70,19 +64,18 @@ RECENT_SENDS = 1_000
 class MetaConnector(Connector):
     kind: ClassVar[str]
     title: ClassVar[str]
-    token_option: ClassVar[str]  # "access_token" (WhatsApp) / "page_access_token"
-    required: ClassVar[tuple[str, ...]]
+    required: ClassVar[tuple[str, ...]]  # options that must not be empty
+    options: WhatsAppOptions | FacebookOptions | InstagramOptions
 
-    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
+    def __init__(self, spec: ChannelSpec, store: ConnectorStore, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
         self.progress = SendProgress(store, self.kind, spec.id)
-        opts = spec.options or {}
-        self.options = opts
-        self.token = str(opts.get(self.token_option) or "")
-        self.app_secret = str(opts.get("app_secret") or "")
-        self.verify_token = str(opts.get("verify_token") or "")
-        self.max_body = int(opts.get("max_body_bytes") or DEFAULT_MAX_BODY)
-        self.media = media_store_for(opts)
+        opts = self.options
+        self.token = self.access_token()
+        self.app_secret = opts.app_secret
+        self.verify_token = opts.verify_token
+        self.max_body = opts.max_body_bytes
+        self.media = media_store_for(opts.model_dump(include={"media_dir", "max_media_bytes"}))
         self.api: GraphApi | None = None
         self.session: aiohttp.ClientSession | None = None
         self.log = logging.getLogger(f"switchboard.{self.kind}")
@@ -93,8 +86,13 @@ class MetaConnector(Connector):
         self._unsubscribe: Callable[[], None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
+    def access_token(self) -> str:
+        """The Graph API token: ``access_token`` (WhatsApp) or ``page_access_token``."""
+        raise NotImplementedError
+
     async def start(self, session: aiohttp.ClientSession) -> None:
-        missing = [key for key in self.required if not self.options.get(key)]
+        self.check_config()
+        missing = [key for key in self.required if not getattr(self.options, key)]
         if missing:
             raise ConnectorError(_("{title} channel {name!r} is missing options: {keys}.")
                                  .format(title=self.title, name=self.spec.name,
@@ -104,8 +102,8 @@ class MetaConnector(Connector):
         self._updated = asyncio.Event()
         if self._unsubscribe is None:
             self._unsubscribe = self.store.bus.subscribe(self._on_store_event)
-        self.api = GraphApi(session, self.token, self.options.get("api_base"),
-                            self.options.get("api_version"))
+        self.api = GraphApi(session, self.token, self.options.api_base,
+                            self.options.api_version)
         try:
             detail = await self.check_account(self.api)
         except GraphError as err:
@@ -130,7 +128,9 @@ class MetaConnector(Connector):
     # ---- webhook -------------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
         path = route_path(self.kind, self.spec.name)
-        return [web.get(path, self._verify), web.post(path, self._webhook)]
+        steps = MetaWebhook(self.app_secret, self.max_body, self.parse_payload,
+                            self.store_payload, self.rejections)
+        return [web.get(path, self._verify), webhook_route(path, steps)]
 
     def describe_address(self, base_url: str) -> str:
         return _("{title} webhook ({name}): {url}").format(
@@ -144,37 +144,13 @@ class MetaConnector(Connector):
                                    request.remote)
         return response
 
-    async def _webhook(self, request: web.Request) -> web.Response:
-        header = request.headers.get(SIGNATURE_HEADER)
-        if header is None:
-            return self._refuse(request, 401, _("Missing {header} header.").format(
-                header=SIGNATURE_HEADER))
-        body = await read_capped(request, self.max_body)
-        if body is None:
-            return self._refuse(request, 413, _("The body is larger than {limit} bytes.")
-                                .format(limit=self.max_body))
-        if not signature_ok(self.app_secret, body, header):
-            return self._refuse(request, 403, _("Wrong {header} header.").format(
-                header=SIGNATURE_HEADER))
-        try:
-            data = json.loads(body.decode("utf-8-sig"))
-        except ValueError:
-            return self._refuse(request, 400, _("The body is not valid JSON."))
-        try:
-            await self.handle_payload(data)
-        except ParseError as err:
-            return self._refuse(request, 400, str(err))
-        except Exception:
-            self.log.exception("%s %s: storing a webhook failed", self.kind, self.spec.name)
-            return web.json_response({"error": _("Not stored; Meta will retry.")}, status=500)
-        return web.Response(text="EVENT_RECEIVED")
+    def parse_payload(self, data: Any) -> list[Any]:
+        """The events one webhook body carries, for this channel; raise
+        :class:`connectors.meta.messaging.ParseError` for a foreign body."""
+        raise NotImplementedError
 
-    def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
-        self.rejections.reject(reason, status, request.remote)
-        return web.json_response({"error": reason}, status=status)
-
-    async def handle_payload(self, data: Any) -> None:
-        """Store what one webhook body carries; raise ParseError for a foreign body."""
+    async def store_payload(self, events: list[Any]) -> None:
+        """Store the events of one body (returns after commit)."""
         raise NotImplementedError
 
     async def guarded(self, what: str, action: Awaitable[Any]) -> None:

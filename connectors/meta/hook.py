@@ -18,12 +18,11 @@ import hmac
 
 from aiohttp import web
 
-from connectors.webhooks import read_capped, route_path, webhook_path
+from connectors.webhooks import route_path, webhook_path
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-DEFAULT_MAX_BODY = 1024 * 1024
 
-__all__ = ["read_capped", "route_path", "webhook_path"]  # shared, re-exported
+__all__ = ["route_path", "webhook_path"]  # shared, re-exported
 
 
 def sign(app_secret: str, body: bytes) -> str:

@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 import aiohttp
 
 from connectors.base import PermanentSendError, SendError, SendResult
+from connectors.facebook import FacebookOptions
+from connectors.instagram import InstagramOptions
 from connectors.meta.connector import MetaConnector, Step
 from connectors.meta.graph import GraphApi, GraphError, GraphNetworkError, to_send_error
 from connectors.meta.messaging import (
@@ -55,14 +57,17 @@ class PageConnector(MetaConnector):
     limit_unit: ClassVar[str]
     window_subcode: ClassVar[int]  # 2018278 Messenger, 2534022 Instagram
     profile_fields: ClassVar[str]
-    token_option: ClassVar[str] = "page_access_token"
     required: ClassVar[tuple[str, ...]] = ("page_access_token", "app_secret", "verify_token",
                                            "page_id")
+    options: FacebookOptions | InstagramOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.page_id = str(self.options.get("page_id") or "")
+        self.page_id = self.options.page_id
         self._names: dict[str, str] = {}
+
+    def access_token(self) -> str:
+        return self.options.page_access_token
 
     async def check_account(self, api: GraphApi) -> str:
         info = await api.get("me", {"fields": "id,name"})
@@ -73,12 +78,18 @@ class PageConnector(MetaConnector):
         return True
 
     # ---- inbound -----------------------------------------------------------------------
-    async def handle_payload(self, data: Any) -> None:
+    def parse_payload(self, data: Any) -> list[Any]:
+        events: list[Any] = []
         for entry_id, event in parse_envelope(data, self.object_name):
             if not self.own_entry(entry_id):
                 self.log.info("%s %s: event for another account %s skipped", self.kind,
                               self.spec.name, entry_id)
                 continue
+            events.append(event)
+        return events
+
+    async def store_payload(self, events: list[Any]) -> None:
+        for event in events:
             await self.handle_event(event)
 
     async def handle_event(self, event: Event) -> None:

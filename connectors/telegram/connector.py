@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from typing import Any, ClassVar
@@ -53,6 +52,7 @@ from connectors.base import (
 from connectors.media import media_store_for
 from connectors.rejections import RejectionLog, is_permanent
 from connectors.send_progress import SendProgress
+from connectors.telegram import TelegramOptions
 from connectors.telegram.api import (
     BotApi,
     TelegramApiError,
@@ -62,15 +62,7 @@ from connectors.telegram.api import (
     sleep_or_stop,
 )
 from connectors.telegram.files import with_files
-from connectors.telegram.hook import (
-    DEFAULT_MAX_BODY,
-    SECRET_HEADER,
-    derived_secret,
-    json_error,
-    read_capped,
-    route_path,
-    webhook_path,
-)
+from connectors.telegram.hook import SECRET_HEADER, derived_secret, route_path, webhook_path
 from connectors.telegram.parse import (
     ALLOWED_UPDATES,
     EditedMessage,
@@ -78,15 +70,16 @@ from connectors.telegram.parse import (
     NewMessage,
     ParsedUpdate,
     ParseError,
-    check_secret,
     parse_update,
     valid_secret_token,
 )
 from connectors.telegram.send import send_item
+from connectors.telegram.webhook import TelegramWebhook
+from connectors.webhook_pipeline import webhook_route
 from storage.errors import SwitchboardError
 from storage.i18n import _
+from storage.ports import ConnectorStore
 from storage.rows import OutboxItem
-from storage.store import Store
 
 log = logging.getLogger("switchboard.telegram")
 
@@ -97,28 +90,28 @@ EMPTY_POLL_INTERVAL = 1.0
 __all__ = ["TelegramConnector", "SECRET_HEADER", "derived_secret", "route_path", "webhook_path"]
 
 
-
 class TelegramConnector(Connector):
     kind: ClassVar[str] = "telegram"
     can_write_first: ClassVar[bool] = False  # a bot cannot open a conversation
 
-    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
+    options: TelegramOptions
+
+    def __init__(self, spec: ChannelSpec, store: ConnectorStore, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
         self.progress = SendProgress(store, "telegram", spec.id)
-        opts = spec.options or {}
-        self._config_errors: list[str] = []
-        self.token = str(opts.get("token") or "")
-        self.mode = str(opts.get("mode") or "polling")
-        self.api_base = str(opts.get("api_base") or "") or None
-        self.poll_timeout = int(self._number(opts, "poll_timeout", 25))
-        self.conflict_limit = max(1, int(self._number(opts, "conflict_limit", 5)))
-        self.backoff_initial = self._number(opts, "backoff_initial", 1.0)
-        self.backoff_max = self._number(opts, "backoff_max", 60.0)
-        self.max_body = int(self._number(opts, "max_body_bytes", DEFAULT_MAX_BODY))
-        self.secret = str(opts.get("webhook_secret") or "") or (
+        opts = self.options
+        self.token = opts.token
+        self.mode = opts.mode
+        self.api_base = opts.api_base or None
+        self.poll_timeout = int(opts.poll_timeout)
+        self.conflict_limit = opts.conflict_limit
+        self.backoff_initial = opts.backoff_initial
+        self.backoff_max = opts.backoff_max
+        self.max_body = opts.max_body_bytes
+        self.secret = opts.webhook_secret or (
             derived_secret(self.token, spec.name) if self.token else "")
         self.offset_key = f"telegram:{spec.id}:offset"
-        self.media = media_store_for(opts)  # inbound files (connectors/telegram/files.py)
+        self.media = media_store_for(opts.model_dump(include={"media_dir", "max_media_bytes"}))
         self.api: BotApi | None = None
         self.bot: dict[str, Any] = {}
         self._stop = asyncio.Event()
@@ -127,34 +120,16 @@ class TelegramConnector(Connector):
         self._offset = 0
         self.rejections = RejectionLog(log, f"telegram {spec.name} webhook")
 
-    def _number(self, opts: dict[str, Any], key: str, default: float) -> float:
-        """A numeric option; a bad value is kept as a clear error for start() (raising
-        here would take the whole gateway down for one typo)."""
-        value = opts.get(key, default)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = float("nan")
-        if not number >= 0:  # also catches NaN
-            self._config_errors.append(_("Telegram option {key} must be a number >= 0, not "
-                                         "{value!r}.").format(key=key, value=value))
-            return default
-        return number
-
     # ---- lifecycle -----------------------------------------------------------------------
     def _masked(self, text: str) -> str:
         return mask_token(text, self.token)
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         """Check the token with getMe, then start polling or register the webhook."""
+        self.check_config()
         if not self.token:
             raise ConnectorError(_("Telegram channel {name!r} has no token in its options.")
                                  .format(name=self.spec.name))
-        if self._config_errors:
-            raise ConnectorError(" ".join(self._config_errors))
-        if self.mode not in ("polling", "webhook"):
-            raise ConnectorError(_("Telegram mode must be polling or webhook, not {mode!r}.")
-                                 .format(mode=self.mode))
         if not valid_secret_token(self.secret):
             raise ConnectorError(_("The Telegram webhook secret must be 1-256 characters "
                                    "from A-Z, a-z, 0-9, _ and -."))
@@ -204,10 +179,9 @@ class TelegramConnector(Connector):
 
     async def _set_webhook(self) -> None:
         assert self.api is not None
-        opts = self.spec.options or {}
-        url = str(opts.get("webhook_url") or "")
-        if not url and opts.get("public_url"):
-            url = str(opts["public_url"]).rstrip("/") + webhook_path(self.spec.name)
+        url = self.options.webhook_url or ""
+        if not url and self.options.public_url:
+            url = self.options.public_url.rstrip("/") + webhook_path(self.spec.name)
         if not url:
             raise ConnectorError(_("Telegram webhook mode needs options.webhook_url or the "
                                    "server's public_url."))
@@ -348,50 +322,9 @@ class TelegramConnector(Connector):
         """The webhook route, in webhook mode only (a poller has nothing to receive)."""
         if self.mode != "webhook":
             return []
-        return [web.post(route_path(self.spec.name), self._webhook)]
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        """Check the secret header before reading the body; answer 200 only after commit.
-
-        Every refusal is answered with a reason and logged (rate-limited: a flood of bad
-        requests cannot fill the disk; the secret and the body are never logged).
-        Store failures: Telegram redelivers *any* non-2xx answer and holds the bot's
-        later updates back meanwhile, so a 4xx would not stop a poison update; an update
-        that can never be stored (see :meth:`handle`) is therefore answered 200, logged
-        as a WARNING and dropped. A store that is briefly unavailable gets 500: Telegram
-        delivers the update again."""
-        got = request.headers.get(SECRET_HEADER)
-        if got is None:
-            return self._refuse(request, 401, _("Missing {header} header.").format(
-                header=SECRET_HEADER))
-        if not check_secret(self.secret, got):
-            return self._refuse(request, 403, _("Wrong {header} header.").format(
-                header=SECRET_HEADER))
-        if request.content_length is not None and request.content_length > self.max_body:
-            return self._refuse(request, 413, _("The update is larger than {limit} bytes.")
-                                .format(limit=self.max_body))
-        body = await read_capped(request, self.max_body)
-        if body is None:
-            return self._refuse(request, 413, _("The update is larger than {limit} bytes.")
-                                .format(limit=self.max_body))
-        try:
-            data = json.loads(body.decode("utf-8-sig"))  # strict: no encoded surrogates
-        except ValueError:  # UnicodeDecodeError included
-            return self._refuse(request, 400, _("The update is not valid JSON."))
-        try:
-            parsed = parse_update(data, self.spec.id)
-        except ParseError as err:
-            return self._refuse(request, 400, str(err))
-        try:
-            await self.handle(parsed)
-        except Exception:
-            log.exception("telegram %s: storing a webhook update failed", self.spec.name)
-            return json_error(500, _("The update could not be stored; Telegram will retry."))
-        return web.json_response({"ok": True})
-
-    def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
-        self.rejections.reject(reason, status, request.remote)
-        return json_error(status, reason)
+        steps = TelegramWebhook(self.secret, self.max_body, self.spec.id, self.handle,
+                                self.rejections)
+        return [webhook_route(route_path(self.spec.name), steps)]
 
     # ---- outbound ------------------------------------------------------------------------
     async def send(self, item: OutboxItem) -> SendResult:

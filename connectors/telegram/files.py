@@ -23,7 +23,7 @@ from connectors.media import MediaStore, failed
 from connectors.telegram.api import BotApi, TelegramApiError, TelegramNetworkError, mask_token
 from storage.i18n import _
 from storage.inputs import AttachmentIn, Inbound
-from storage.store import Store
+from storage.ports import ConnectorStore
 
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: "files of up to 20MB in size"
 
@@ -66,7 +66,7 @@ async def fetch_files(api: BotApi, media: MediaStore, inbound: Inbound) -> Inbou
     return dataclasses.replace(inbound, attachments=tuple(files))
 
 
-async def with_files(api: BotApi | None, media: MediaStore, store: Store,
+async def with_files(api: BotApi | None, media: MediaStore, store: ConnectorStore,
                      inbound: Inbound) -> Inbound:
     """What the connector ingests: the message with its files downloaded — unless it is
     already stored (a redelivery the store will drop: nothing to fetch again)."""

@@ -1,4 +1,4 @@
-"""Small pieces of Telegram's webhook side: its address, its secret, capped reading.
+"""Small pieces of Telegram's webhook side: its address, its secret, its error body.
 
 Kept apart from the connector so the pure parts (address, secret) are importable by
 tests and by the benchmarks without the connector's state.
@@ -11,12 +11,10 @@ import hmac
 
 from aiohttp import web
 
-from connectors.webhooks import read_capped
 from connectors.webhooks import route_path as shared_route_path
 from connectors.webhooks import webhook_path as shared_webhook_path
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-DEFAULT_MAX_BODY = 1024 * 1024
 
 
 def webhook_path(channel_name: str) -> str:
@@ -36,5 +34,3 @@ def derived_secret(token: str, channel_name: str) -> str:
 def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"ok": False, "error": message}, status=status)
 
-
-__all__ = ["read_capped", "route_path", "webhook_path"]

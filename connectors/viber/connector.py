@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from typing import ClassVar
 
 import aiohttp
 from aiohttp import web
-from pydantic import ValidationError
 
 from connectors.base import (
     FAILED,
@@ -47,31 +45,18 @@ from connectors.media import media_store_for
 from connectors.rejections import RejectionLog, is_permanent
 from connectors.send_progress import SendProgress
 from connectors.viber import ViberOptions, files
-from connectors.viber.api import (
-    SIGNATURE_HEADER,
-    ViberApi,
-    ViberApiError,
-    ViberNetworkError,
-    check_signature,
-)
-from connectors.viber.parse import (
-    Ignored,
-    NewMessage,
-    Parsed,
-    ParseError,
-    Receipt,
-    Subscription,
-    parse_callback,
-)
+from connectors.viber.api import ViberApi, ViberApiError, ViberNetworkError
+from connectors.viber.parse import Ignored, NewMessage, Parsed, Receipt, Subscription
 from connectors.viber.send import SENDER_NAME_LIMIT, send_item, sender
-from connectors.webhooks import read_capped
+from connectors.viber.webhook import ViberWebhook
+from connectors.webhook_pipeline import webhook_route
 from connectors.webhooks import route_path as shared_route_path
 from connectors.webhooks import webhook_path as shared_webhook_path
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
+from storage.ports import ConnectorStore
 from storage.rows import OutboxItem
-from storage.store import Store
 
 log = logging.getLogger("switchboard.viber")
 
@@ -87,20 +72,13 @@ def route_path(channel_name: str) -> str:
     return shared_route_path("viber", channel_name)
 
 
-
 class ViberConnector(Connector):
     kind: ClassVar[str] = "viber"
+    options: ViberOptions
 
-    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
+    def __init__(self, spec: ChannelSpec, store: ConnectorStore, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
         self.progress = SendProgress(store, "viber", spec.id)
-        self._config_error = ""
-        try:
-            self.options = ViberOptions.model_validate(spec.options or {})
-        except ValidationError as err:
-            self._config_error = _("Viber channel {name!r} has invalid options: {error}").format(
-                name=spec.name, error=err)
-            self.options = ViberOptions()
         self.api: ViberApi | None = None
         self.session: aiohttp.ClientSession | None = None
         self.media = media_store_for(self.options.model_dump())
@@ -116,8 +94,7 @@ class ViberConnector(Connector):
         return ""
 
     async def start(self, session: aiohttp.ClientSession) -> None:
-        if self._config_error:
-            raise ConnectorError(self._config_error)
+        self.check_config()
         if not self.options.token:
             raise ConnectorError(_("Viber channel {name!r} has no token in its options.")
                                  .format(name=self.spec.name))
@@ -153,7 +130,9 @@ class ViberConnector(Connector):
     # ---- callbacks -----------------------------------------------------------------------
     def routes(self) -> list[web.RouteDef]:
         serve = files.handler(self.options.token, self.spec.id, self.store.get_message)
-        return [web.post(route_path(self.spec.name), self._callback),
+        steps = ViberWebhook(self.options.token, self.options.max_body_bytes, self.spec.id,
+                             self.handle, self.rejections)
+        return [webhook_route(route_path(self.spec.name), steps),
                 web.get(files.route_pattern(self.spec.id), serve)]
 
     def _unsubscribed_key(self, user_id: str) -> str:
@@ -199,41 +178,6 @@ class ViberConnector(Connector):
                 await asyncio.to_thread(self.store.set_state, key, "")
         else:
             await asyncio.to_thread(self.store.set_state, key, at or "unknown")
-
-    async def _callback(self, request: web.Request) -> web.Response:
-        cap = self.options.max_body_bytes
-        if request.content_length is not None and request.content_length > cap:
-            return self._refuse(request, 413, _("The callback is larger than {limit} bytes.")
-                                .format(limit=cap))
-        body = await read_capped(request, cap)
-        if body is None:
-            return self._refuse(request, 413, _("The callback is larger than {limit} bytes.")
-                                .format(limit=cap))
-        got = request.headers.get(SIGNATURE_HEADER)
-        if got is None:
-            return self._refuse(request, 401, _("Missing {header} header.").format(
-                header=SIGNATURE_HEADER))
-        if not check_signature(self.options.token, body, got):
-            return self._refuse(request, 403, _("Wrong {header} header.").format(
-                header=SIGNATURE_HEADER))
-        try:
-            data = json.loads(body.decode("utf-8-sig"))
-            parsed = parse_callback(data, self.spec.id)
-        except ValueError as err:  # ParseError, bad JSON and bad UTF-8 included
-            reason = str(err) if isinstance(err, ParseError) else _("The callback is not "
-                                                                    "valid JSON.")
-            return self._refuse(request, 400, reason)
-        try:
-            await self.handle(parsed)
-        except Exception:
-            log.exception("viber %s: storing a callback failed", self.spec.name)
-            return web.json_response({"status": 1, "status_message": _(
-                "The callback could not be stored; Viber will repeat it.")}, status=500)
-        return web.json_response({"status": 0, "status_message": "ok"})
-
-    def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
-        self.rejections.reject(reason, status, request.remote)
-        return web.json_response({"status": 1, "status_message": reason}, status=status)
 
     # ---- outbound ------------------------------------------------------------------------
     async def send(self, item: OutboxItem) -> SendResult:

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from storage.models import OUTBOUND
+from storage.constants import OUTBOUND
 from storage.rows import MessageRow
 
 KEY_CHARS = 32

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from storage.constants import DELIVERED, FAILED, READ
 from storage.i18n import _
 from storage.inputs import AttachmentIn, Inbound
-from storage.models import DELIVERED, FAILED, READ
 
 RECEIPTS = {"delivered": DELIVERED, "seen": READ, "failed": FAILED}
 

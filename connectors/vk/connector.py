@@ -3,7 +3,8 @@
 Options: see :class:`connectors.vk.VkOptions` and ``docs/vk.md``.
 
 Callback API (https://dev.vk.com/ru/api/callback/getting-started): VK POSTs one event
-as JSON to ``/hooks/vk/{channel name}``:
+as JSON to ``/hooks/vk/{channel name}``, served by the shared webhook pipeline with VK's
+steps (:mod:`connectors.vk.callback`):
 
 * the body's ``secret`` is compared in constant time with the configured one; a wrong
   or missing secret (or another community's ``group_id``) is answered 403 and stores
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hmac
 import json
 import logging
 import secrets
@@ -32,7 +32,6 @@ from typing import Any, ClassVar
 
 import aiohttp
 from aiohttp import web
-from pydantic import ValidationError
 
 from connectors.base import (
     DEGRADED,
@@ -50,17 +49,18 @@ from connectors.media import media_store_for
 from connectors.rejections import RejectionLog, is_permanent
 from connectors.vk import VkOptions
 from connectors.vk.api import VkApi, VkApiError, VkNetworkError
+from connectors.vk.callback import VkCallback
 from connectors.vk.longpoll import LongPoller
 from connectors.vk.parse import EditedMessage, NewMessage, Parsed, ParseError, parse_event
 from connectors.vk.send import RANDOM_ID_MODULUS, send_item
-from connectors.webhooks import read_capped
+from connectors.webhook_pipeline import webhook_route
 from connectors.webhooks import route_path as shared_route_path
 from connectors.webhooks import webhook_path as shared_webhook_path
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.inputs import Inbound
+from storage.ports import ConnectorStore
 from storage.rows import OutboxItem
-from storage.store import Store
 
 log = logging.getLogger("switchboard.vk")
 
@@ -76,19 +76,12 @@ def route_path(channel_name: str) -> str:
     return shared_route_path("vk", channel_name)
 
 
-
 class VkConnector(Connector):
     kind: ClassVar[str] = "vk"
+    options: VkOptions
 
-    def __init__(self, spec: ChannelSpec, store: Store, ingest: IngestFn) -> None:
+    def __init__(self, spec: ChannelSpec, store: ConnectorStore, ingest: IngestFn) -> None:
         super().__init__(spec, store, ingest)
-        self._config_error = ""
-        try:
-            self.options = VkOptions.model_validate(spec.options or {})
-        except ValidationError as err:
-            self._config_error = _("VK channel {name!r} has invalid options: {error}").format(
-                name=spec.name, error=err)
-            self.options = VkOptions()
         self.api: VkApi | None = None
         self.session: aiohttp.ClientSession | None = None
         self.media = media_store_for(self.options.model_dump())
@@ -102,9 +95,8 @@ class VkConnector(Connector):
 
     # ---- lifecycle -----------------------------------------------------------------------
     def _check_options(self) -> None:
+        self.check_config()
         o = self.options
-        if self._config_error:
-            raise ConnectorError(self._config_error)
         if not o.access_token:
             raise ConnectorError(_("VK channel {name!r} has no access_token in its options.")
                                  .format(name=self.spec.name))
@@ -255,54 +247,11 @@ class VkConnector(Connector):
     def routes(self) -> list[web.RouteDef]:
         if self.options.mode != "callback":
             return []
-        return [web.post(route_path(self.spec.name), self._callback)]
-
-    async def _callback(self, request: web.Request) -> web.Response:
-        cap = self.options.max_body_bytes
-        if request.content_length is not None and request.content_length > cap:
-            return self._refuse(request, 413, _("The event is larger than {limit} bytes.")
-                                .format(limit=cap))
-        body = await read_capped(request, cap)
-        if body is None:
-            return self._refuse(request, 413, _("The event is larger than {limit} bytes.")
-                                .format(limit=cap))
-        try:
-            data = json.loads(body.decode("utf-8-sig"))
-        except ValueError:
-            return self._refuse(request, 400, _("The event is not valid JSON."))
-        if not isinstance(data, dict):
-            return self._refuse(request, 400, _("The event is not a JSON object."))
-        got = data.get("secret")
-        if not isinstance(got, str) or not hmac.compare_digest(
-                got.encode("utf-8", "surrogatepass"), self.options.secret.encode()):
-            return self._refuse(request, 403, _("Wrong or missing secret."))
-        group = self.options.group_id
-        if group is not None and data.get("group_id") != group:
-            return self._refuse(request, 403, _("The event is for another community ({group})."
-                                                ).format(group=data.get("group_id")))
-        if data.get("type") == "confirmation":
-            return web.Response(text=self.options.confirmation)
-        event_id = str(data.get("event_id") or "")
-        if event_id and event_id in self._seen:
-            return web.Response(text="ok")
-        try:
-            parsed = parse_event(data, self.spec.id)
-        except ParseError as err:
-            # Authentic but malformed: repeating it would never help, so VK gets ok.
-            self.rejections.reject(str(err), 200, request.remote)
-            return web.Response(text="ok")
-        try:
-            await self.handle(parsed)
-        except Exception:
-            log.exception("vk %s: storing a callback event failed", self.spec.name)
-            return web.Response(status=500, text=_("The event could not be stored; VK will "
-                                                   "repeat it."))
-        self._remember(event_id)
-        return web.Response(text="ok")
-
-    def _refuse(self, request: web.Request, status: int, reason: str) -> web.Response:
-        self.rejections.reject(reason, status, request.remote)
-        return web.Response(status=status, text=reason)
+        o = self.options
+        steps = VkCallback(o.secret, o.group_id, o.confirmation, o.max_body_bytes, self.spec.id,
+                           self.handle, self._seen.__contains__, self._remember,
+                           self.rejections)
+        return [webhook_route(route_path(self.spec.name), steps)]
 
     # ---- outbound ------------------------------------------------------------------------
     async def send(self, item: OutboxItem) -> SendResult:

@@ -25,7 +25,7 @@ from connectors.base import ConnectorError
 from connectors.telegram.api import sleep_or_stop
 from connectors.vk.api import VkApi, VkApiError, VkNetworkError
 from storage.i18n import _
-from storage.store import Store
+from storage.ports import ConnectorStore
 
 log = logging.getLogger("switchboard.vk")
 
@@ -35,7 +35,7 @@ Report = Callable[[str, str], None]  # (state, detail)
 
 
 class LongPoller:
-    def __init__(self, api: VkApi, store: Store, channel_id: int, group_id: int,
+    def __init__(self, api: VkApi, store: ConnectorStore, channel_id: int, group_id: int,
                  handle_batch: HandleBatch, report: Report, stop: asyncio.Event, *,
                  wait: int = 25, backoff_initial: float = 1.0, backoff_max: float = 60.0) -> None:
         self.api = api

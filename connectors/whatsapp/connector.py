@@ -30,6 +30,7 @@ from connectors.base import SendError, SendResult
 from connectors.meta.connector import MetaConnector, Step
 from connectors.meta.graph import GraphApi, GraphError, GraphNetworkError
 from connectors.meta.text import split_text
+from connectors.whatsapp import WhatsAppOptions
 from connectors.whatsapp.parse import WaError, WaMessage, WaStatus, parse_body
 from connectors.whatsapp.send import (
     TEXT_LIMIT,
@@ -41,9 +42,9 @@ from connectors.whatsapp.send import (
     template_payload,
     window_reason,
 )
+from storage.constants import DELIVERED, FAILED, READ, SENT
 from storage.i18n import _
 from storage.inputs import AttachmentIn, Inbound
-from storage.models import DELIVERED, FAILED, READ, SENT
 from storage.rows import OutboxItem
 
 log = logging.getLogger("switchboard.whatsapp")
@@ -55,15 +56,18 @@ SEEN_STATUSES = 10_000  # (wamid, status) pairs remembered against Meta's repeat
 class WhatsAppConnector(MetaConnector):
     kind: ClassVar[str] = "whatsapp"
     title: ClassVar[str] = "WhatsApp"
-    token_option: ClassVar[str] = "access_token"
     required: ClassVar[tuple[str, ...]] = ("access_token", "app_secret", "verify_token",
                                            "phone_number_id")
+    options: WhatsAppOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.phone_number_id = str(self.options.get("phone_number_id") or "")
-        self.template_language = str(self.options.get("template_language") or "en_US")
+        self.phone_number_id = self.options.phone_number_id
+        self.template_language = self.options.template_language
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+
+    def access_token(self) -> str:
+        return self.options.access_token
 
     async def check_account(self, api: GraphApi) -> str:
         info = await api.get(self.phone_number_id,
@@ -71,11 +75,14 @@ class WhatsAppConnector(MetaConnector):
         return str(info.get("display_phone_number") or info.get("verified_name") or "")
 
     # ---- inbound -----------------------------------------------------------------------
-    async def handle_payload(self, data: Any) -> None:
+    def parse_payload(self, data: Any) -> list[Any]:
         events, foreign = parse_body(data, self.phone_number_id)
         if foreign:
             log.info("whatsapp %s: %d change(s) for another phone number skipped",
                      self.spec.name, foreign)
+        return list(events)
+
+    async def store_payload(self, events: list[Any]) -> None:
         for event in events:
             if isinstance(event, WaMessage):
                 if event.media is not None and await self.known(event.wamid):

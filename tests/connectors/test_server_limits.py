@@ -189,8 +189,9 @@ async def test_webhooks_read_their_body_under_the_servers_guards(sqlite_store: S
     gateway = Gateway(sqlite_store, [tg], port=0)
     try:
         gateway.bind()
-        tg.options["webhook_url"] = (f"{gateway.external_url()}/hooks/telegram/"
-                                     f"{quote(tg.name, safe='')}")
+        url = f"{gateway.external_url()}/hooks/telegram/{quote(tg.name, safe='')}"
+        built = gateway.connectors[tg.name]  # its options were validated once, when built
+        built.options = built.options.model_copy(update={"webhook_url": url})
         await gateway.start()
         fake.push_message("через вебхук")
         assert await eventually(lambda: inbound_count(sqlite_store, tg.id) == 1)
