@@ -19,7 +19,7 @@ it draws.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import ClassVar, Protocol
 
@@ -153,7 +153,8 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
     def __init__(self, source: TaskSource, filter: TaskFilter | None = None, *,
                  name: str | None = None, id: str | None = None, classes: str | None = None,
                  disabled: bool = False, page_size: int = PAGE_SIZE,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 channel_tags: Mapping[str, str] | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.source = source
         # Ages ("5m", "2d") are relative to this clock: injectable so tests and
@@ -179,6 +180,7 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         self._pending_changes: set[int] = set()
         self._drafts: frozenset[int] = frozenset()
         self._presence: dict[int, str] = {}
+        self._channel_tags: dict[str, str] = dict(channel_tags or {})
         self.pages_loaded = 0  # for tests and the benchmark: how many pages were fetched
 
     # ---- public API ----------------------------------------------------------------------
@@ -285,10 +287,23 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
             self._presence = dict(marks)
             self._invalidate()
 
+    @property
+    def channel_tags(self) -> dict[str, str]:
+        """Channel kind → its tag in the rows ("TG"), as each channel's plug-in declares
+        it (the console hands it down); a kind not named here shows its first letters."""
+        return dict(self._channel_tags)
+
+    @channel_tags.setter
+    def channel_tags(self, tags: Mapping[str, str]) -> None:
+        if dict(tags) != self._channel_tags:
+            self._channel_tags = dict(tags)
+            self._invalidate()
+
     def mark_selected(self, task_id: int | None) -> None:
         """Show ``task_id`` as the one opened in the conversation pane."""
-        self._selected_id = task_id
-        self._invalidate()
+        if task_id != self._selected_id:
+            self._refresh_tasks(self._selected_id, task_id)
+            self._selected_id = task_id
 
     # ---- loading -------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -298,8 +313,19 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
 
     # ---- rendering -----------------------------------------------------------------------
     def _invalidate(self) -> None:
+        """Everything may look different: render every visible line again."""
         self._generation += 1
         self.refresh()
+
+    def _refresh_rows(self, *positions: int | None) -> None:
+        """Repaint only the rows at these indexes (a cursor move, a mark): the lines of
+        the other rows are still right, and their strips stay cached."""
+        for pos in {p for p in positions if p is not None and p < len(self._rows.items)}:
+            self.refresh_lines(pos * ROW_HEIGHT, ROW_HEIGHT)
+
+    def _refresh_tasks(self, *task_ids: int | None) -> None:
+        """Repaint only the rows of these tasks (those loaded)."""
+        self._refresh_rows(*(self._rows.index.get(t) for t in task_ids if t is not None))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -369,7 +395,8 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
         self._plain = cursor  # on the cursor bar, pieces keep their weight but not their colour
         if sub == 0:
             text = first_line(row, width, self._part, row.id in self._marked, self.clock(),
-                              self._presence.get(row.id, ""), row.id == self._selected_id)
+                              self._presence.get(row.id, ""), row.id == self._selected_id,
+                              self._channel_tags)
         else:
             text = second_line(row, width, self._part, row.id in self._drafts)
         self._plain = False

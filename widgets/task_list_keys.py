@@ -5,6 +5,10 @@ to its public API and drawing. The cursor is an index into the loaded rows; movi
 scrolls the row into view (keeping the top on a row boundary), posts
 ``TaskList.Highlighted`` and asks for the next page when the end of what is loaded
 comes near. Enter posts ``TaskList.Selected``; space toggles a mark.
+
+A move repaints only the two rows it changes (the one left and the one reached), so a
+key press costs the same whatever the number of rows on screen; only a move that
+scrolls repaints the view (the scroll does).
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ class TaskListNavigation(TaskListState):
             return
         pos = max(0, min(pos, len(items) - 1))
         changed = pos != self._cursor or items[pos].id != self._highlighted_id
+        self._refresh_rows(self._cursor, pos)
         self._cursor = pos
         self._highlighted_id = items[pos].id
-        self._invalidate()
         if scroll:
             self._scroll_to_row(pos)
         if changed:
@@ -80,8 +84,8 @@ class TaskListNavigation(TaskListState):
     def action_open(self) -> None:
         task = self.highlighted_task
         if task is not None:
+            self._refresh_tasks(self._selected_id, task.id)
             self._selected_id = task.id
-            self._invalidate()
             hold_keys(self)  # type: ignore[arg-type]  # the screen moves the focus on Selected
             self.post_message(self.Selected(self, task))
 
@@ -101,7 +105,7 @@ class TaskListNavigation(TaskListState):
             self._marked.discard(task.id)
         else:
             self._marked.add(task.id)
-        self._invalidate()
+        self._refresh_rows(self._cursor)
         self.post_message(self.MarksChanged(self, frozenset(self._marked)))
 
     def on_click(self, event: events.Click) -> None:

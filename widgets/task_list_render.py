@@ -12,11 +12,11 @@ into ``Text`` as plain text: never markup.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 
@@ -32,17 +32,12 @@ from storage.constants import (
 from storage.i18n import _
 from storage.inputs import TaskFilter
 from storage.rows import TaskRow
-from widgets.safe_text import one_line
+from widgets.safe_text import clean, one_line
 
 __all__ = ["Rows", "STATUS_MARKS", "age_label", "channel_tag", "first_line", "second_line",
            "sort_key", "status_mark", "task_matches"]
 
 Part = Callable[[str], Style]  # component class name -> the style of that text piece
-
-_CHANNEL_TAGS = {
-    "telegram": "TG", "webchat": "WEB", "whatsapp": "WA", "vk": "VK", "viber": "VB",
-    "facebook": "FB", "instagram": "IG", "email": "@", "api": "API",
-}
 
 # One cell per status, in the row before the task number (the help screen names them).
 STATUS_MARKS = {NEW: "◆", IN_PROGRESS: "▸", WAITING: "◷", DONE: "✓", COMPLETED: "✔",
@@ -54,9 +49,14 @@ def status_mark(status: str) -> str:
     return STATUS_MARKS.get(status, "?")
 
 
-def channel_tag(kind: str) -> str:
-    """A short tag for a channel kind (TG, WA, WEB...)."""
-    return _CHANNEL_TAGS.get(kind, kind[:3].upper() or "—")
+def channel_tag(kind: str, tags: Mapping[str, str] | None = None) -> str:
+    """The channel column of a row: exactly three cells (cut or padded), plain text.
+
+    ``tags`` maps a kind to the tag its plug-in declares (``ChannelPolicy.short_tag``,
+    handed down by the console); a kind it does not name gets a neutral tag, the
+    kind's first letters."""
+    tag = (tags or {}).get(kind) or kind[:3].upper() or "—"
+    return set_cell_size(clean(tag[:3]).replace("\n", " ").replace("\t", " "), 3)
 
 
 def age_label(then: datetime, now: datetime) -> str:
@@ -99,15 +99,17 @@ class Rows:
 
 
 def first_line(row: TaskRow, width: int, style: Part, marked: bool, now: datetime,
-               presence: str = "", open_here: bool = False) -> Text:
+               presence: str = "", open_here: bool = False,
+               tags: Mapping[str, str] | None = None) -> Text:
     """Mark, channel tag, contact name ... presence, age and unread badge.
 
     ``now`` comes from the list's clock (injectable), so tests and snapshots do not
     depend on the day they run. ``presence`` is :data:`TYPING_MARK` or
     :data:`VIEWING_MARK` when another operator is in the task. The task open in this
-    console shows no unread badge: its messages are being read."""
+    console shows no unread badge: its messages are being read. ``tags``: see
+    :func:`channel_tag`."""
     mark = "●" if marked else " "
-    tag = channel_tag(row.channel_kind)[:3].ljust(3)
+    tag = channel_tag(row.channel_kind, tags)
     age = age_label(row.last_activity_at, now)
     if presence:
         age = f"{presence} {age}"

@@ -3,7 +3,9 @@
 This screen is the mediator ("messages up, attributes down"): the task list, thread,
 composer and card post messages; the screen calls the store in thread workers and
 tells the widgets what changed. Live updates arrive as :class:`StoreChanged` batches
-from the app's events bridge; nothing here polls.
+from the app's events bridge and are applied by :mod:`console.screens.inbox_live`;
+nothing here polls. Attributes go down: the task list gets each channel's tag from the
+channel policies the store was opened with.
 
 Layout: on wide terminals the task list takes 38% of the width (40–64 columns; 28%
 while the contact card takes another 30%) so previews are readable; below 110 columns
@@ -39,9 +41,9 @@ from console.screens.dialog import task_named
 from console.screens.drafts import DraftKeeper
 from console.screens.inbox_actions import InboxActions
 from console.screens.inbox_composer import InboxComposer
+from console.screens.inbox_live import LiveUpdates
 from console.screens.inbox_triage import InboxTriage
 from console.screens.reply_flow import ReplyFlow, reply_target
-from storage import events as ev
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.rows import OperatorRow, TaskRow
@@ -142,6 +144,7 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
         self.operators: list[OperatorRow] = []
         self.drafts = DraftKeeper(store, operator.id, self, self._drafts_changed)
         self.replies = ReplyFlow(self)
+        self.live = LiveUpdates(self)
 
     # ---- layout ----------------------------------------------------------------------------
     def app_time(self) -> tuple[Callable[[], datetime] | None, tzinfo | None]:
@@ -155,7 +158,7 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
             with Vertical(id="left"):
                 yield Static("", id="filter-bar", markup=False)
                 yield TaskList(self.store, self.choice.task_filter(self.me.id), id="tasks",
-                               clock=clock)
+                               clock=clock, channel_tags=self.channel_tags())
             with Vertical(id="centre"):
                 yield from self.compose_above_thread()
                 yield ThreadHeader(id="thread-header", clock=clock)
@@ -165,6 +168,10 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
             yield ContactCardView(self.store, id="card")
         yield StatusBar(id="status")
         yield KeyFooter()
+
+    def channel_tags(self) -> dict[str, str]:
+        """Each channel kind's tag in the task list, as its plug-in declares it."""
+        return {kind: self.store.policy(kind).short_tag for kind in self.store.policies.kinds()}
 
     def compose_above_thread(self) -> list[Widget]:
         """Widgets above the conversation (the supervisor's summary)."""
@@ -379,54 +386,11 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
         self.app.push_screen(WriteFirstDialog(self.store, event.contact_id, name, event.option,
                                               self.me.id), written)
 
-    # ---- live updates ----------------------------------------------------------------------
+    # ---- live updates (console.screens.inbox_live) ------------------------------------------
     def on_store_changed(self, message: StoreChanged) -> None:
-        tasks = self.query_one(TaskList)
-        thread = self.query_one(ThreadView)
-        current = self.current
-        changed: set[int] = set()
-        reload_thread = False
-        card_stale = False
-        for event in message.events:
-            if event.task_id is not None:
-                changed.add(event.task_id)
-            if event.kind == ev.TASK_MERGED:
-                sources = set(event.data.get("sources") or ())
-                changed |= sources
-                if current and (event.task_id == current.id or current.id in sources):
-                    reload_thread = True
-            if event.kind in (ev.CONTACT_MERGED, ev.CONTACT_UPDATED, ev.TASK_CREATED):
-                card_stale = True
-            if current is None or event.task_id != current.id or event.message_id is None:
-                continue
-            if event.kind == ev.MESSAGE_STORED:
-                thread.message_added(event.message_id)
-            elif event.kind == ev.MESSAGE_UPDATED:
-                thread.message_changed(event.message_id)
-        for task_id in changed:
-            tasks.task_changed(task_id)
-        if current is not None and current.id in changed:
-            self._refresh_current(current.id, reload_thread)
-            card_stale = True
-        if card_stale and self.has_class("-card-open"):
-            self.query_one(ContactCardView).reload()
-        if ev.CONTACT_MERGED in message.kinds():  # names and tasks moved: show them again
-            tasks.reload()
+        self.live.apply(message)
         self.triage_changed(message)
         self.after_store_changed(message)
 
     def after_store_changed(self, message: StoreChanged) -> None:
         """Hook for subclasses (the supervisor's summary)."""
-
-    def _refresh_current(self, task_id: int, reload_thread: bool) -> None:
-        def refreshed(task: TaskRow) -> None:
-            if self.current is None or self.current.id != task.id:
-                return
-            self.current = task
-            if reload_thread:
-                self.query_one(ThreadView).show_task(task)
-            self.query_one(TaskDataQuote).show(task)
-            self.show_header(task)
-            self._update_composer()
-            self.refresh_bindings()
-        self.store_call(lambda: self.store.get_task(task_id), refreshed, lambda _e: None)

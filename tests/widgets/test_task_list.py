@@ -25,7 +25,10 @@ class ListApp(App[None]):
         self.seen: list[Message] = []
 
     def compose(self) -> ComposeResult:
-        yield TaskList(self.store, self.filter, id="tasks", page_size=self.page_size)
+        # As the console does: each kind's tag as its plug-in's policy declares it.
+        tags = {kind: self.store.policy(kind).short_tag for kind in self.store.policies.kinds()}
+        yield TaskList(self.store, self.filter, id="tasks", page_size=self.page_size,
+                       channel_tags=tags)
 
     def on_task_list_highlighted(self, message: TaskList.Highlighted) -> None:
         self.seen.append(message)
@@ -224,3 +227,64 @@ async def test_narrow_pane_rows_fit_and_theme_applies(sqlite_store: Store, web: 
         light = tl.render_line(2)
         assert dark.text == light.text
         assert [s.style.bgcolor for s in dark] != [s.style.bgcolor for s in light]
+
+
+async def test_channel_tags_are_handed_down_with_a_neutral_fallback(sqlite_store: Store) -> None:
+    web = sqlite_store.ensure_channel("webchat", "web").id
+    pigeon = sqlite_store.ensure_channel("pigeon", "loft").id  # no policy, not in the mapping
+    fill_tasks(sqlite_store, 1, web)
+    fill_tasks(sqlite_store, 1, pigeon, start=BASE + timedelta(hours=1))
+
+    class Tagged(ListApp):
+        def compose(self) -> ComposeResult:
+            yield TaskList(self.store, id="tasks", channel_tags={"webchat": "W>"})
+
+    async with running(Tagged(sqlite_store)) as (pilot, tl):
+        lines = screen_lines(tl)
+        assert lines[0].startswith("  PIG Client") and lines[2].startswith("  W>  Client")
+        tl.channel_tags = {"webchat": "WWWW", "pigeon": "🐦"}  # three cells, cut or padded
+        await pilot.pause()
+        lines = screen_lines(tl)
+        assert lines[0].startswith("  🐦  Client") and lines[2].startswith("  WWW Client")
+
+
+async def test_a_key_press_repaints_only_the_two_rows_it_changes(sqlite_store: Store,
+                                                                 web: int) -> None:
+    """j/k cost the same whatever the number of rows on screen: the row left and the row
+    reached are drawn again, the others stay as painted; a move that scrolls repaints."""
+    ids = fill_tasks(sqlite_store, 40, web)
+    drawn: list[int] = []
+
+    class Counting(TaskList):
+        def render_line(self, y: int):
+            drawn.append(y)
+            return super().render_line(y)
+
+    class CountingApp(ListApp):
+        def compose(self) -> ComposeResult:
+            yield Counting(self.store, id="tasks")
+
+    async with running(CountingApp(sqlite_store)) as (pilot, tl):
+        height = tl.scrollable_content_region.height
+        assert len(tl.rows) == 40 and height >= 10 * ROW_HEIGHT
+        for key, rows in (("j", {0, 1}), ("j", {1, 2}), ("k", {2, 1})):
+            drawn.clear()
+            await pilot.press(key)
+            await settle(pilot)
+            assert sorted(drawn) == sorted(y for r in rows for y in (r * ROW_HEIGHT,
+                                                                       r * ROW_HEIGHT + 1))
+        assert tl.highlighted_task.id == ids[-2]
+        assert [m.task.id for m in app_seen(tl)][-3:] == [ids[-2], ids[-3], ids[-2]]
+        drawn.clear()
+        await pilot.press("pagedown", "pagedown")  # the view scrolls: every line again
+        await settle(pilot)
+        assert set(range(height)) <= set(drawn)
+        drawn.clear()
+        await pilot.press("space")  # a mark: its row only
+        await settle(pilot)
+        row = tl.rows.index(tl.highlighted_task) * ROW_HEIGHT - round(tl.scroll_y)
+        assert sorted(drawn) == [row, row + 1]
+
+
+def app_seen(tl: TaskList) -> list[TaskList.Highlighted]:
+    return [m for m in tl.app.seen if isinstance(m, TaskList.Highlighted)]  # type: ignore[attr-defined]
