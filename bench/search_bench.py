@@ -9,12 +9,13 @@ messages), a rare word, two word prefixes, a phrase — it measures p50/p99 of:
 * ``api``: ``Searcher(store).search(query)`` as the console calls it (parse, hits with
   snippets, task groups, contacts), by relevance (which falls back to newest first
   when the words match too many messages to rank) and newest first;
-* ``sql``: the floor — the same query written by hand against the FTS5 table / GIN
-  index in one statement: the same 50 messages ordered the way the API ordered them
-  (rank or newest), each with an engine-made snippet (FTS5 ``snippet()`` /
-  ``ts_headline``), its task's number, title, status and contact and the author's
-  name — what the API returns — in the same run, same connection, the runs of api,
-  sql and bare interleaved so load from other jobs falls on all three alike;
+* ``sql``: the floor — the same page written by hand (``bench.search_floor``): the
+  same 50 hits (and one more, to know there are more) in the API's order, each with
+  an engine-made snippet, its author, attachment names and its task's header
+  (number, title, status, contact, channel, assignee), and the matching tasks and
+  contacts the API also returns — checked equal to the API's page — in the same run,
+  same connection, the runs of api, sql and bare interleaved so load from other jobs
+  falls on all three alike;
 * ``bare``: the bare match alone (message ids and text), for reference.
 
 It prints a Markdown table (ratio = api / sql) and the index size as a ratio of the
@@ -24,6 +25,7 @@ messages table. Why ratios: absolute times drift between machines (anchors.md).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -33,6 +35,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from bench.search_floor import floor
 from connectors.registry import policies
 from storage.search import Searcher, parse_query
 from storage.search.postgres_fts import tsquery
@@ -77,13 +80,10 @@ def timed(fns: list[Callable[[], Any]], runs: int) -> list[tuple[float, float, A
                                                                           strict=True)]
 
 
-def hand_sql(store: Store, text: str, ranked: bool, full: bool,
+def bare_sql(store: Store, text: str, ranked: bool,
              selective: bool = False) -> Callable[[], list[Any]]:
-    """The same match by hand: 50 rows, best or newest first.
+    """Only the match, for reference: 50 message ids and texts, best or newest first.
 
-    ``full``: what the API returns, in SQL — the message, a snippet made by the engine
-    (FTS5 ``snippet()`` / ``ts_headline``), its task's number, title, status and
-    contact, the author's name. Otherwise only the bare match (ids and text).
     ``selective`` (PostgreSQL): the words match few messages, so read them from the GIN
     index first (a MATERIALIZED CTE) — what anyone tuning this by hand would write.
     """
@@ -91,39 +91,31 @@ def hand_sql(store: Store, text: str, ranked: bool, full: bool,
     if store.postgres:
         expr = tsquery(q.terms, q.excluded)
         order = "ts_rank(s.tsv, to_tsquery('simple', %s)) DESC, s.id DESC" if ranked else "s.id DESC"
-        cols = "m.id, m.task_id, m.kind, m.text, m.created_at"
-        joins = ""
-        params: list[Any] = [expr]
-        if full:
-            cols += (", ts_headline('simple', m.text, to_tsquery('simple', %s)), t.number, "
-                     "t.title, t.status, c.name, o.name")
-            joins = ("JOIN task t ON t.id = m.task_id LEFT JOIN contact c ON c.id = t.contact_id "
-                     "LEFT JOIN operator o ON o.id = m.author_operator_id ")
-            params = [expr, expr]
         source = ("(WITH found AS MATERIALIZED (SELECT id, tsv FROM search_message WHERE "
                   "tsv @@ to_tsquery('simple', %s)) SELECT * FROM found) s" if selective
                   else "search_message s")
         match = "TRUE" if selective else "s.tsv @@ to_tsquery('simple', %s)"
-        if selective:  # the match moved into the CTE; sort the few matches found there
-            params = [expr, *params[:-1]] if full else [expr]
+        if selective:
             order = order.replace("s.id DESC", "s.id + 0 DESC")
-        sql = (f"SELECT {cols} FROM {source} JOIN message m ON m.id = s.id {joins}"
+        sql = (f"SELECT m.id, m.text FROM {source} JOIN message m ON m.id = s.id "
                f"WHERE {match} ORDER BY {order} LIMIT {LIMIT}")
-        if ranked:
-            params.append(expr)
+        params: list[Any] = [expr, expr] if ranked else [expr]
     else:
-        order = "f.rank" if ranked else "f.rowid DESC"
-        cols = "m.id, m.task_id, m.kind, m.text, m.created_at"
-        joins = ""
-        if full:
-            cols += (", snippet(search_message_fts, 0, '[', ']', '…', 24), t.number, t.title, "
-                     "t.status, c.name, o.name")
-            joins = ("JOIN task t ON t.id = m.task_id LEFT JOIN contact c ON c.id = t.contact_id "
-                     "LEFT JOIN operator o ON o.id = m.author_operator_id ")
-        sql = (f"SELECT {cols} FROM search_message_fts f JOIN message m ON m.id = f.rowid "
-               f"{joins}WHERE search_message_fts MATCH ? ORDER BY {order} LIMIT {LIMIT}")
+        order = "f.rank, f.rowid DESC" if ranked else "f.rowid DESC"
+        sql = (f"SELECT m.id, m.text FROM search_message_fts f JOIN message m ON m.id = f.rowid "
+               f"WHERE search_message_fts MATCH ? ORDER BY {order} LIMIT {LIMIT}")
         params = [match_expr(q.terms, q.excluded)]
     return lambda: store.db.execute_sql(sql, params).fetchall()
+
+
+def same_page(res: Any, page: tuple[list[Any], list[Any]]) -> bool:
+    """The API's results and the floor's rows hold the same hits, tasks and contacts."""
+    hits, side = page
+    return ([h.message_id for h in res.hits] == [r[0] for r in hits[:LIMIT]]
+            and res.capped == (len(hits) > LIMIT)
+            and {g.task.id for g in res.groups if g.task_matched}
+            == {r[1] for r in side if r[0] == "t"}
+            and {c.id for c in res.contacts} == {r[1] for r in side if r[0] == "c"})
 
 
 def matches_upto(store: Store, text: str, cap: int) -> int:
@@ -163,11 +155,10 @@ def run(store: Store, runs: int) -> dict[str, Any]:
             api = partial(searcher.search, text, order=order, limit=LIMIT)
             ranked = order == "relevance" and api().ranked
             selective = matches_upto(store, text, RANK_CAP + 1) <= RANK_CAP
-            (a50, a99, res), (s50, s99, floor), (b50, _b99, _bare) = timed(
-                [api, hand_sql(store, text, ranked, True, selective),
-                 hand_sql(store, text, ranked, False, selective)], runs)
-            assert [h.message_id for h in res.hits] == [r[0] for r in floor] or ranked, (
-                f"{text}: the API and the hand-written query disagree")
+            (a50, a99, res), (s50, s99, page), (b50, _b99, _bare) = timed(
+                [api, floor(store, text, ranked, selective),
+                 bare_sql(store, text, ranked, selective)], runs)
+            assert same_page(res, page), f"{text} {order}: the API and the floor disagree"
             rows.append({"query": label, "text": text, "order": order, "ranked": ranked,
                          "hits": len(res.hits), "api_p50": a50, "api_p99": a99,
                          "sql_p50": s50, "sql_p99": s99, "bare_p50": b50,
@@ -206,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     if not a.db.startswith("postgres") and not os.path.exists(a.db):
         from bench.generate import main as generate
 
-        if generate(["--db", a.db, "--messages", str(a.messages),
-                     "--tasks", str(max(a.messages // 10, 10))]) != 0:
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is for the report alone
+            made = generate(["--db", a.db, "--messages", str(a.messages),
+                             "--tasks", str(max(a.messages // 10, 10))])
+        if made != 0:
             return 2
     store = Store.open(a.db, policies=policies(), progress=lambda label, done, total: print(
         f"{label}: {done:,}/{total:,}", file=sys.stderr))

@@ -17,11 +17,12 @@ _WHERE = {
     "Query": "storage.search.query", "QueryError": "storage.search.query",
     "parse_query": "storage.search.query", "SearchHit": "storage.search.rows",
     "SearchResults": "storage.search.rows", "TaskGroup": "storage.search.rows",
+    "SearchTask": "storage.search.rows",
     "Searcher": "storage.search.searcher",
 }
 
-__all__ = ["Query", "QueryError", "SearchHit", "SearchResults", "Searcher", "TaskGroup",
-           "parse_query"]
+__all__ = ["Query", "QueryError", "SearchHit", "SearchResults", "SearchTask", "Searcher",
+           "TaskGroup", "parse_query"]
 
 
 def __getattr__(name: str) -> Any:

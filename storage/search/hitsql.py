@@ -1,12 +1,12 @@
 """One statement per search for everything a hit shows, and the Python rows built from it.
 
 A hit needs its message, the author's name, the attachment names (part of the snippet),
-and its task as a full :class:`TaskRow` (the results are grouped under it). Reading
-those with separate statements (task rows, attachments) cost a statement each and,
-on PostgreSQL, a round trip each; here the match query picks the message ids (the
-inner query ``h``, ordered and limited) and one outer query reads the rest for those
-few rows only (names by scalar subqueries, see TASK_SELECT). Everything is plain SQL text built once per backend; only parameters
-are bound per search (building SQL with peewee costs ~1 ms a statement).
+and its task's header (:class:`SearchTask`: the results are grouped under it). Reading
+those with separate statements cost a statement each and, on PostgreSQL, a round trip
+each; here the match query picks the message ids (the inner query ``h``, ordered and
+limited) and one outer query reads the rest for those few rows only (names by scalar
+subqueries, see TASK_SELECT). Everything is plain SQL text built once per backend; only
+parameters are bound per search (building SQL with peewee costs ~1 ms a statement).
 
 Rows are built straight from tuples: peewee model objects cost ~0.1 ms a row here.
 """
@@ -17,22 +17,22 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from storage.convert import TASK_COLUMNS, frozen
-from storage.convert import task_row_from_db as task_row
-from storage.models import from_micros
-from storage.rows import ContactRow, TaskRow
+from storage.convert import frozen
+from storage.rows import ContactRow
 from storage.search.query import Query
-from storage.search.rows import SearchHit
+from storage.search.rows import SearchHit, SearchTask
 from storage.search.snippets import make_snippet
+from storage.timestamps import from_micros
 
-# A task with the names a TaskRow shows (its contact, channel and assignee). The names
+# A task's header with the names it shows (its contact, channel and assignee). The names
 # are scalar subqueries, not joins: PostgreSQL plans a join of eight tables by trying
 # its orders (~4 ms, four times running it), a subquery on its own (~0.3 ms in all).
-TASK_SELECT = (", ".join("t." + c for c in TASK_COLUMNS)
-               + ", (SELECT x.name FROM contact x WHERE x.id = t.contact_id)"
-               + ", (SELECT x.kind FROM channel x WHERE x.id = t.channel_id)"
-               + ", (SELECT x.name FROM channel x WHERE x.id = t.channel_id)"
-               + ", (SELECT x.name FROM operator x WHERE x.id = t.assignee_id)")
+TASK_SELECT = ("t.id, t.number, t.title, t.status, t.contact_id, t.channel_id, t.assignee_id"
+               ", (SELECT x.name FROM contact x WHERE x.id = t.contact_id)"
+               ", (SELECT x.kind FROM channel x WHERE x.id = t.channel_id)"
+               ", (SELECT x.name FROM channel x WHERE x.id = t.channel_id)"
+               ", (SELECT x.name FROM operator x WHERE x.id = t.assignee_id)")
+TASK_WIDTH = 11
 
 # A hit row: the message, its author's names, its attachment names ({attachments}: a
 # backend's correlated aggregate), then its task as TASK_SELECT from column HIT_TASK on.
@@ -52,12 +52,25 @@ def hit_sql(attachments: str) -> str:
             f"{HIT_JOINS} ORDER BY {{order}}")
 
 
-def contact_row(r: Sequence[Any]) -> ContactRow:
+def search_task(r: Sequence[Any], i: int = 0) -> SearchTask:
+    """A SearchTask from TASK_SELECT's columns, from column ``i`` of ``r`` (the same
+    values as the store's TaskRow: a task without a number shows its id)."""
+    tid, number, title, status, contact_id, channel_id, assignee_id, contact, kind, channel, \
+        assignee = r[i:i + TASK_WIDTH]
+    return frozen(SearchTask, {
+        "id": tid, "number": number or tid, "title": title, "status": status,
+        "contact_id": contact_id, "contact_name": contact or "", "channel_id": channel_id,
+        "channel_kind": kind or "", "channel_name": channel or "", "assignee_id": assignee_id,
+        "assignee_name": assignee or ""})
+
+
+def contact_row(r: Sequence[Any], i: int = 0) -> ContactRow:
     """A ContactRow from CONTACT_SELECT's columns (phones and e-mails are JSON text)."""
-    cid, name, phones, emails, merged, created = r
-    return ContactRow(id=cid, name=name, phones=tuple(json.loads(phones) if phones else ()),
-                      emails=tuple(json.loads(emails) if emails else ()),
-                      merged_into_id=merged, created_at=from_micros(created))
+    cid, name, phones, emails, merged, created = r[i:i + 6]
+    return frozen(ContactRow, {
+        "id": cid, "name": name, "phones": tuple(json.loads(phones) if phones else ()),
+        "emails": tuple(json.loads(emails) if emails else ()), "merged_into_id": merged,
+        "created_at": from_micros(created)})
 
 
 def _names(value: Any) -> list[str]:
@@ -67,19 +80,20 @@ def _names(value: Any) -> list[str]:
     return list(json.loads(value) if isinstance(value, str) else value)
 
 
-def build_hits(rows: list[Sequence[Any]], q: Query) -> tuple[list[SearchHit], dict[int, TaskRow]]:
+def build_hits(rows: list[Sequence[Any]], q: Query
+               ) -> tuple[list[SearchHit], dict[int, SearchTask]]:
     """Hits (with snippets and task numbers) and their tasks, from hit rows, in order."""
     words = q.highlight_words()
     hits: list[SearchHit] = []
-    tasks: dict[int, TaskRow] = {}
+    tasks: dict[int, SearchTask] = {}
     for r in rows:
         mid, task_id, kind, text, created_at, operator, contact, attachments = r[:HIT_TASK]
         task = tasks.get(task_id)
         if task is None:
-            task = tasks[task_id] = task_row(r, HIT_TASK)
+            task = tasks[task_id] = search_task(r, HIT_TASK)
         text = text or ""
-        names = _names(attachments)
-        if names:
+        if attachments and attachments != "[]":
+            names = _names(attachments)
             text = (text + "  📎 " if text else "📎 ") + ", ".join(names)
         snippet, ranges = make_snippet(text, words)
         hits.append(frozen(SearchHit, {

@@ -15,8 +15,9 @@ from typing import Any
 
 import peewee as pw
 
-from storage.search.hitsql import CONTACT_SELECT, TASK_SELECT, hit_sql
+from storage.search.hitsql import TASK_SELECT, hit_sql
 from storage.search.query import Query, Term
+from storage.search.side import Side
 
 
 def _lexeme(word: str) -> str:
@@ -61,6 +62,7 @@ GIN_SQL = ("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; "
 
 class PostgresBackend:
     param = "%s"
+    tie_by_id = True  # equal contact ranks: by id, as the inner query orders them
 
     def __init__(self, db: pw.Database) -> None:
         self.db = db
@@ -149,27 +151,39 @@ class PostgresBackend:
                  f"WHERE m.kind <> 'event'{where}{extra} ORDER BY m.id DESC LIMIT %s")
         return self._hits(inner, [*args, limit], NEWEST)
 
-    def tasks(self, q: Query, where: str, params: list[Any], limit: int) -> list[int]:
+    def task_branch(self, side: Side, q: Query, where: str, params: list[Any],
+                    limit: int) -> None:
+        """Tasks whose number, title, description or data match (newest first)."""
         join = " JOIN task t ON t.id = s.id" if where else ""
-        sql = (f"SELECT s.id FROM search_task s{join} "
-               f"WHERE s.tsv @@ {TSQ}{where} ORDER BY s.id DESC LIMIT %s")
-        return [r[0] for r in self._rows(sql, [tsquery(q.terms, q.excluded), *params, limit])]
+        side.tasks(f"SELECT s.id FROM search_task s{join} WHERE s.tsv @@ {TSQ}{where} "
+                   f"ORDER BY s.id DESC LIMIT %s", [tsquery(q.terms, q.excluded), *params, limit])
+
+    def _contact_match(self, terms: tuple[Term, ...], any_of: bool,
+                       where: str) -> tuple[str, str]:
+        join = " JOIN contact c ON c.id = s.id" if where else ""
+        return (f"SELECT s.id, -ts_rank(s.tsv, {TSQ}) AS k FROM search_contact s{join} "
+                f"WHERE s.tsv @@ {TSQ}{where} ORDER BY k, s.id LIMIT %s",
+                any_query(terms) if any_of else tsquery(terms))
 
     def contacts(self, terms: tuple[Term, ...], any_of: bool, where: str, params: list[Any],
                  limit: int) -> list[int]:
-        expr = any_query(terms) if any_of else tsquery(terms)
-        join = " JOIN contact c ON c.id = s.id" if where else ""
-        sql = (f"SELECT s.id FROM search_contact s{join} "
-               f"WHERE s.tsv @@ {TSQ}{where} "
-               f"ORDER BY ts_rank(s.tsv, {TSQ}) DESC, s.id LIMIT %s")
-        return [r[0] for r in self._rows(sql, [expr, *params, expr, limit])]
+        """Ids of the contacts matching ``terms`` (all, or ``any_of``), best first."""
+        sql, expr = self._contact_match(terms, any_of, where)
+        return [r[0] for r in self._rows(sql, [expr, expr, *params, limit])]
+
+    def contact_branch(self, side: Side, terms: tuple[Term, ...], any_of: bool, where: str,
+                       params: list[Any], limit: int, latest: str,
+                       latest_params: list[Any]) -> None:
+        sql, expr = self._contact_match(terms, any_of, where)
+        side.contacts(sql, [expr, expr, *params, limit], latest, latest_params)
+
+    def known_contacts(self, side: Side, ids: list[int], latest: str,
+                       latest_params: list[Any]) -> None:
+        """Contacts ``ids``, in that order."""
+        side.contacts("SELECT u.id, u.k FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(id, k)",
+                      [list(ids)], latest, latest_params)
 
     def task_rows(self, ids: list[int]) -> list[tuple[Any, ...]]:
         """TASK_SELECT rows of tasks ``ids`` (any order)."""
         return self._rows(f"SELECT {TASK_SELECT} FROM task t WHERE t.id = ANY(%s)",
-                          [list(ids)])
-
-    def contact_rows(self, ids: list[int]) -> list[tuple[Any, ...]]:
-        """CONTACT_SELECT rows of contacts ``ids`` (any order)."""
-        return self._rows(f"SELECT {CONTACT_SELECT} FROM contact c WHERE c.id = ANY(%s)",
                           [list(ids)])

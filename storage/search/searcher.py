@@ -5,8 +5,12 @@ synchronously like every storage read (the console calls it from a thread worker
 
 Costs are bounded by construction: message hits are capped (``limit`` ≤ 200), task
 and contact matches at 20 each, and relevance ranking is used only when the words
-match at most ``RANK_CAP`` messages — beyond that newest-first is returned (ranking
-every hit of a common word is what is slow, anchors.md) and ``ranked`` says so.
+match at most ``RANK_CAP`` messages — beyond that (or when their newest matches are
+so dense that they must match more than twice as many) newest-first is returned
+(ranking every hit of a common word is what is slow, anchors.md) and ``ranked`` says
+so. A page is two statements in the common case: the hits with their tasks
+(:mod:`storage.search.hitsql`), and the matching tasks and contacts with their rows
+(:mod:`storage.search.side`); a ranked search adds its scored pass.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from storage.i18n import _
-from storage.rows import ContactRow, TaskRow
-from storage.search.hitsql import build_hits, contact_row, task_row
+from storage.rows import ContactRow
+from storage.search.hitsql import build_hits, search_task
 from storage.search.postgres_fts import PostgresBackend
 from storage.search.query import Query, QueryError, Term, parse_query
-from storage.search.rows import SearchHit, SearchResults, TaskGroup
+from storage.search.rows import SearchHit, SearchResults, SearchTask, TaskGroup
+from storage.search.side import Side, side_rows
 from storage.search.sqlite_fts import SqliteBackend
 
 RANK_CAP = 500
@@ -74,25 +79,43 @@ class Searcher:
                 rows = self.backend.scan(q, where, params, limit + 1)
         capped = len(rows) > limit
         hits, tasks = build_hits(rows[:limit], q)
-        task_only: list[int] = []
-        if q.terms and not q.kinds:
-            where, params = self._task_where(q, scope)
-            task_only = self.backend.tasks(q, where, params, SIDE_LIMIT)
-        contact_ids = list(phone_contacts)
-        if q.phone_words and not q.has_filters:  # "89161234567": a word and maybe a phone
-            contact_ids += self._contacts(_phone_terms(q.phone_words), True, scope)
-        if q.terms and not q.has_filters and not q.phones:
-            contact_ids += self._contacts(q.terms, False, scope)
+        task_rows, found = self._side(q, scope, phone_contacts)
+        tasks.update((t.id, t) for t in task_rows)
+        task_only = [t.id for t in task_rows]
         jump = self._jump(q, scope)
-        contacts = self._contact_rows(list(dict.fromkeys(contact_ids)))
         if q.phones and not q.terms:
             task_only += self._tasks_of(phone_contacts, scope)
         groups = self._groups(hits, tasks, task_only, jump)
-        newest_task = self._latest_tasks([c.id for c in contacts], scope)
-        latest = tuple(newest_task.get(c.id) for c in contacts)
         return SearchResults(query=q.text, hits=tuple(hits), groups=groups,
-                             contacts=tuple(contacts), contact_task_ids=latest, jump_task_id=jump,
-                             ranked=ranked and bool(q.terms), capped=capped)
+                             contacts=tuple(c for c, _latest in found),
+                             contact_task_ids=tuple(latest for _c, latest in found),
+                             jump_task_id=jump, ranked=ranked and bool(q.terms), capped=capped)
+
+    def _side(self, q: Query, scope: _Scope, phone_contacts: list[int]
+              ) -> tuple[list[SearchTask], list[tuple[ContactRow, int | None]]]:
+        """Tasks matched by number, title or data, and contacts (a phone's, a phone-looking
+        word's, the words'), each with its newest visible task: one statement."""
+        side = Side()
+        if q.terms and not q.kinds:
+            where, params = self._task_where(q, scope)
+            self.backend.task_branch(side, q, where, params, SIDE_LIMIT)
+        latest: str = ""
+        latest_params: list[Any] = []  # the newest task a contact shows: one they may see
+        if scope.restrict:
+            latest, latest_params = f" AND t.assignee_id = {self.p}", [scope.operator_id]
+        if phone_contacts:
+            self.backend.known_contacts(side, phone_contacts, latest, latest_params)
+        where, params = self._contact_where(scope)
+        if q.phone_words and not q.has_filters:  # "89161234567": a word and maybe a phone
+            self.backend.contact_branch(side, _phone_terms(q.phone_words), True, where, params,
+                                        SIDE_LIMIT, latest, latest_params)
+        if q.terms and not q.has_filters and not q.phones:
+            self.backend.contact_branch(side, q.terms, False, where, params, SIDE_LIMIT,
+                                        latest, latest_params)
+        if not side.branches:
+            return [], []
+        rows = self.store.db.execute_sql(side.sql(), side.params).fetchall()
+        return side_rows(rows, self.backend.tie_by_id)
 
     # ---- resolving names -----------------------------------------------------------------
     def _scope(self, q: Query, operator_id: int | None, restrict: bool) -> _Scope:
@@ -172,13 +195,15 @@ class Searcher:
             params.append(q.after)
         return "".join(" AND " + c for c in cond), params
 
+    def _contact_where(self, scope: _Scope) -> tuple[str, list[Any]]:
+        """The condition on ``contact c`` a searcher's contacts pass (one of their tasks)."""
+        if not scope.restrict:
+            return "", []
+        return (f" AND EXISTS (SELECT 1 FROM task t WHERE t.contact_id = c.id "
+                f"AND t.assignee_id = {self.p})", [scope.operator_id])
+
     def _contacts(self, terms: tuple[Term, ...], any_of: bool, scope: _Scope) -> list[int]:
-        params: list[Any] = []
-        where = ""
-        if scope.restrict:
-            where = (f" AND EXISTS (SELECT 1 FROM task t WHERE t.contact_id = c.id "
-                     f"AND t.assignee_id = {self.p})")
-            params.append(scope.operator_id)
+        where, params = self._contact_where(scope)
         return self.backend.contacts(terms, any_of, where, params, SIDE_LIMIT)
 
     def _jump(self, q: Query, scope: _Scope) -> int | None:
@@ -210,28 +235,11 @@ class Searcher:
             params.append(scope.operator_id)
         return cond
 
-    def _contact_rows(self, ids: list[int]) -> list[ContactRow]:
-        """Contacts in ``ids`` order, in one query."""
-        if not ids:
-            return []
-        found = {r[0]: contact_row(r) for r in self.backend.contact_rows(ids)}
-        return [found[cid] for cid in ids if cid in found]
-
-    def _latest_tasks(self, contact_ids: list[int], scope: _Scope) -> dict[int, int]:
-        """Each contact's newest task the searcher may see, in one query."""
-        if not contact_ids:
-            return {}
-        params: list[Any] = []
-        cond = self._contacts_tasks(contact_ids, scope, params)
-        rows = self.store.db.execute_sql(
-            f"SELECT t.contact_id, max(t.id) FROM task t WHERE {cond} GROUP BY t.contact_id",
-            params).fetchall()
-        return {int(c): int(t) for c, t in rows}
-
-    def _groups(self, hits: list[SearchHit], tasks: dict[int, TaskRow], task_only: list[int],
+    def _groups(self, hits: list[SearchHit], tasks: dict[int, SearchTask], task_only: list[int],
                 jump: int | None) -> tuple[TaskGroup, ...]:
         """Hits grouped under their tasks, in result order; the jump task first, then
-        tasks matched by title or data (their rows read only if no hit brought them)."""
+        tasks matched by title or data (their rows came with the side statement; a jump
+        task's or a phone's tasks' are read only if nothing else brought them)."""
         order: list[int] = []
         if jump is not None:
             order.append(jump)
@@ -240,7 +248,7 @@ class Searcher:
         order = list(dict.fromkeys(order))
         missing = [tid for tid in order if tid not in tasks]
         if missing:
-            tasks = {**tasks, **{r[0]: task_row(r) for r in self.backend.task_rows(missing)}}
+            tasks = {**tasks, **{r[0]: search_task(r) for r in self.backend.task_rows(missing)}}
         matched = set(task_only) | ({jump} if jump is not None else set())
         by_task: dict[int, list[SearchHit]] = {}
         for h in hits:

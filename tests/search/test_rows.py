@@ -8,14 +8,17 @@ store builds the ordinary way, and every plan to the same hits, on both backends
 
 from __future__ import annotations
 
+import peewee as pw
 import pytest
 
 import storage.search.postgres_fts as postgres_fts
 import storage.search.searcher as searcher
-from storage.search import Searcher
+import storage.search.sqlite_fts as sqlite_fts
+from storage.search import Searcher, SearchTask
 from storage.search.snippets import make_snippet
 from tests.search.conftest import World
 
+TASK_FIELDS = tuple(SearchTask.__dataclass_fields__)
 QUERIES = ("refund", "invoice", "inv 447", '"send invoice"', "refund from:client",
            "refund channel:telegram", "invoice -refund", "refund @anna", "contract еж")
 
@@ -26,14 +29,18 @@ def test_rows_equal_the_stores_own(world: World) -> None:
         for order in ("relevance", "newest"):
             results = Searcher(store).search(query, order=order)  # type: ignore[arg-type]
             for group in results.groups:
-                assert group.task == store.get_task(group.task.id), query
+                task = store.get_task(group.task.id)
+                assert group.task == SearchTask(**{f: getattr(task, f) for f in TASK_FIELDS})
                 for hit in group.hits:
                     message = store.get_message(hit.message_id)
                     assert (hit.task_id, hit.created_at, hit.kind) == (
                         message.task_id, message.created_at, message.kind)
                     assert hit.task_number == group.task.number
-            for contact in results.contacts:
+            for contact, latest in zip(results.contacts, results.contact_task_ids, strict=True):
                 assert contact == store.get_contact(contact.id)
+                task_model = store.m.Task
+                assert latest == task_model.select(pw.fn.MAX(task_model.id)).where(
+                    task_model.contact_id == contact.id).scalar()
 
 
 def test_the_hit_shows_its_author_and_attachments(world: World) -> None:
@@ -50,12 +57,14 @@ def test_the_hit_shows_its_author_and_attachments(world: World) -> None:
 @pytest.mark.parametrize("limit", [1, 50])
 def test_every_plan_finds_the_same_hits(world: World, monkeypatch: pytest.MonkeyPatch,
                                         window: int, cap: int, limit: int) -> None:
-    """Small windows and caps force the plans a big database takes (common words read
-    from the window or by the backwards walk, rare ones from the GIN index)."""
+    """Small windows, samples and caps force the plans a big database takes (common
+    words read from the window or by the backwards walk, rare ones from the GIN index;
+    on SQLite judged dense from a small sample, or scored and ranked)."""
     expected = {q: _ids(Searcher(world.store).search(q, order="newest", limit=limit))
                 for q in QUERIES}
     best = {q: Searcher(world.store).search(q, limit=limit) for q in QUERIES}
     monkeypatch.setattr(postgres_fts, "WINDOW", window)
+    monkeypatch.setattr(sqlite_fts, "SAMPLE", window)  # SQLite's newest-first sample
     monkeypatch.setattr(searcher, "RANK_CAP", cap)
     for query in QUERIES:
         newest = Searcher(world.store).search(query, order="newest", limit=limit)
