@@ -12,6 +12,9 @@ Events that arrived while no runner ran do not trigger event rules afterwards
 
 ``clock`` is injectable; ``wake()`` makes the worker look again at once (tests
 advance a fake clock and call it).
+
+The worker's own calls are :class:`storage.ports.AutomationStore`; the rules engine it
+drives is a storage component and gets the same store whole.
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from connectors.outbox import wait_event
 from storage import events as ev
 from storage.events import Event
 from storage.models import utcnow
+from storage.ports import AutomationStore
 from storage.rules.engine import Automation
 from storage.rules.loader import RuleSet, configured_rules, load_rules, rules_path
 from storage.rules.log import FiringRow
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ WAKING = (ev.MESSAGE_STORED, ev.TASK_CREATED, ev.TASK_UPDATED, ev.TASK_MERGED)
 
 
 class AutomationWorker:
-    def __init__(self, store: Store, rules: RuleSet,
+    def __init__(self, store: AutomationStore, rules: RuleSet,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.rules = rules
@@ -143,14 +146,14 @@ class AutomationWorker:
         return end if end is not None and (due is None or end < due) else due
 
 
-def worker_for(store: Store, configured: str | Path | None,
+def worker_for(store: AutomationStore, configured: str | Path | None,
                base: Path | None = None) -> AutomationWorker:
     """The runner of the desk's rules (:func:`storage.rules.loader.configured_rules`);
     with none it still runs, so the store's own timers (a snooze ending) fire on time."""
     return AutomationWorker(store, configured_rules(configured, base))
 
 
-def worker_from_environment(store: Store) -> AutomationWorker | None:
+def worker_from_environment(store: AutomationStore) -> AutomationWorker | None:
     """The runner for ``$SWITCHBOARD_RULES`` (a broken file raises ``RulesError``, which
     names its line and column); None when it is not set: automation is opt-in until the
     configuration file gets a ``rules:`` entry."""

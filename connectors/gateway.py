@@ -15,6 +15,10 @@ process holds its channel's lease, and the outbox worker only while it holds the
 Health changes go to subscribers as ``callback(name, state, detail)``; callbacks are
 called on the gateway's event loop thread and must be thread-safe on their side
 (the console posts a Textual message).
+
+The gateway calls nothing on the store itself: it hands it to its connectors, writer,
+outbox worker and leases, and takes it as :class:`storage.ports.GatewayStore`, the
+union of what those need.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import aiohttp
 
@@ -45,11 +50,10 @@ from connectors.leased import first_of, needs_lease
 from connectors.outbox import OutboxWorker, wait_event
 from connectors.registry import connector_class
 from connectors.writer import GroupCommitWriter
-from storage.auto_assign import AutoAssigner
 from storage.i18n import _
 from storage.leases import DEFAULT_TTL, Lease, LeaseGate, channel_lease_name
 from storage.listeners import Listeners
-from storage.store import Store
+from storage.ports import GatewayStore
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +65,17 @@ OUTBOX_LEASE = "outbox"  # the one process that sends (see _run_outbox)
 STANDBY_AFTER = 2.0
 
 
+class Assigner(Protocol):
+    """The team auto-assigner (``storage.auto_assign.AutoAssigner``) as the gateway
+    drives it: started with the gateway, stopped (blocking, in a thread) after it."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class Gateway:
-    def __init__(self, store: Store, specs: Sequence[ChannelSpec], *, host: str = "127.0.0.1",
+    def __init__(self, store: GatewayStore, specs: Sequence[ChannelSpec], *, host: str = "127.0.0.1",
                  port: int = 8780, max_body_bytes: int = 1_048_576,
                  public_url: str | None = None, backoff: Backoff | None = None,
                  outbox_backoff: Backoff | None = None,
@@ -88,7 +101,7 @@ class Gateway:
             self._build(spec)
         self.outbox = OutboxWorker(store, self.connectors_by_channel(), backoff=outbox_backoff)
         self.automation: AutomationWorker | None = None  # rules runner, set by the wiring
-        self.assigner: AutoAssigner | None = None  # team auto-assignment, set by the wiring
+        self.assigner: Assigner | None = None  # team auto-assignment, set by the wiring
 
     def _build(self, spec: ChannelSpec) -> None:
         try:

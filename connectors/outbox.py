@@ -14,6 +14,8 @@ after an exponential backoff with jitter, or after the channel's ``retry_after``
 it gave one; :class:`PermanentSendError` → ``failed`` with the channel's own reason
 (the operator sees it and may retry by hand). At start ``recover_outbox()`` re-queues
 what a previous process left in ``sending``.
+
+The worker sees the store through :class:`storage.ports.OutboxStore` only.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from connectors.base import Connector, PermanentSendError, TransientSendError
 from storage.events import OUTBOX_QUEUED, Event
 from storage.i18n import _
 from storage.models import utcnow
+from storage.ports import OutboxStore
 from storage.rows import OutboxItem
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ MAX_UNEXPECTED_ATTEMPTS = 5
 
 
 class OutboxWorker:
-    def __init__(self, store: Store, connectors: dict[int, Connector], *,
+    def __init__(self, store: OutboxStore, connectors: dict[int, Connector], *,
                  concurrency: int = 16, backoff: Backoff | None = None,
                  send_timeout: float = SEND_TIMEOUT) -> None:
         self.store = store

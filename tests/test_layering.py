@@ -155,7 +155,10 @@ def test_lint_imports_can_fail(tmp_path: Path) -> None:
     for name in ("models", "store", "database", "core"):  # the modules the contracts name
         (tmp_path / "storage" / f"{name}.py").write_text("import peewee\n", encoding="utf-8")
     for name in ("telegram", "meta", "whatsapp", "facebook", "instagram", "viber", "vk",
-                 "generic", "webchat", "webhook_pipeline", "webhooks"):  # the channel contract's sources
+                 "generic", "webchat", "webhook_pipeline", "webhooks", "outbox", "automation",
+                 "gateway", "leased", "serve_marker", "send_progress", "media", "quoting",
+                 "ratelimit", "base", "plugin", "registry", "http_server", "rejections",
+                 "backoff"):  # the store-protocol contract's sources
         (tmp_path / "connectors" / f"{name}.py").write_text("", encoding="utf-8")
     (tmp_path / "widgets" / "bad.py").write_text("from storage.models import x\n",
                                                  encoding="utf-8")
