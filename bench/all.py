@@ -100,15 +100,20 @@ def launch(db: str | None, quick: bool, runs: int) -> list[Row]:
                 sec)]
 
 
-def ingest(quick: bool, seconds: float) -> list[Row]:
+def ingest(db: str | None, quick: bool, seconds: float) -> list[Row]:
     args = ["bench.ingest_bench", "--json"] + (["--quick"] if quick else
-                                               ["--seconds", str(seconds)])
+                                               ["--seconds", str(seconds), "--db", str(db)])
     r, load, sec = run_script(args, 1800)
     hook = r["webhook"]
     q = hook["rate"] / max(r["ingest_many_500"], 1e-9)
-    return [Row("durable webhook path ÷ Store.ingest_many×500 (bench.ingest_bench)", q, "≥ 0.6",
-                q >= 0.6, f"{hook['rate']:,.0f} vs {r['ingest_many_500']:,.0f} msg/s; p99 "
-                f"{hook['p99_ms'] or 0:.0f} ms at peak ({hook['client']})", load, sec)]
+    half = hook.get("half") or {}  # the open loop at 50 % of the peak (issue 20's p99)
+    p99 = half.get("p99_ms")
+    return [Row("durable webhook path ÷ Store.ingest_many×500; p99 at half the peak "
+                "(bench.ingest_bench)", q, "≥ 0.6; p99 ≤ 50 ms",
+                q >= 0.6 and p99 is not None and p99 <= 50,
+                f"{hook['rate']:,.0f} vs {r['ingest_many_500']:,.0f} msg/s; p99 "
+                f"{hook['p99_ms'] or 0:.0f} ms at peak ({hook['client']}), "
+                f"{p99 or 0:.0f} ms at {half.get('target_rate') or 0:,.0f}/s open loop", load, sec)]
 
 
 def search(db: str | None, quick: bool, runs: int, tmp: Path) -> list[Row]:
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             "console": lambda: console(a.db, a.quick, a.runs),
             "keys": lambda: keys(a.db, a.quick, a.presses),
             "launch": lambda: launch(a.db, a.quick, a.runs),
-            "ingest": lambda: ingest(a.quick, a.ingest_seconds),
+            "ingest": lambda: ingest(a.db, a.quick, a.ingest_seconds),
             "search": lambda: search(a.db, a.quick, a.search_runs, Path(d)),
             "latency": lambda: latency(a.quick, a.latency_messages),
         }

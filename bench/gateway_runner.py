@@ -1,10 +1,14 @@
 """A small gateway process for benchmarks and crash tests: real routes, real writer.
 
     python -m bench.gateway_runner --db PATH [--port 0] [--channel tg] [--token T]
+                                   [--profile PREFIX]
 
 It opens the store, makes sure a Telegram channel exists, mounts the real
-``TelegramConnector`` webhook route (``/hooks/telegram/{channel}``) on an aiohttp
-server on 127.0.0.1, and feeds it through the real group-commit writer
+``TelegramConnector`` webhook route (``/hooks/telegram/{channel}``) on the real
+``connectors.http_server.HttpServer`` on 127.0.0.1 (the gateway's server: its body
+cap, per-route rate limit, body timeout and per-address connection guard all run; the
+rate limit is raised to ``BENCH_LIMITS`` so a capacity benchmark measures the path,
+not the default 100 requests/s guard), and feeds it through the real group-commit writer
 (``connectors.writer.GroupCommitWriter``): the same path a webhook takes in
 ``switchboard serve``, without the parts a benchmark must not touch (no getMe,
 no setWebhook, no outbox sending). It prints one line ``READY <port> <secret>`` on
@@ -13,28 +17,40 @@ before exiting, so a benchmark can tell whether group commit batched anything.
 
 Why its own process: the load generator must not share a GIL with the server, and a
 crash test must be able to SIGKILL it.
+
+``--profile PREFIX`` (bench/PROFILE.md, issue 20): cProfile the event loop thread
+(``PREFIX.loop.pstats``: aiohttp, JSON, the parse, the hand-off) and, with a second
+profiler, every store call the writer makes in its worker thread
+(``PREFIX.writer.pstats``: SQL, commit, event publishing), written on SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import functools
 import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from aiohttp import web
+from typing import Any
 
 from connectors.base import ChannelSpec
+from connectors.http_server import HttpServer, ServerLimits
 from connectors.registry import policies
 from connectors.telegram.connector import TelegramConnector, webhook_path
 from connectors.writer import GroupCommitWriter
 from storage.store import Store
 
 DEFAULT_TOKEN = "123456:bench-token-not-secret"
+# The gateway's guards, with room for a load generator on one address: the default
+# webhook rate limit (100/s per route) would answer most of a capacity test 429.
+BENCH_LIMITS = ServerLimits(webhook_requests_per_second=1_000_000.0, webhook_burst=1_000_000,
+                            max_connections_per_ip=1024)
 
 
 class Counting(GroupCommitWriter):
@@ -54,7 +70,7 @@ class Gateway:
 
     store: Store
     writer: Counting
-    runner: web.AppRunner
+    server: HttpServer
     port: int
     secret: str
     path: str
@@ -64,7 +80,7 @@ class Gateway:
         return f"http://127.0.0.1:{self.port}{self.path}"
 
     async def close(self) -> None:
-        await self.runner.cleanup()
+        await self.server.stop()
         await self.writer.stop()
 
 
@@ -76,18 +92,33 @@ async def start_gateway(store: Store, port: int = 0, channel: str = "tg",
     spec = ChannelSpec(id=ch.id, name=channel, kind="telegram",
                        options={"token": token, "mode": "webhook"})
     connector = TelegramConnector(spec, store, writer.ingest)
-    app = web.Application(client_max_size=2 * 1024 * 1024)
-    app.add_routes(connector.routes())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=True, backlog=1024)
-    await site.start()
-    bound = runner.addresses[0][1]
-    return Gateway(store, writer, runner, bound, connector.secret, webhook_path(channel))
+    server = HttpServer("127.0.0.1", port, 2 * 1024 * 1024, limits=BENCH_LIMITS)
+    server.add_routes(connector.routes(), connector.body_caps())
+    await server.start()
+    return Gateway(store, writer, server, server.bound_port, connector.secret,
+                   webhook_path(channel))
 
 
-async def serve(db: str, port: int, channel: str, token: str, window: float) -> None:
+def profiled(fn: Callable[..., Any], prof: cProfile.Profile) -> Callable[..., Any]:
+    """``fn`` with ``prof`` enabled around each call (in whichever thread makes it)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        prof.enable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            prof.disable()
+
+    return wrapper
+
+
+async def serve(db: str, port: int, channel: str, token: str, window: float,
+                writer_prof: cProfile.Profile | None = None) -> None:
     store = await asyncio.to_thread(Store.open, db, policies=policies())
+    if writer_prof is not None:  # the writer's calls, in its worker thread
+        store.ingest_many = profiled(store.ingest_many, writer_prof)  # type: ignore[method-assign]
+        store.ingest = profiled(store.ingest, writer_prof)  # type: ignore[method-assign]
     gw = await start_gateway(store, port, channel, token, window)
     print(f"READY {gw.port} {gw.secret} {gw.path}", flush=True)
     stop = asyncio.Event()
@@ -103,10 +134,11 @@ async def serve(db: str, port: int, channel: str, token: str, window: float) -> 
 class Runner:
     """``bench.gateway_runner`` as a subprocess (the server under load)."""
 
-    def __init__(self, db: Path | str, window: float = 0.0, port: int = 0) -> None:
+    def __init__(self, db: Path | str, window: float = 0.0, port: int = 0,
+                 profile: str | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.gateway_runner", "--db", str(db), "--window",
-             str(window), "--port", str(port)],
+             str(window), "--port", str(port), *(["--profile", profile] if profile else [])],
             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().split()
@@ -137,8 +169,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--token", default=DEFAULT_TOKEN)
     ap.add_argument("--window", type=float, default=0.0,
                     help="group-commit window, seconds (0: adaptive, as the gateway)")
+    ap.add_argument("--profile", metavar="PREFIX",
+                    help="write PREFIX.loop.pstats and PREFIX.writer.pstats on exit")
     a = ap.parse_args(argv)
-    asyncio.run(serve(a.db, a.port, a.channel, a.token, a.window))
+    if not a.profile:
+        asyncio.run(serve(a.db, a.port, a.channel, a.token, a.window))
+        return 0
+    loop_prof, writer_prof = cProfile.Profile(), cProfile.Profile()
+    loop_prof.enable()
+    try:
+        asyncio.run(serve(a.db, a.port, a.channel, a.token, a.window, writer_prof))
+    finally:
+        loop_prof.disable()
+        loop_prof.dump_stats(f"{a.profile}.loop.pstats")
+        writer_prof.dump_stats(f"{a.profile}.writer.pstats")
     return 0
 
 

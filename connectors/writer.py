@@ -18,6 +18,13 @@ positive ``window`` restores the timed wait (tests use it to force batches).
 channel id) would fail its neighbours: on any error the batch is retried one message
 at a time, and only the bad one gets the exception.
 
+The hand-off (issue 20, bench/PROFILE.md): a message costs the event loop one list
+append and, only when the writer is idle, one wake-up; a batch costs one hop to the
+writer's OWN thread (one worker, started with the writer) and one back. One thread
+means one database connection for every commit, so its prepared statements and its
+page cache stay warm (``asyncio.to_thread`` spread commits over the shared pool's
+threads, each with a connection of its own).
+
 SQLite answers "database is locked" at once (without waiting for its busy timeout)
 when a deferred transaction cannot take the write lock that another process holds;
 such a commit is retried with a short backoff for up to ``busy_patience`` seconds
@@ -29,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import peewee as pw
@@ -58,50 +66,64 @@ class GroupCommitWriter:
         self.busy_patience = busy_patience
         self.window = window
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[_Pending | None] | None = None
+        self._pending: list[_Pending] = []  # handed in, not yet taken into a batch
+        self._wake: asyncio.Future[None] | None = None  # set while the writer is idle
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._thread: ThreadPoolExecutor | None = None
         self.batches = 0  # how many commits were made (for tests and benchmarks)
 
     async def start(self) -> None:
         if self._task is None:
-            self._queue = asyncio.Queue()
+            self._stopping = False
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
             self._task = asyncio.create_task(self._run(), name="ingest-writer")
 
     async def stop(self) -> None:
         """Commit everything already handed in, then stop (no caller is left hanging)."""
         task, self._task = self._task, None
-        if task is None or self._queue is None:
+        if task is None:
             return
-        self._queue.put_nowait(None)
-        await task
+        self._stopping = True
+        self._wakeup()
+        try:
+            await task
+        finally:
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                thread.shutdown(wait=False)
 
     async def ingest(self, inbound: Inbound) -> IngestResult:
-        if self._queue is None or self._task is None:
+        if self._task is None or self._stopping:
             raise ConnectionAbortedError("the ingest writer is not running")
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((inbound, future))
+        self._pending.append((inbound, future))
+        self._wakeup()
         return await future
 
+    def _wakeup(self) -> None:
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
     async def _run(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
-        stopping = False
-        while not stopping:
-            first = await queue.get()
-            if first is None:
-                break
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._pending:
+                if self._stopping:
+                    return
+                self._wake = loop.create_future()
+                try:
+                    await self._wake
+                finally:
+                    self._wake = None
+                continue
             # window 0: one turn of the loop, so requests already parsed join this commit;
             # the ones arriving during the commit form the next batch. A positive window
-            # waits that long. (A plain sleep, not wait_for(queue.get()): on 3.11 a
-            # timed-out get can lose an item.)
+            # waits that long.
             await asyncio.sleep(self.window)
-            batch: list[_Pending] = [first]
-            while not queue.empty() and len(batch) < self.max_batch:
-                item = queue.get_nowait()
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
+            batch = self._pending[:self.max_batch]
+            del self._pending[:self.max_batch]
             live = [(i, f) for i, f in batch if not f.done()]  # callers may have gone
             if live:
                 await self._commit(live)
@@ -132,13 +154,13 @@ class GroupCommitWriter:
                 future.set_result(result)
 
     async def _patiently(self, fn: Callable[[Any], R], arg: Any) -> R:
-        """Run ``fn(arg)`` in a thread, waiting out another process's write lock."""
+        """Run ``fn(arg)`` in the writer's thread, waiting out another process's write lock."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.busy_patience
         delay = 0.01
         while True:
             try:
-                return await asyncio.to_thread(fn, arg)
+                return await loop.run_in_executor(self._thread, fn, arg)
             except pw.OperationalError as err:
                 if not is_busy(err) or loop.time() + delay > deadline:
                     raise

@@ -62,13 +62,16 @@ class NewConversation:
         cursor = self.db.execute_sql(sql, params)
         return cursor.fetchone()[0] if self.postgres else cursor.lastrowid
 
-    def try_open(self, tx: Any, inbound: Inbound,
-                 key: str) -> tuple[int, int, int, bool, bool, bool] | None:
+    def try_open(self, tx: Any, inbound: Inbound, key: str,
+                 known: bool | None = None) -> tuple[int, int, int, bool, bool, bool] | None:
         """Store ``inbound`` if it is the common new-conversation case (the result tuple of
-        ``Ingest._ingest_one``); None means "take the general path"."""
+        ``Ingest._ingest_one``); None means "take the general path". ``known``: whether
+        the sender's identity exists, when the caller already looked (None: look now)."""
         if inbound.attachments or inbound.email or inbound.reply_to_external_id:
             return None
-        if self._one(self.known_sql, (inbound.channel_id, inbound.sender_id)) is not None:
+        if known is None:
+            known = self._one(self.known_sql, (inbound.channel_id, inbound.sender_id)) is not None
+        if known:
             return None
         channel = self._one(self.channel_sql, (inbound.channel_id,))
         if channel is None:

@@ -82,20 +82,22 @@ class Ingest:
         if not inbound.chat_id or not inbound.sender_id:
             raise RuleViolation(_("An inbound message needs a chat id and a sender id."))
         fast = self.fast
-        if inbound.external_id:
-            seen = fast.seen(inbound.channel_id, inbound.external_id)
-            if seen is not None:
-                return seen.message_id, seen.task_id, seen.contact_id, False, False, True
+        key = bound_key(inbound.channel_id, inbound.chat_id)
+        # One statement: the same delivery stored already? the sender? the chat's task?
+        looked = fast.lookup(inbound, key)
+        if looked.seen is not None:
+            seen = looked.seen
+            return seen.message_id, seen.task_id, seen.contact_id, False, False, True
         # A known identity's message into its active task: the fast path (which finds
         # nothing for a channel that does not exist, so _channel below reports that).
-        done = fast.try_ingest(inbound, bound_key(inbound.channel_id, inbound.chat_id))
+        done = fast.try_ingest(inbound, key)
         if done is not None:
             tx.emit(ev.MESSAGE_STORED, task_id=done.task_id, message_id=done.message_id,
                     contact_id=done.contact_id, message_kind=INBOUND)
             tx.emit(ev.TASK_UPDATED, task_id=done.task_id)
             return done.message_id, done.task_id, done.contact_id, False, False, False
         # A new client opening a new conversation: prepared SQL too (storage.ingest_new).
-        opened = self.fresh.try_open(tx, inbound, bound_key(inbound.channel_id, inbound.chat_id))
+        opened = self.fresh.try_open(tx, inbound, key, known=looked.identity is not None)
         if opened is not None:
             return opened
         channel = channels.get(inbound.channel_id)

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from connectors.writer import GroupCommitWriter
+from storage.errors import RuleViolation
 from storage.store import Store
 from tests.connectors.gateway_helpers import inbound, spec
 
@@ -62,3 +65,87 @@ async def test_arrivals_during_a_commit_form_the_next_batch(sqlite_store: Store)
     assert calls == [1, 25]
     assert writer.batches == 2
     assert sqlite_store.find_message(web.id, "r-24") is not None
+
+
+async def test_a_bad_message_fails_alone_and_its_batch_commits(sqlite_store: Store) -> None:
+    """One message the store refuses (no chat id) gets the error; the others of its
+    batch are committed and each caller gets its own message."""
+    web = spec(sqlite_store, "webchat", "web")
+    writer = GroupCommitWriter(sqlite_store)
+    await writer.start()
+    try:
+        items = [inbound(web.id, f"chat-{i % 4}", f"good {i}", f"g-{i}") for i in range(12)]
+        items.insert(5, inbound(web.id, "", "bad", "bad-1"))
+        results = await asyncio.gather(*[writer.ingest(i) for i in items],
+                                       return_exceptions=True)
+    finally:
+        await writer.stop()
+    assert isinstance(results[5], RuleViolation)
+    good = [r for k, r in enumerate(results) if k != 5]
+    assert [r.message.text for r in good] == [f"good {i}" for i in range(12)]  # type: ignore[union-attr]
+    for i, r in enumerate(good):
+        stored = sqlite_store.find_message(web.id, f"g-{i}")
+        assert stored is not None and stored.id == r.message.id  # type: ignore[union-attr]
+    assert sqlite_store.find_message(web.id, "bad-1") is None
+
+
+async def test_a_duplicate_inside_one_batch_is_stored_once(sqlite_store: Store) -> None:
+    web = spec(sqlite_store, "webchat", "web")
+    writer = GroupCommitWriter(sqlite_store)
+    await writer.start()
+    try:
+        first, other, again = await asyncio.gather(
+            writer.ingest(inbound(web.id, "c", "hello", "same-id")),
+            writer.ingest(inbound(web.id, "c", "other", "other-id")),
+            writer.ingest(inbound(web.id, "c", "hello", "same-id")))
+    finally:
+        await writer.stop()
+    assert writer.batches == 1
+    assert again.duplicate and not first.duplicate and not other.duplicate
+    assert again.message.id == first.message.id
+    texts = [m.text for m in sqlite_store.thread_before(first.task.id).items if m.kind == "inbound"]
+    assert texts == ["hello", "other"]
+
+
+async def test_every_commit_runs_on_the_writers_one_thread(sqlite_store: Store) -> None:
+    """One worker thread (one connection, warm statements), never the event loop's."""
+    web = spec(sqlite_store, "webchat", "web")
+    original = sqlite_store.ingest_many
+    threads: list[int] = []
+
+    def recording(items: list) -> list:  # type: ignore[type-arg]
+        threads.append(threading.get_ident())
+        return original(items)
+
+    sqlite_store.ingest_many = recording  # type: ignore[method-assign]
+    writer = GroupCommitWriter(sqlite_store)
+    await writer.start()
+    held: list[threading.Event] = []
+    blockers: list[asyncio.Future[bool]] = []
+    try:
+        for k in range(4):  # one batch each, while the shared pool's threads are busy
+            await asyncio.gather(*[writer.ingest(inbound(web.id, "c", f"{k}.{i}", f"{k}-{i}"))
+                                   for i in range(3)])
+            held.append(threading.Event())  # keep one more shared-pool thread occupied
+            blockers.append(asyncio.ensure_future(asyncio.to_thread(held[-1].wait, 30)))
+    finally:
+        for event in held:
+            event.set()
+        await asyncio.gather(*blockers)
+        await writer.stop()
+        sqlite_store.ingest_many = original  # type: ignore[method-assign]
+    assert len(threads) == 4 and len(set(threads)) == 1
+    assert threads[0] != threading.get_ident()
+
+
+async def test_stop_commits_what_was_handed_in_then_refuses(sqlite_store: Store) -> None:
+    web = spec(sqlite_store, "webchat", "web")
+    writer = GroupCommitWriter(sqlite_store)
+    await writer.start()
+    pending = [asyncio.create_task(writer.ingest(inbound(web.id, "c", str(i), f"s-{i}")))
+               for i in range(10)]
+    await asyncio.sleep(0)  # every caller has handed its message in
+    await writer.stop()
+    assert [t.result().message.text for t in pending] == [str(i) for i in range(10)]
+    with pytest.raises(ConnectionAbortedError):
+        await writer.ingest(inbound(web.id, "c", "late", "s-late"))

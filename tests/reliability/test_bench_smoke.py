@@ -49,6 +49,7 @@ def test_generate_quick(tmp_path: Path) -> None:
 def test_ingest_bench_quick() -> None:
     out = run("bench.ingest_bench", "--quick")
     assert "raw sqlite3" in out and "webhook HTTP" in out and "group commit" in out
+    assert "webhook at half the peak (open loop" in out and "p99 at half the peak" in out
 
 
 def test_latency_bench_quick() -> None:

@@ -171,3 +171,30 @@ def test_new_conversation_fast_path_is_taken(store: Store) -> None:
     assert len(calls) == 1 and first.created_task and first.created_contact
     task = store.get_task(first.task.id)
     assert task.number == task.id and task.unread_count == 2 and task.status == "new"
+
+
+def test_a_message_into_an_open_conversation_costs_three_statements(store: Store) -> None:
+    """The hot path: one look-up (duplicate? sender? task?), one INSERT, one UPDATE."""
+    ch = store.ensure_channel("generic", "hot", {})
+    store.ingest_many([Inbound(ch.id, f"c{i}", f"c{i}", "open", external_id=f"o{i}",
+                               sent_at=T0) for i in range(4)])
+    statements: list[str] = []
+    real = store.db.execute_sql
+
+    def counting(sql: str, params: object = None, *args: object, **kw: object) -> object:
+        if "pg_notify" not in sql:  # the PostgreSQL bus's events, not ingest's SQL
+            statements.append(sql)
+        return real(sql, params, *args, **kw)  # type: ignore[arg-type]
+
+    store.db.execute_sql = counting  # type: ignore[method-assign]
+    try:
+        counts = []
+        for size, base in ((4, 0), (8, 100)):
+            statements.clear()
+            store.ingest_many([Inbound(ch.id, f"c{i % 4}", f"c{i % 4}", f"m{i}",
+                                       external_id=f"m{base + i}", sent_at=T0)
+                               for i in range(size)])
+            counts.append(len(statements))
+    finally:
+        del store.db.execute_sql
+    assert (counts[1] - counts[0]) / 4 == 3
