@@ -14,6 +14,13 @@ Each run starts a fresh process in a private tmux server (``bench/tmux.py``) at
 The clock starts just before ``tmux new-session``, so both include the interpreter's
 start, the imports and the terminal set-up. Console and floor alternate; medians of
 ``--runs``; the ratio is console ÷ floor (target ≤ 1.5, issue 20).
+
+Bytecode: an installed Switchboard, like Textual in site-packages, runs from compiled
+bytecode (pip compiles it at install). A working tree often has none (or stale
+``.pyc`` files: several people edit it, and the runs do not write bytecode), and
+compiling a hundred modules from source on every launch is not what an operator waits
+for. So both commands run with a private ``PYTHONPYCACHEPREFIX``, filled by one
+unmeasured launch of each first; ``--cold`` skips that (the tree's bytecode, as is).
 """
 
 from __future__ import annotations
@@ -45,36 +52,58 @@ def run_empty_app() -> None:
     Empty().run()
 
 
-def launch_once(command: list[str], ready: Any, tmp: Path) -> float:
-    with Terminal(command, ROOT, term_env(tmp)) as term:
+def row_shown(screen: str) -> bool:
+    return TASK_ROW.search(screen) is not None
+
+
+def empty_shown(screen: str) -> bool:
+    return EMPTY_MARK in screen
+
+
+def launch_once(command: list[str], ready: Any, env: dict[str, str]) -> float:
+    with Terminal(command, ROOT, env) as term:
         started = term.start()
         seen, _screen = term.wait_for(ready, timeout=120)
         return seen - started
 
 
-def measure(db: str, runs: int) -> dict[str, Any]:
+def bench_env(tmp: Path, cold: bool) -> dict[str, str]:
+    """The terminal's environment; unless ``cold``, bytecode in a private cache."""
+    env = term_env(tmp)
+    if not cold:
+        env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    return env
+
+
+def measure(db: str, runs: int, cold: bool = False) -> dict[str, Any]:
     load = os.getloadavg()[0]
     consoles: list[float] = []
     floors: list[float] = []
     with tempfile.TemporaryDirectory(prefix="sb-launch-") as d:
         tmp = Path(d)
         config = console_config(tmp, db)
+        env = bench_env(tmp, cold)
         empty = [sys.executable, "-m", "bench.launch_bench", "--empty-app"]
+        console = console_command(sys.executable, config)
+        if not cold:  # one unmeasured launch of each writes their bytecode
+            warm = env | {"PYTHONDONTWRITEBYTECODE": ""}  # empty: write (even if inherited)
+            launch_once(empty, empty_shown, warm)
+            launch_once(console, row_shown, warm)
         for _ in range(runs):
-            floors.append(launch_once(empty, lambda s: EMPTY_MARK in s, tmp))
-            consoles.append(launch_once(console_command(sys.executable, config),
-                                        lambda s: TASK_ROW.search(s) is not None, tmp))
-    console, floor = statistics.median(consoles), statistics.median(floors)
-    return {"db": db, "runs": runs, "console_s": console, "floor_s": floor,
-            "ratio": console / floor, "console_all": consoles, "floor_all": floors,
-            "target": TARGET, "load": (load, os.getloadavg()[0])}
+            floors.append(launch_once(empty, empty_shown, env))
+            consoles.append(launch_once(console, row_shown, env))
+    console_s, floor = statistics.median(consoles), statistics.median(floors)
+    return {"db": db, "runs": runs, "console_s": console_s, "floor_s": floor,
+            "ratio": console_s / floor, "console_all": consoles, "floor_all": floors,
+            "target": TARGET, "bytecode": "tree" if cold else "warm",
+            "load": (load, os.getloadavg()[0])}
 
 
 def report(r: dict[str, Any]) -> str:
     return (f"launch → first task row: {r['console_s']:.3f} s; empty Textual app → first "
             f"frame: {r['floor_s']:.3f} s; ratio {r['ratio']:.2f} (target ≤ {TARGET}: "
             f"{'MET' if r['ratio'] <= TARGET else 'NOT MET'}); medians of {r['runs']} in "
-            f"tmux; load {r['load'][0]:.2f} → {r['load'][1]:.2f}")
+            f"tmux, {r['bytecode']} bytecode; load {r['load'][0]:.2f} → {r['load'][1]:.2f}")
 
 
 def tiny_db(directory: Path) -> str:
@@ -92,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a tiny generated database, 1 run")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print one JSON object too")
+    ap.add_argument("--cold", action="store_true",
+                    help="use the tree's bytecode as it is (no private warmed cache)")
     ap.add_argument("--empty-app", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.empty_app:
@@ -101,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("give --db PATH or --quick")
     with tempfile.TemporaryDirectory(prefix="sb-launch-db-") as d:
         db = a.db or tiny_db(Path(d))
-        result = measure(db, 1 if a.quick else a.runs)
+        result = measure(db, 1 if a.quick else a.runs, a.cold)
     print(report(result))
     if a.json:
         print(json.dumps(result))

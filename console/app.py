@@ -8,8 +8,12 @@ Everything an operator does lives in the screens.
 Keys typed while the focus moves (Enter on a task, ``*`` for the quick replies) are
 held and handed out, in typing order, where the focus lands (:mod:`widgets.typeahead`).
 
-The gateway, when given, is started on the app's own event loop at mount (its HTTP
-server and pollers must share the loop the console runs on) and stopped at exit.
+The gateway (its HTTP server and pollers must share the loop the console runs on) is
+brought up once the first task rows are on screen, never before: building it imports
+aiohttp and every configured connector, and loads the rules, none of which the first
+frame needs. Given as a factory (``gateway_factory``, what the CLI passes), it is built
+in a thread then started on the app's loop; its addresses (e.g. the web chat URL) are
+shown as a notice. It is stopped at exit.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from console.commands import SwitchboardCommands
 from console.events_bridge import EventsBridge, StoreChanged, Wakeup
 from console.keymap import APP_BINDINGS, check_keymap, usable_keymap
 from console.notify import Notifier, NotifySettings
-from console.screens.help import HelpScreen
 from console.screens.inbox import InboxScreen
 from console.screens.supervisor import SupervisorScreen
 from console.themes import SHIPPED, STATE_KEY, initial_theme, register_themes
@@ -44,9 +47,13 @@ from storage.presence import PresenceAnnouncer, PresenceTracker
 from storage.rows import OperatorRow
 from storage.store import Store
 from widgets.status_bar import StatusBar
+from widgets.task_list import TaskList
 from widgets.typeahead import TypeAhead, moves_focus
 
 log = logging.getLogger(__name__)
+
+# With no task row to wait for (an empty inbox), the channels start this long after mount.
+GATEWAY_START_AT_LATEST = 1.0
 
 
 class HealthChanged(Message):
@@ -98,12 +105,19 @@ class SwitchboardApp(App[None]):
                             lambda: self.set_timer(0.1, self.deliver_screenshot))
 
     def __init__(self, store: Store, config: Any, operator: OperatorRow, gateway: Any = None,
-                 *, clock: Callable[[], datetime] | None = None) -> None:
+                 *, gateway_factory: Callable[[], Any] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.store = store
         self.config = config
         self.operator = operator
+        # The channels: a built gateway, or a factory that builds one (in a thread, after
+        # the first rows are shown). ``gateway`` stays None until it is built.
         self.gateway = gateway
+        self.gateway_factory = gateway_factory
+        self.gateway_addresses: list[str] = []
+        self._gateway_due = False
+        self._gateway_build: asyncio.Future[Any] | None = None
         self.clock = clock
         # Times in the conversation: None shows the machine's local zone (tests pin UTC).
         self.timezone: tzinfo | None = None
@@ -157,10 +171,12 @@ class SwitchboardApp(App[None]):
 
     # ---- start and stop --------------------------------------------------------------------
     def on_mount(self) -> None:
-        problems = check_keymap(self.user_keys)
-        self.set_keymap(usable_keymap(self.user_keys))
-        for problem in problems:
-            self.notify(problem, title=_("Config"), severity="warning", timeout=10)
+        # The config's keys apply at once (an id no binding has matches nothing); checking
+        # the ids imports every screen and widget module (console.keymap.known_ids), so
+        # it waits for the first frame, and only a config with keys pays for it.
+        self.set_keymap({k: v for k, v in self.user_keys.items() if v.strip()})
+        if self.user_keys:
+            self.call_after_refresh(self._check_keymap)
         self.bridge.start()
         self.presence_tracker.start()
         self.presence_announcer.start()
@@ -168,10 +184,14 @@ class SwitchboardApp(App[None]):
         self.push_screen(self.main_screen())
         self.mark_available(None)
         if self.gateway is not None:
-            self._unsubscribe_health = self.gateway.subscribe_health(self._health_from_any_thread)
-            for name, (state, detail) in self.gateway.health().items():
-                self.health[name] = (state, detail)
-            self.start_gateway()
+            self._attach_gateway(self.gateway)
+        if self.runs_gateway:
+            self.set_timer(GATEWAY_START_AT_LATEST, self._first_rows_shown)
+
+    def _check_keymap(self) -> None:
+        self.set_keymap(usable_keymap(self.user_keys))
+        for problem in check_keymap(self.user_keys):
+            self.notify(problem, title=_("Config"), severity="warning", timeout=10)
 
     def main_screen(self) -> InboxScreen:
         """The inbox, or the supervisor view for a supervisor.
@@ -185,14 +205,51 @@ class SwitchboardApp(App[None]):
         return InboxScreen(self.store, self.operator, keys=self.user_keys)
 
     @property
+    def runs_gateway(self) -> bool:
+        """Whether this console runs the channels (a gateway given, or one to build)."""
+        return self.gateway is not None or self.gateway_factory is not None
+
+    @property
     def connection_label(self) -> str:
         database = _("PostgreSQL") if self.store.postgres else _("SQLite")
-        channels = _("channels on") if self.gateway is not None else _("channels off")
+        channels = _("channels on") if self.runs_gateway else _("channels off")
         return f"{database} · {channels}"
+
+    # ---- the channels, after the first rows ----------------------------------------------
+    @on(TaskList.Highlighted)
+    def _rows_shown(self, event: TaskList.Highlighted) -> None:
+        """The first page of the task list arrived (its first row is highlighted)."""
+        self._first_rows_shown()
+
+    def _first_rows_shown(self) -> None:
+        """Bring the channels up once, after the frame that shows the first rows."""
+        if self._gateway_due or not self.runs_gateway:
+            return
+        self._gateway_due = True
+        self.call_after_refresh(self.start_gateway)
+
+    def _attach_gateway(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self._unsubscribe_health = gateway.subscribe_health(self._health_from_any_thread)
+        for name, (state, detail) in gateway.health().items():
+            self._health(HealthChanged(name, state, detail))
 
     @work(exclusive=True, group="gateway", exit_on_error=False)
     async def start_gateway(self) -> None:
+        """Build the gateway (in a thread: imports, rules, the port) and start it here."""
         try:
+            if self.gateway is None:
+                if self.gateway_factory is None:
+                    return
+                if self._gateway_build is None:
+                    loop = asyncio.get_running_loop()
+                    self._gateway_build = loop.run_in_executor(None, self.gateway_factory)
+                # Shielded: if the app quits meanwhile, on_unmount closes what was built.
+                self._attach_gateway(await asyncio.shield(self._gateway_build))
+                self.gateway_addresses = list(self.gateway.addresses())
+                if self.gateway_addresses:
+                    self.notify("\n".join(self.gateway_addresses), title=_("Channels"),
+                                timeout=10)
             await self.gateway.start()
         except Exception as err:  # noqa: BLE001 - the console works without channels
             log.exception("gateway failed to start")
@@ -205,6 +262,8 @@ class SwitchboardApp(App[None]):
         await asyncio.to_thread(self.presence_tracker.stop)
         if self._unsubscribe_health is not None:
             self._unsubscribe_health()
+        if self.gateway is None and self._gateway_build is not None:
+            await _close_unstarted(self._gateway_build)
         if self.gateway is not None:
             try:
                 await asyncio.wait_for(self.gateway.stop(), timeout=5)
@@ -258,6 +317,8 @@ class SwitchboardApp(App[None]):
 
     # ---- app-wide actions ------------------------------------------------------------------
     def action_help(self) -> None:
+        from console.screens.help import HelpScreen  # its DataTable is not needed at start
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.user_keys))
 
@@ -323,6 +384,15 @@ class SwitchboardApp(App[None]):
     @work(thread=True, group="save-theme", exit_on_error=False)
     def save_theme(self, theme: str) -> None:
         self.store.set_state(STATE_KEY, theme)
+
+
+async def _close_unstarted(build: asyncio.Future[Any]) -> None:
+    """A gateway built while the app was quitting: release its bound port."""
+    try:
+        gateway = await asyncio.wait_for(asyncio.shield(build), timeout=30)
+    except Exception:  # noqa: BLE001 - it failed to build: nothing to release
+        return
+    await gateway.server.stop()
 
 
 def search_available() -> bool:

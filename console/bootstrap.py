@@ -9,6 +9,9 @@ remain readable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from connectors.registry import policies
 from connectors.serve_marker import ServeMarker, serve_running
 from console.config import Config
@@ -65,6 +68,21 @@ def runs_own_gateway(store: Store) -> bool:
     if store.postgres:
         return False
     return path is None or not serve_running(path)
+
+
+def gateway_factory(store: Store, config: Config) -> Callable[[], Any] | None:
+    """What builds this console's gateway (:func:`console.gateway_wiring.make_gateway`),
+    or None when it runs none (:func:`runs_own_gateway`). The factory imports the
+    connectors (aiohttp) only when called: the console calls it after its first frame."""
+    if not runs_own_gateway(store):  # not on PostgreSQL, nor beside a running serve
+        return None
+
+    def build() -> Any:
+        from console.gateway_wiring import make_gateway
+
+        return make_gateway(store, config)
+
+    return build
 
 
 def serve_marker(store: Store) -> ServeMarker | None:

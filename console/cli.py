@@ -90,9 +90,11 @@ def _import_optional(name: str) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``switchboard`` script; returns the exit status."""
-    _language_for_help(list(argv) if argv is not None else sys.argv[1:])
-    parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    arguments = list(argv) if argv is not None else sys.argv[1:]
+    _language_for_help(arguments)
+    args = _bare_console_args(arguments)
+    if args is None:
+        args = build_parser().parse_args(arguments)
     func = getattr(args, "func", run_console)
     try:
         return int(func(args) or 0)
@@ -104,6 +106,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _bare_console_args(argv: list[str]) -> argparse.Namespace | None:
+    """The options of a bare ``switchboard`` (the console, global options only), parsed
+    without importing any subcommand module; None for anything else (a command, --help,
+    an unknown or incomplete option), which the full parser handles and reports."""
+    bare = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    add_global_options(bare)
+    try:
+        args, rest = bare.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    return None if rest else args
 
 
 def _language_for_help(argv: list[str]) -> None:
@@ -141,33 +156,32 @@ def run_console(args: argparse.Namespace) -> int:
 
 
 def launch_console(store: Any, config: Config) -> int:
-    """Run the Textual console on an open store until the operator quits."""
+    """Run the Textual console on an open store until the operator quits.
+
+    The channels' addresses (e.g. the web chat URL) are shown in the console when the
+    channels come up, and printed again here once the screen gives the terminal back."""
     app = make_console(store, config)
     app.run()
+    for address in app.gateway_addresses:  # already sentences ("Web chat: http://…")
+        print(address)
     return int(app.return_code or 0)
 
 
 def make_console(store: Any, config: Config) -> Any:
     """The console app for this store, with its gateway when the connectors run in-process.
 
-    With SQLite the connectors run in this process (one person, one machine): the
-    gateway binds its port here and the app starts it on mount. With PostgreSQL a team
-    runs ``switchboard serve`` once and every console only reads and writes the shared
-    database, so there is no gateway. The addresses (e.g. the web chat URL) are printed
-    before the screen takes over the terminal.
+    With SQLite the connectors run in this process (one person, one machine): the app
+    builds the gateway (aiohttp, the connectors, the rules, the port) and starts it once
+    the first task rows are on screen. With PostgreSQL a team runs ``switchboard serve``
+    once and every console only reads and writes the shared database, so there is no
+    gateway.
     """
     from console.app import SwitchboardApp
-    from console.bootstrap import current_operator, runs_own_gateway
+    from console.bootstrap import current_operator, gateway_factory
 
     operator = current_operator(store, config)
-    gateway = None
-    if runs_own_gateway(store):  # not on PostgreSQL, nor beside a running serve
-        from console.gateway_wiring import make_gateway
-
-        gateway = make_gateway(store, config)
-        for address in gateway.addresses():  # already sentences ("Web chat: http://…")
-            print(address)
-    return SwitchboardApp(store=store, config=config, operator=operator, gateway=gateway)
+    return SwitchboardApp(store=store, config=config, operator=operator,
+                          gateway_factory=gateway_factory(store, config))
 
 
 if __name__ == "__main__":  # pragma: no cover

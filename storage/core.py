@@ -27,6 +27,7 @@ from storage.drafts import Drafts
 from storage.durable_state import DurableState
 from storage.errors import NotFound
 from storage.events import Event, EventBus, InProcessBus, PostgresBus
+from storage.hot_indexes import ensure_hot_indexes
 from storage.i18n import _
 from storage.ingesting import Ingest
 from storage.merging import Merging
@@ -63,6 +64,7 @@ class StoreCore:
         self.m: Models = build_models(db)
         self.postgres = isinstance(db, pw.PostgresqlDatabase)
         self.schema_version = ensure_schema(db, self.m, progress)
+        ensure_hot_indexes(db)  # unread total, snooze timer: no scan of every task
         self._ensure_side_tables()
         if bus is None:
             bus = PostgresBus(postgres_connector(db)) if self.postgres else InProcessBus(db.database)

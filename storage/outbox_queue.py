@@ -70,7 +70,10 @@ class OutboxQueue:
                               M.attempts, M.meta, M.channel)
                      .where((M.kind == OUTBOUND) & M.delivery_state.in_((QUEUED, SENDING))))
             if channel_ids is not None:
-                query = query.where(M.channel.in_(channel_ids))
+                # ``+ 0``: the channels filter, the queued state is the way in. With one
+                # channel id SQLite's planner otherwise walked every message of that channel
+                # (index message_channel_id: 0.5 s per claim at 1M messages).
+                query = query.where((M.channel + 0).in_(channel_ids))
             blocked: set[int] = set()
             closed: dict[int, str] = {}
             waited: list[int] = []

@@ -33,7 +33,6 @@ from storage.constants import INBOUND
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.rows import AttachmentRow, MessageRow, TaskRow
-from storage.rules import mark_notifications_seen, notifications_for
 from widgets.composer import Composer
 from widgets.thread_view import ThreadView
 
@@ -213,6 +212,8 @@ class InboxComposer(_Base):
                         lambda lines: self.app.push_screen(RuleExplainDialog(title, lines)))
 
     def action_notifications(self) -> None:
+        from storage.rules import mark_notifications_seen, notifications_for  # not at start
+
         def loaded(rows: list[Any]) -> None:
             ids = [n.id for n in rows]
 

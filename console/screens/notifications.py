@@ -6,6 +6,8 @@ when the dialog closes). Enter on one opens its task.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -16,8 +18,10 @@ from textual.widgets.option_list import Option
 from console.screens.dialog import Dialog
 from console.time_input import app_zone, when_text
 from storage.i18n import _
-from storage.rules import NotificationRow
 from widgets.safe_text import one_line
+
+if TYPE_CHECKING:  # the rules package (pydantic models) is not needed for the first frame
+    from storage.rules import NotificationRow
 
 TEXT_CELLS = 70
 

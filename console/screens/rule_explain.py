@@ -8,7 +8,7 @@ dialog only shows them, as plain text (rule titles and client data are never mar
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,19 +17,15 @@ from textual.widgets import Static
 
 from console.screens.dialog import Dialog
 from storage.i18n import _
-from storage.rules import (
-    Automation,
-    RuleSet,
-    explain,
-    explain_lines,
-    firings_for,
-    history_lines,
-)
-from storage.rules.loader import configured_rules
+
+if TYPE_CHECKING:  # the rules (pydantic models) load when first asked for, not at start
+    from storage.rules import RuleSet
 
 
 def console_ruleset(config: Any) -> RuleSet:
     """The rules the desk runs, chosen as the automation runner chooses them."""
+    from storage.rules.loader import configured_rules
+
     where = getattr(config, "path", None)
     return configured_rules(getattr(config, "rules", None),
                             Path(where).parent if where is not None else None)
@@ -37,6 +33,8 @@ def console_ruleset(config: Any) -> RuleSet:
 
 def rule_report(store: Any, task_id: int, ruleset: RuleSet) -> list[str]:
     """The dry run and the firing history of ``task_id`` (blocking: call from a worker)."""
+    from storage.rules import Automation, explain, explain_lines, firings_for, history_lines
+
     automation = Automation(store, ruleset)
     lines = [_("Rules now:"), *explain_lines(explain(automation, task_id))]
     if not ruleset.rules:

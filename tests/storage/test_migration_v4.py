@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage.database import SCHEMA_VERSION
+from storage.hot_indexes import HOT_INDEXES
 from storage.models import utcnow
 from storage.store import Store
 from tests.storage.conftest import Desk
@@ -13,6 +14,8 @@ from tests.storage.conftest import Desk
 
 def _back_to_version_3(store: Store) -> None:
     db = store.db
+    for name in HOT_INDEXES:  # made at open (storage.hot_indexes) on the snooze columns
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     db.execute_sql("ALTER TABLE task DROP COLUMN snoozed_until")
     db.execute_sql("ALTER TABLE task DROP COLUMN snooze_until_client")
     kv = store.m.KeyValue

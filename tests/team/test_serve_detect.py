@@ -73,14 +73,13 @@ def test_console_beside_a_running_serve_starts_no_gateway(
         serve.expect_text("Serving")
         assert not runs_own_gateway(store)
         app = make_console(store, config)
-        assert app.gateway is None and capsys.readouterr().out == ""
+        assert not app.runs_gateway and capsys.readouterr().out == ""
         # A serve that dies without cleaning up leaves no stale claim behind.
         os.kill(serve.proc.pid, signal.SIGKILL)
         serve.proc.wait(timeout=30)
         assert runs_own_gateway(store)
         app = make_console(store, config)
-        assert app.gateway is not None
-        assert "http://127.0.0.1:" in capsys.readouterr().out
+        assert app.runs_gateway  # built by the app after its first rows (issue 20)
     finally:
         store.close()
 
