@@ -12,10 +12,13 @@ import json
 import socket
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
+from connectors.gateway import Gateway
 from connectors.generic.connector import SIGNATURE_HEADER, sign
 from connectors.http_server import HttpServer
 from storage.models import INBOUND
@@ -95,22 +98,52 @@ async def test_oversized_body_gets_413_and_stores_nothing(sqlite_store: Store, c
 
 async def test_2xx_only_after_commit(sqlite_path: Path, sqlite_store: Store) -> None:
     """While another connection holds the database's write lock, the webhook is not
-    answered; once the lock is released it is answered 200 and the row is durable."""
+    answered; once the lock is released it is answered 200 and the row is durable.
+
+    No timed wait: the test records, in order, the lock taken, the lock released, the
+    writer's commit returning (``store.ingest_many``, the real one, wrapped) and the
+    server preparing its answer (aiohttp's ``on_response_prepare``), and checks that
+    order; the lock is released once the writer is inside its commit."""
     hook = spec(sqlite_store, "generic", "crm", secret=SECRET)
-    async with running(sqlite_store, [hook]) as gw, aiohttp.ClientSession() as http:
-        blocker = sqlite3.connect(sqlite_path, isolation_level=None)
-        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
-        body = payload(mid="locked")
-        request = asyncio.create_task(http.post(f"{gw.external_url()}/hooks/crm", data=body,
-                                                headers=signed(body)))
-        await asyncio.sleep(0.6)
-        assert not request.done(), "answered before the message could be committed"
-        blocker.execute("ROLLBACK")
-        blocker.close()
-        response = await asyncio.wait_for(request, 10)
-        assert response.status == 200
-        answer = await response.json()
-        response.release()
+    loop = asyncio.get_running_loop()
+    order: list[str] = []
+    in_commit = asyncio.Event()
+    real_ingest_many = sqlite_store.ingest_many
+
+    def ingest_many(batch: list[Any]) -> Any:
+        loop.call_soon_threadsafe(in_commit.set)
+        results = real_ingest_many(batch)
+        order.append("committed")
+        return results
+
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        if request.path == "/hooks/crm":
+            order.append(f"answered {response.status}")
+
+    sqlite_store.ingest_many = ingest_many  # type: ignore[method-assign]
+    gateway = Gateway(sqlite_store, [hook], port=0)
+    gateway.server.app.on_response_prepare.append(on_prepare)
+    await gateway.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            blocker = sqlite3.connect(sqlite_path, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+            order.append("locked")
+            body = payload(mid="locked")
+            request = asyncio.create_task(http.post(f"{gateway.external_url()}/hooks/crm",
+                                                    data=body, headers=signed(body)))
+            await asyncio.wait_for(in_commit.wait(), 10)  # the writer met the lock
+            assert not request.done(), "answered before the message could be committed"
+            order.append("released")
+            blocker.execute("ROLLBACK")
+            blocker.close()
+            response = await asyncio.wait_for(request, 10)
+            assert response.status == 200
+            answer = await response.json()
+            response.release()
+    finally:
+        await gateway.stop()
+    assert order == ["locked", "released", "committed", "answered 200"], order
     # A separate connection (another process could do the same) sees it: it is committed.
     other = Store.open(str(sqlite_path))
     try:

@@ -8,6 +8,8 @@ blink off, no toasts.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from textual.widgets import Input, TextArea
 
@@ -19,8 +21,11 @@ from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
 
 
-async def steady(pilot) -> None:
-    """Workers done, cursor blink off, no notifications: the screen is final."""
+async def steady(pilot, timeout: float = 20.0) -> None:
+    """Workers done, cursor blink off, no notifications: the screen is final.
+
+    No timed pause: it waits for conditions (workers, message queues, animations, the
+    thread's scroll at its end) and then until two renders in a row are the same."""
     await settle(pilot)
     for widget in pilot.app.screen.query(TextArea):
         widget.cursor_blink = False
@@ -32,14 +37,20 @@ async def steady(pilot) -> None:
     pilot.app.clear_notifications()
     await settle(pilot, rounds=2)
     await pilot.wait_for_scheduled_animations()
+    deadline = time.monotonic() + timeout
     # The thread opens at its end; its scroll lands on a refresh after the page arrived.
     for thread in pilot.app.screen.query(ThreadView):
-        for _ in range(50):
-            if thread.current_task is None or thread.scroll_y >= thread.max_scroll_y:
-                break
-            await pilot.pause(0.02)
-    await settle(pilot, rounds=1)
-    await pilot.pause(0.1)
+        while thread.current_task is not None and thread.scroll_y < thread.max_scroll_y:
+            assert time.monotonic() < deadline, "the thread never scrolled to its end"
+            await settle(pilot, rounds=1)
+    before = pilot.app.export_screenshot()
+    while True:
+        await settle(pilot, rounds=1)
+        after = pilot.app.export_screenshot()
+        if after == before:
+            return
+        assert time.monotonic() < deadline, "the screen never settled"
+        before = after
 
 
 def open_task(task_id: int | None = None, *keys: str):

@@ -126,7 +126,10 @@ async def deliver(start: Callable[[], Any], request: Callable[[Any, int], tuple[
                 await asyncio.sleep(0.005)
             await asyncio.to_thread(gw.kill)
             kills += 1
-            await asyncio.sleep(0.1)  # the sender meets a closed port for a while
+            met = retries  # restart only once a sender has met the dead gateway
+            while retries == met:
+                assert time.monotonic() < deadline, "no sender noticed the killed gateway"
+                await asyncio.sleep(0.005)
             gw = await asyncio.to_thread(start)
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=16)) as session:

@@ -25,6 +25,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -110,6 +111,16 @@ def prepare(db: Path, fake: FakeTelegram) -> None:
         store.close()
 
 
+def sent_in_database(db: Path) -> int:
+    """How many outbound messages the database holds as sent (a read-only connection)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return int(conn.execute("SELECT count(*) FROM message WHERE kind = 'outbound' "
+                                "AND delivery_state = 'sent'").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def write_config(path: Path, send_url: str, api_base: str) -> None:
     config = {
         "operator": {"name": "Anna", "role": "operator"},
@@ -177,8 +188,11 @@ async def test_sigkill_delivers_every_reply(tmp_path: Path) -> None:
         while receipts() < 2 * TOTAL:
             assert time.monotonic() < deadline, stalled()
             await asyncio.sleep(0.02)
-        # Every reply arrived; let the last mark_sent commit, then stop cleanly.
-        await asyncio.sleep(0.5)
+        # Every reply arrived; wait for the last mark_sent to commit, then stop cleanly.
+        while await asyncio.to_thread(sent_in_database, db) < 2 * TOTAL:
+            assert time.monotonic() < deadline, stalled()
+            assert proc.poll() is None, "switchboard serve exited on its own"
+            await asyncio.sleep(0.02)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

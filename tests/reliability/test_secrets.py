@@ -22,6 +22,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -239,11 +240,28 @@ def test_cli_output_never_shows_secrets(tmp_path: Path) -> None:
                              str(db), "serve", "--port", "0"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    assert proc.stdout is not None and proc.stderr is not None
+    err_lines: list[str] = []
+    reported = threading.Event()
+
+    def read_stderr() -> None:  # until EOF; flags serve's report of the tg failure
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            err_lines.append(line)
+            if line.startswith("Channel tg failed"):
+                reported.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     try:
-        time.sleep(3)
+        # Wait for serve to report why tg cannot run (the error where a token could leak).
+        assert reported.wait(60), "serve never reported the tg channel: " + "".join(err_lines)
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=30)
+        out = proc.stdout.read()
+        proc.wait(timeout=30)
+        reader.join(30)
+    err = "".join(err_lines)
     combined = check.stdout + check.stderr + out + err
     assert "tg" in combined  # serve reported the channel's health (it cannot reach Telegram)
     assert not leaks(combined), f"a secret leaked on the command line output: {leaks(combined)}"

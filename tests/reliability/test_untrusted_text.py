@@ -202,12 +202,27 @@ class Harness(App[None]):
 
 
 async def settle(pilot: Any, view: Any, seconds: float = 20.0) -> None:
+    """Wait until ``view`` loaded its rows (polls after each idle pause, no timed sleep)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
         if not view.loading and (getattr(view, "messages", None) or getattr(view, "rows", None)):
             return
     raise AssertionError(f"{type(view).__name__} did not load in {seconds} s")
+
+
+async def drawn(pilot: Any, *views: Any, seconds: float = 20.0) -> None:
+    """Wait until ``views`` draw the same lines twice in a row (and not only blanks)."""
+    deadline = time.monotonic() + seconds
+    before = None
+    while True:
+        await pilot.pause()
+        now = ["\n".join(s.text for s in rendered(view)) for view in views]
+        if now == before and all(text.strip() for text in now):
+            return
+        assert time.monotonic() < deadline, f"the views never settled: {now}"
+        before = now
 
 
 def rendered(widget: Any) -> list[Any]:
@@ -243,7 +258,7 @@ async def test_console_renders_nasty_text_literally(gw: RunningGateway) -> None:
         tasks = app.query_one(TaskList)
         await settle(pilot, thread)
         await settle(pilot, tasks)
-        await pilot.pause(0.1)
+        await drawn(pilot, thread, tasks)
         text = check_strips(rendered(thread))
         check_strips(rendered(tasks))
     # Markup shown as typed, escapes made visible, Cyrillic intact.
