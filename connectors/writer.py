@@ -42,8 +42,8 @@ from typing import Any, TypeVar
 import peewee as pw
 
 from storage.inputs import Inbound
+from storage.ports import IngestStore
 from storage.rows import IngestResult
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def is_busy(err: BaseException) -> bool:
 class GroupCommitWriter:
     """``await writer.ingest(inbound)`` returns once the message is committed."""
 
-    def __init__(self, store: Store, *, window: float = 0.0, max_batch: int = 500,
+    def __init__(self, store: IngestStore, *, window: float = 0.0, max_batch: int = 500,
                  busy_patience: float = 15.0) -> None:
         self.store = store
         self.busy_patience = busy_patience

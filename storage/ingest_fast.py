@@ -1,4 +1,4 @@
-"""The hot path of ingest in hand-written SQL.
+"""The hot path of ingest in prepared SQL.
 
 peewee spends ~1 ms building the SQL of each statement (``bench/README.md``), which made
 ingest 10× slower than the database. The common case — a known client writing into
@@ -10,7 +10,8 @@ or name, attachments) returns None; a new client's first message in a new chat g
 How the task changes is one rule for both paths
 (:func:`storage.task_update.after_client_message`); this path's UPDATE is written from
 the Task model's columns for the columns that rule sets (tests/storage check both paths
-store the same rows).
+store the same rows). Every statement here is written once from the models' table and
+column names (:mod:`storage.prepared`, issue 15), not by hand.
 
 Statements per message (issue 20): :meth:`FastIngest.lookup` asks in ONE SELECT
 whether the delivery is already stored, who the sender is and which task the chat is
@@ -28,6 +29,7 @@ import peewee as pw
 
 from storage.inputs import Inbound
 from storage.models import INBOUND, Models, to_micros, utcnow
+from storage.prepared import Prepared, column, columns, table
 from storage.task_update import after_client_message
 
 
@@ -48,37 +50,36 @@ class Looked:
 
 
 class FastIngest:
-    """Prepared SQL for one database (placeholders differ between SQLite and PostgreSQL)."""
+    """Prepared SQL for one database, written once from the models (:mod:`storage.prepared`)."""
 
     def __init__(self, db: pw.Database, models: Models) -> None:
         self.db = db
-        self.task_model = models.Task
-        self.postgres = isinstance(db, pw.PostgresqlDatabase)
-        self.p = p = "%s" if self.postgres else "?"
-        self._update_sql: dict[tuple[str, ...], str] = {}  # by the columns set
-        self.identity_sql = (f"SELECT contact_id, display_name, username, phone FROM identity "
-                             f"WHERE channel_id = {p} AND external_id = {p}")
-        self.task_sql = (f"SELECT id, status, last_activity_at, last_client_message_at, "
-                         f"additional_data FROM task WHERE bound_key = {p}")
+        self.task_model = T = models.Task
+        self.message_model = M = models.Message
+        I = models.Identity  # noqa: E741 - the model's initial, as elsewhere
+        self.sql = Prepared(db)
+        p = self.sql.p
+        ident = ("contact", "display_name", "username", "phone")
+        task = ("id", "status", "last_activity_at", "last_client_message_at", "additional_data")
+        self.identity_sql = (f"SELECT {columns(I, ident)} FROM {table(I)} "
+                             f"WHERE {column(I, 'channel')} = {p} "
+                             f"AND {column(I, 'external_id')} = {p}")
+        self.task_sql = (f"SELECT {columns(T, task)} FROM {table(T)} "
+                         f"WHERE {column(T, 'bound_key')} = {p}")
         self.lookup_sql = (
-            "SELECT s.id, s.task_id, st.contact_id, i.contact_id, i.display_name, i.username, "
-            "i.phone, t.id, t.status, t.last_activity_at, t.last_client_message_at, "
-            "t.additional_data FROM (SELECT 1) one "
-            f"LEFT JOIN message s ON s.channel_id = {p} AND s.external_id = {p} "
-            "LEFT JOIN task st ON st.id = s.task_id "
-            f"LEFT JOIN identity i ON i.channel_id = {p} AND i.external_id = {p} "
-            f"LEFT JOIN task t ON t.bound_key = {p}")
+            f"SELECT s.{column(M, 'id')}, s.{column(M, 'task')}, st.{column(T, 'contact')}, "
+            f"{columns(I, ident, 'i')}, {columns(T, task, 't')} FROM (SELECT 1) one "
+            f"LEFT JOIN {table(M)} s ON s.{column(M, 'channel')} = {p} "
+            f"AND s.{column(M, 'external_id')} = {p} "
+            f"LEFT JOIN {table(T)} st ON st.{column(T, 'id')} = s.{column(M, 'task')} "
+            f"LEFT JOIN {table(I)} i ON i.{column(I, 'channel')} = {p} "
+            f"AND i.{column(I, 'external_id')} = {p} "
+            f"LEFT JOIN {table(T)} t ON t.{column(T, 'bound_key')} = {p}")
         # The last lookup, for try_ingest (inside one transaction, under the write lock).
         self._looked: tuple[tuple[Any, ...], Looked] | None = None
-        self.insert_sql = (
-            "INSERT INTO message (task_id, kind, author_contact_id, text, created_at, channel_id, "
-            "chat_id, external_id, failure_reason, attempts, edited, meta) VALUES "
-            f"({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, '', 0, {p}, '{{}}')"
-            + (" RETURNING id" if self.postgres else ""))
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        cursor = self.db.execute_sql(sql, params)
-        return cursor.fetchone()
+        return self.sql.one(sql, params)
 
     def lookup(self, inbound: Inbound, bound_key: str) -> Looked:
         """The stored duplicate of ``inbound`` (by the channel's message id), its sender's
@@ -123,28 +124,14 @@ class FastIngest:
             return None
         task_id, status, last_activity, last_client, data_text = task
         at = to_micros(inbound.sent_at or utcnow())
-        cursor = self.db.execute_sql(self.insert_sql, (
-            task_id, INBOUND, contact_id, inbound.text, at, inbound.channel_id, inbound.chat_id,
-            inbound.external_id or None, False))
-        message_id = cursor.fetchone()[0] if self.postgres else cursor.lastrowid
+        message_id = self.sql.insert(self.message_model, {
+            "task": task_id, "kind": INBOUND, "author_contact": contact_id,
+            "text": inbound.text, "created_at": at, "channel": inbound.channel_id,
+            "chat_id": inbound.chat_id, "external_id": inbound.external_id or None})
         changes = after_client_message(
             status=status, last_activity_at=last_activity, last_client_message_at=last_client,
             additional_data=json.loads(data_text) if data_text else {}, at=at,
             preview=inbound.text, system_data=inbound.system_data,
             client_data=inbound.client_data)
-        fields = self.task_model._meta.fields
-        params = [fields[name].db_value(value) for name, value in changes.items()]
-        self.db.execute_sql(self._update(tuple(changes)), (*params, task_id))
+        self.sql.update(self.task_model, task_id, changes, increment=("unread_count",))
         return FastResult(message_id, task_id, contact_id)
-
-    def _update(self, names: tuple[str, ...]) -> str:
-        """``UPDATE task SET <those columns>, unread_count + 1 WHERE id``, from the model."""
-        sql = self._update_sql.get(names)
-        if sql is None:
-            meta = self.task_model._meta
-            sets = [f"{meta.fields[n].column_name} = {self.p}" for n in names]
-            unread = meta.fields["unread_count"].column_name
-            sql = self._update_sql[names] = (
-                f"UPDATE {meta.table_name} SET {', '.join(sets)}, {unread} = {unread} + 1 "
-                f"WHERE {meta.primary_key.column_name} = {self.p}")
-        return sql

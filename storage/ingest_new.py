@@ -4,8 +4,10 @@ The general path (:mod:`storage.ingesting`) spends most of a new conversation's 
 building peewee statements (~18× a message into an open conversation, bench/PROFILE.md).
 The common case — a client we have never seen, in a chat with no task yet (neither
 active nor completed), on a channel without a default assignee, no attachment, no email,
-not a reply — is stored here with SQL written once per table from the models (the
-columns given plus the model's defaults, as ``Model.create`` inserts them). Anything else
+not a reply — is stored here with SQL written once per table from the models by
+:mod:`storage.prepared` (the columns given plus the model's defaults, as
+``Model.create`` inserts them; the fast path of :mod:`storage.ingest_fast` uses the
+same helper). Anything else
 returns None and takes the general path. The task's final values come from the one rule
 both paths apply (:func:`storage.task_update.after_client_message`); tests/storage check
 both paths store the same rows.
@@ -22,6 +24,7 @@ from storage import events as ev
 from storage.i18n import _
 from storage.inputs import Inbound
 from storage.models import EVENT, INBOUND, NEW, Models, utcnow
+from storage.prepared import Prepared, column, columns, table
 from storage.task_update import after_client_message
 
 
@@ -31,36 +34,23 @@ class NewConversation:
     def __init__(self, db: pw.Database, models: Models) -> None:
         self.db = db
         self.m = models
-        self.postgres = isinstance(db, pw.PostgresqlDatabase)
-        self.p = p = "%s" if self.postgres else "?"
-        self._insert_sql: dict[tuple[str, tuple[str, ...]], str] = {}
-        self.known_sql = f"SELECT 1 FROM identity WHERE channel_id = {p} AND external_id = {p}"
-        self.channel_sql = f"SELECT name, kind, settings FROM channel WHERE id = {p}"
+        self.sql = Prepared(db)
+        p = self.sql.p
+        I, Ch, T = models.Identity, models.Channel, models.Task  # noqa: E741
+        self.known_sql = (f"SELECT 1 FROM {table(I)} WHERE {column(I, 'channel')} = {p} "
+                          f"AND {column(I, 'external_id')} = {p}")
+        self.channel_sql = (f"SELECT {columns(Ch, ('name', 'kind', 'settings'))} "
+                            f"FROM {table(Ch)} WHERE {column(Ch, 'id')} = {p}")
         # Any task of this chat (bound, completed or merged): the general path decides.
-        self.chat_sql = f"SELECT 1 FROM task WHERE channel_id = {p} AND chat_id = {p} LIMIT 1"
+        self.chat_sql = (f"SELECT 1 FROM {table(T)} WHERE {column(T, 'channel')} = {p} "
+                         f"AND {column(T, 'chat_id')} = {p} LIMIT 1")
 
     def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        return self.db.execute_sql(sql, params).fetchone()
+        return self.sql.one(sql, params)
 
     def _insert(self, model: Any, given: dict[str, Any]) -> int:
         """``model.create(**given)``'s INSERT: the given fields plus the model's defaults."""
-        meta = model._meta
-        values = dict(given)
-        for field, default in meta.defaults.items():
-            if field.name not in values:
-                values[field.name] = default() if callable(default) else default
-        names = tuple(values)
-        key = (meta.table_name, names)
-        sql = self._insert_sql.get(key)
-        if sql is None:
-            cols = ", ".join(meta.fields[n].column_name for n in names)
-            marks = ", ".join([self.p] * len(names))
-            sql = self._insert_sql[key] = (
-                f"INSERT INTO {meta.table_name} ({cols}) VALUES ({marks})"
-                + (f" RETURNING {meta.primary_key.column_name}" if self.postgres else ""))
-        params = tuple(meta.fields[n].db_value(values[n]) for n in names)
-        cursor = self.db.execute_sql(sql, params)
-        return cursor.fetchone()[0] if self.postgres else cursor.lastrowid
+        return self.sql.insert(model, given)
 
     def try_open(self, tx: Any, inbound: Inbound, key: str,
                  known: bool | None = None) -> tuple[int, int, int, bool, bool, bool] | None:
@@ -125,12 +115,7 @@ class NewConversation:
             additional_data=data, at=at, preview=inbound.text,
             system_data=inbound.system_data, client_data=inbound.client_data)
         changes["number"] = task_id
-        fields = m.Task._meta.fields
-        sets = ", ".join(f"{fields[n].column_name} = {self.p}" for n in changes)
-        unread = fields["unread_count"].column_name
-        self.db.execute_sql(
-            f"UPDATE task SET {sets}, {unread} = {unread} + 1 WHERE id = {self.p}",
-            (*(fields[n].db_value(v) for n, v in changes.items()), task_id))
+        self.sql.update(m.Task, task_id, changes, increment=("unread_count",))
         tx.emit(ev.MESSAGE_STORED, task_id=task_id, message_id=message_id,
                 contact_id=contact_id, message_kind=INBOUND)
         tx.emit(ev.TASK_CREATED, task_id=task_id)

@@ -29,6 +29,7 @@ from storage.ingest_fast import FastIngest
 from storage.ingest_new import NewConversation
 from storage.inputs import Inbound
 from storage.models import IN_PROGRESS, INBOUND, OUTBOUND, Models, utcnow
+from storage.result_rows import ResultRows
 from storage.rows import IngestResult
 from storage.task_update import after_client_message, bound_key, preview_of
 from storage.text import storable, storable_inbound
@@ -46,6 +47,7 @@ class Ingest:
         self.m: Models = core.m
         self.fast = FastIngest(core.db, core.m)
         self.fresh = NewConversation(core.db, core.m)
+        self.rows = ResultRows(core)
 
     def ingest(self, inbound: Inbound) -> IngestResult:
         """Store one inbound message; see the module docstring for the rules."""
@@ -68,8 +70,11 @@ class Ingest:
                 # our look-up and insert: the transaction rolled back; the retry sees it.
                 if attempt == 2:
                     raise
-        messages = self.core.reads.get_messages([r[0] for r in results])
-        tasks = self.core.reads.get_tasks([r[1] for r in results])
+        # A stored duplicate or a message with attachments may have attachments to show.
+        maybe_files = {r[0] for r, inbound in zip(results, batch, strict=True)
+                       if r[5] or inbound.attachments}
+        messages, tasks = self.rows.read([r[0] for r in results], [r[1] for r in results],
+                                         maybe_files)
         return [
             IngestResult(message=messages[mid], task=tasks[tid], contact_id=cid,
                          created_contact=cc, created_task=ct, duplicate=dup)

@@ -20,7 +20,7 @@ Shapes follow the Bot API reference (https://core.telegram.org/bots/api#update,
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +50,9 @@ FILE_KINDS: dict[str, tuple[str, str]] = {
     "video_note": ("video_note.mp4", "video/mp4"),
     "animation": ("animation.mp4", "video/mp4"),
 }
+
+# Every key _content reads besides text and caption.
+_CONTENT_KEYS = frozenset({"photo", *FILE_KINDS, "sticker", "location", "contact"})
 
 MAX_SECRET_LENGTH = 256
 
@@ -118,12 +121,15 @@ def parse_update(update: Any, channel_id: int = 0) -> ParsedUpdate:
     if not _is_int(update_id):
         raise ParseError(_("The Telegram update has no integer update_id."))
     if "message" in update:
-        inbound = _message(update["message"], update_id, channel_id)
+        message = update["message"]
+        # Built once with what it answers (a dataclasses.replace per update cost ~20 µs).
+        reply_to = reply_to_external_id(message) if isinstance(message, dict) \
+            and "reply_to_message" in message else None
+        inbound = _message(message, update_id, channel_id, reply_to)
         if inbound is None:
             return Ignored(update_id, _("a service message, nothing the client wrote"),
-                           _service_kinds(update["message"]))
-        reply_to = reply_to_external_id(update["message"])
-        return NewMessage(update_id, replace(inbound, reply_to_external_id=reply_to), reply_to)
+                           _service_kinds(message))
+        return NewMessage(update_id, inbound, reply_to)
     if "edited_message" in update:
         inbound = _message(update["edited_message"], update_id, channel_id)
         if inbound is None:
@@ -164,7 +170,8 @@ def _service_kinds(message: Any) -> tuple[str, ...]:
     return tuple(sorted(k for k in message if k in SERVICE_KEYS))
 
 
-def _message(message: Any, update_id: int, channel_id: int) -> Inbound | None:
+def _message(message: Any, update_id: int, channel_id: int,
+             reply_to: str | None = None) -> Inbound | None:
     if not isinstance(message, dict):
         raise ParseError(_("The Telegram message is not a JSON object."), update_id)
     message_id = message.get("message_id")
@@ -200,6 +207,7 @@ def _message(message: Any, update_id: int, channel_id: int) -> Inbound | None:
         text=text, external_id=f"{chat['id']}:{message_id}", sent_at=_date(message.get("date")),
         display_name=" ".join(p for p in (first, last) if p), username=username,
         phone=phone, system_data=system, attachments=tuple(attachments),
+        reply_to_external_id=reply_to,
     )
 
 
@@ -217,6 +225,8 @@ def _content(message: dict, sender: dict) -> tuple[str, list[AttachmentIn], dict
     attachments: list[AttachmentIn] = []
     system: dict[str, Any] = {}
     phone = ""
+    if _CONTENT_KEYS.isdisjoint(message):  # plain text, the common case
+        return text, attachments, system, phone
     photo = message.get("photo")
     if isinstance(photo, list):
         sizes = [p for p in photo if isinstance(p, dict) and _str(p.get("file_id"))]

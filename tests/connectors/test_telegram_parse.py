@@ -210,7 +210,20 @@ def test_reply_to_a_message_of_the_same_chat_is_reported() -> None:
     parsed = parse_update(update)
     assert isinstance(parsed, NewMessage)
     assert parsed.reply_to == f"4242:{original['message_id']}"
-    assert parse_update(_msg(text="без ответа")).reply_to is None  # type: ignore[union-attr]
+    assert parsed.inbound.reply_to_external_id == parsed.reply_to  # what the store keeps
+    plain = parse_update(_msg(text="без ответа"))
+    assert isinstance(plain, NewMessage)
+    assert plain.reply_to is None and plain.inbound.reply_to_external_id is None
+
+
+def test_a_location_with_a_venue_and_a_shared_contact_are_read_with_the_text() -> None:
+    parsed = parse_update(_msg(caption="вот", location={"latitude": 55.75, "longitude": 37.61},
+                               venue={"title": "Офис"},
+                               contact={"phone_number": "+7900", "first_name": "Аня",
+                                        "user_id": 1}))
+    assert isinstance(parsed, NewMessage)
+    assert parsed.inbound.text == "📞 Аня, +7900\n📍 Офис (55.75, 37.61)\nвот"
+    assert parsed.inbound.system_data["location"] == "55.75, 37.61"
 
 
 @pytest.mark.parametrize("reply_to_message, thread", [

@@ -186,5 +186,6 @@ def test_the_contract_bites_for_the_workers(tmp_path: Path) -> None:
                             cwd=tmp_path, timeout=300, env={"PYTHONPATH": str(tmp_path)})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "connectors.gateway is not allowed to import storage.store" in result.stdout
-    # The writer's own import is waived until it takes IngestStore (pyproject.toml).
-    assert "connectors.outbox is not allowed" not in result.stdout
+    # The writer takes IngestStore now: no waiver, a worker reaching the Store through it
+    # breaks the contract too.
+    assert "connectors.outbox is not allowed to import storage.store" in result.stdout
