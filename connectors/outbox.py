@@ -64,6 +64,9 @@ class OutboxWorker:
         # Something was queued: say on queued messages of channels this worker does not
         # serve that their channel is not running (once per message; see _run).
         self._check_unserved = True
+        # Set while the worker is idle in _sleep_until_due (nothing claimable left), so a
+        # test can wait until it is really blocked waiting; cleared when it wakes.
+        self.waiting = asyncio.Event()
         self.sent = 0  # counters for tests and the status screen
         self.retried = 0
         self.failed = 0
@@ -155,7 +158,11 @@ class OutboxWorker:
                 return
             # Else due now but still nothing claimable (held back behind a message in
             # flight, or in a channel this gateway does not serve): wait for an event.
-        await wait_event(self._wake, timeout)
+        self.waiting.set()
+        try:
+            await wait_event(self._wake, timeout)
+        finally:
+            self.waiting.clear()
 
     async def _deliver(self, item: OutboxItem) -> None:
         connector = self.connectors.get(item.channel_id)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.gateway import Gateway
 from connectors.generic.connector import idempotency_key
 from storage.models import FAILED, QUEUED, SENDING, SENT
 from storage.rows import MessageRow
@@ -45,6 +46,12 @@ def setup_chat(store: Store, channel_id: int, chat: str = "c-1") -> tuple[int, i
     return result.task.id, operator.id
 
 
+async def settled(gateway: Gateway) -> None:
+    """Until the outbox worker (started once the gateway holds the outbox lease) is idle,
+    blocked waiting for an event with nothing claimable."""
+    await asyncio.wait_for(gateway.outbox.waiting.wait(), timeout=10)
+
+
 def state(store: Store, message: MessageRow) -> MessageRow:
     return store.get_message(message.id)
 
@@ -68,8 +75,8 @@ async def test_wakes_on_event_not_on_a_timer(sqlite_store: Store, fake: FakeChan
     """The worker idles (its safety re-check is minutes away); a reply wakes it at once."""
     crm = spec(sqlite_store, "generic", "crm", secret=SECRET, send_url=fake.url)
     task_id, op = setup_chat(sqlite_store, crm.id)
-    async with running(sqlite_store, [crm]):
-        await asyncio.sleep(0.3)  # let it settle into waiting
+    async with running(sqlite_store, [crm]) as gateway:
+        await settled(gateway)
         started = time.monotonic()
         sqlite_store.reply(task_id, op, "now")
         await fake.wait_for(1, timeout=2)
@@ -179,8 +186,8 @@ async def test_team_gateway_wakes_on_another_process_reply(pg_url: str,
     try:
         crm = spec(gateway_store, "generic", "crm", secret=SECRET, send_url=fake.url)
         task_id, op = setup_chat(console_store, crm.id)
-        async with running(gateway_store, [crm]):
-            await asyncio.sleep(0.3)
+        async with running(gateway_store, [crm]) as gateway:
+            await settled(gateway)
             started = time.monotonic()
             console_store.reply(task_id, op, "from the console")
             await fake.wait_for(1, timeout=3)

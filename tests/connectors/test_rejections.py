@@ -34,7 +34,7 @@ from storage.models import utcnow
 from storage.rows import ChannelRow
 from storage.store import Store
 from tests.connectors.fake_telegram import FakeTelegram
-from tests.connectors.gateway_helpers import SECRET, running, spec
+from tests.connectors.gateway_helpers import SECRET, eventually, running, spec
 from tests.connectors.telegram_fixtures import *  # noqa: F403
 from tests.connectors.telegram_fixtures import HookServer, all_messages, wait_for
 
@@ -84,7 +84,9 @@ async def test_the_summary_comes_when_the_window_ends_without_a_new_rejection(
         for _ in range(4):
             rejections.reject("bad")
         assert len(warnings_of(caplog, "connectors.test")) == 1
-        await asyncio.sleep(0.3)
+        # until the window's timer has logged the summary (a deadline, not a fixed pause)
+        await eventually(lambda: len(warnings_of(caplog, "connectors.test")) >= 2, timeout=5)
+        assert len(warnings_of(caplog, "connectors.test")) == 2
         assert warnings_of(caplog, "connectors.test")[1].startswith(
             "route: 3 more refused request(s)")
 
@@ -303,8 +305,9 @@ async def test_outbox_claims_again_when_a_retry_falls_due_between_claim_and_read
     sqlite_store.schedule_retry(reply.id, utcnow(), "try again")  # due: now
     worker = OutboxWorker(sqlite_store, {})  # serves no channel: nothing is claimable
     await asyncio.wait_for(worker._sleep_until_due(), 2)  # first time: returns at once
+    assert not worker.waiting.is_set()  # it returned to claim again, it did not wait
     second = asyncio.create_task(worker._sleep_until_due())
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(worker.waiting.wait(), 5)  # the second call blocks waiting...
     assert not second.done(), "same due time, still nothing claimable: wait for an event"
     worker._wake.set()
     await asyncio.wait_for(second, 2)

@@ -11,12 +11,21 @@ import aiohttp
 
 from tests.connectors.fake_telegram import CONFLICT_POLL, FakeTelegram
 from tests.connectors.telegram_fixtures import *  # noqa: F403
+from tests.connectors.telegram_fixtures import wait_for
 
 
 async def _call(session: aiohttp.ClientSession, fake: FakeTelegram, method: str,
                 **kwargs: Any) -> tuple[int, dict]:
     async with session.post(f"{fake.url}/bot{fake.token}/{method}", **kwargs) as resp:
         return resp.status, await resp.json()
+
+
+async def _until_polled(fake: FakeTelegram, count: int) -> None:
+    """Until the fake has registered ``count`` getUpdates calls. It records a call and
+    registers the poll as held in one step (no await between), so this is the moment the
+    latest poll is waiting."""
+    await wait_for(lambda: len(fake.calls_to("getUpdates")) >= count,
+                   what=f"getUpdates call #{count}")
 
 
 async def test_envelope_and_errors(fake: FakeTelegram, session: aiohttp.ClientSession) -> None:
@@ -55,9 +64,12 @@ async def test_long_poll_holds_until_an_update_or_the_timeout(
     started = time.monotonic()
     _, body = await _call(session, fake, "getUpdates", json={"timeout": 0.3})
     assert body["result"] == [] and time.monotonic() - started >= 0.3
-    asyncio.get_running_loop().call_later(0.1, fake.push_message, "пришло")
     started = time.monotonic()
-    _, body = await _call(session, fake, "getUpdates", json={"timeout": 5})
+    held = asyncio.create_task(_call(session, fake, "getUpdates", json={"timeout": 5}))
+    await _until_polled(fake, 2)  # the second poll is held open by the fake
+    assert not held.done()
+    fake.push_message("пришло")
+    _, body = await held
     assert [u["message"]["text"] for u in body["result"]] == ["пришло"]
     assert time.monotonic() - started < 2
 
@@ -65,7 +77,8 @@ async def test_long_poll_holds_until_an_update_or_the_timeout(
 async def test_overlapping_polls_terminate_the_earlier(
         fake: FakeTelegram, session: aiohttp.ClientSession) -> None:
     first = asyncio.create_task(_call(session, fake, "getUpdates", json={"timeout": 5}))
-    await asyncio.sleep(0.1)
+    await _until_polled(fake, 1)  # the fake holds the first poll before the second comes
+    assert not first.done()
     second = asyncio.create_task(_call(session, fake, "getUpdates", json={"timeout": 0.2}))
     status, body = await first
     assert status == 409 and body["description"] == CONFLICT_POLL

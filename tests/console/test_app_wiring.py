@@ -4,6 +4,7 @@ bridge, the keyboard reference document, and channel health from a real gateway.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from textual.command import CommandPalette
@@ -149,10 +150,11 @@ async def test_status_bar_shows_operator_and_channel_health(data: Data) -> None:
     gateway = make_gateway(store, config)
     app = SwitchboardApp(store, config, data.anna, gateway)
     async with started(app) as pilot:
-        for _ in range(50):
-            if "web" in app.health:
-                break
-            await pilot.pause(0.05)
+        # until the gateway has reported the channel's health to the app, with a deadline
+        deadline = time.monotonic() + 10
+        while "web" not in app.health:
+            assert time.monotonic() < deadline, "no health for 'web' within 10 s"
+            await pilot.pause()  # idle: the HealthChanged message is handled
         bar = app.screen.query_one(StatusBar)
         text = str(bar.render())
         assert "Anna" in text and "SQLite" in text and "channels on" in text

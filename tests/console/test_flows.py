@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from storage.models import FAILED, INBOUND, NOTE, OUTBOUND, QUEUED, SENT, utcnow
 from tests.console.conftest import Data, inbound, press, settle, started
 from widgets.composer import Composer
@@ -128,11 +130,11 @@ async def test_search_opens_the_thread_at_the_hit(data: Data, make_app) -> None:
         await press(pilot, "slash")
         assert isinstance(app.screen, SearchScreen)
         await pilot.press(*"zebra42")
-        for _ in range(40):
-            await pilot.pause(0.05)
+        # until the debounced search has answered (workers done, app idle), with a deadline
+        deadline = time.monotonic() + 10
+        while not app.screen.query_one("#search-results").option_count:
+            assert time.monotonic() < deadline, "no search results within 10 s"
             await settle(pilot, rounds=1)
-            if app.screen.query_one("#search-results").option_count:
-                break
         await press(pilot, "enter")
         thread = app.screen.query_one(ThreadView)
         assert thread.current_task.id == data.tasks["ivan"]

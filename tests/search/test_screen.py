@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,11 +68,25 @@ class Harness(App[None]):
                          self.results.append)
 
 
-async def settle(pilot: Any) -> None:
-    for _ in range(3):
-        await pilot.pause(0.2)  # longer than the debounce
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+def _search_busy(app: App[Any]) -> bool:
+    """A search screen's debounce has not fired yet, or its search has not answered."""
+    return any(isinstance(s, SearchScreen) and (s._timer is not None or s.searching)
+               for s in app.screen_stack)
+
+
+async def settle(pilot: Any, timeout: float = 10.0) -> None:
+    """Until every search screen's debounce has fired and its search answered, every
+    worker is finished and the app is idle (its messages handled): a condition with a
+    deadline, not a pause of a fixed length."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()  # idle: the workers' messages (_Done, …) are handled
+        if not _search_busy(app) and all(w.is_finished for w in app.workers):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"search still busy after {timeout} s")
 
 
 def results_list(app: App[Any]) -> SearchResultsList:

@@ -4,7 +4,6 @@ on PostgreSQL they cross connections (a second Store on the same database hears 
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -51,18 +50,18 @@ def test_events_are_published_after_commit(desk: Desk, store_url: str) -> None:
     """When a subscriber hears of a message, another connection can already read it."""
     reader = Store.open(store_url)
     seen: list[bool] = []
+    heard = threading.Event()  # set by the subscriber (on the LISTEN thread on PostgreSQL)
 
     def check(event: Event) -> None:
         if event.kind == "message.stored" and event.message_id is not None:
             seen.append(reader.m.Message.get_or_none(reader.m.Message.id == event.message_id)
                         is not None)
+            heard.set()
 
     desk.store.bus.subscribe(check)
     try:
         desk.say(desk.web, "1", "visible?")
-        deadline = time.monotonic() + 5
-        while not seen and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert heard.wait(5), "no message.stored event within 5 s"
         assert seen and all(seen)
     finally:
         reader.close()

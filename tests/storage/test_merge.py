@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from storage.errors import RuleViolation
+from storage.events import Event
 from storage.models import COMPLETED, EVENT, INBOUND, NOTE, OUTBOUND
 from tests.storage.conftest import Desk, snapshot
 
@@ -85,11 +88,10 @@ def test_merge_with_an_already_merged_contact_is_refused(desk: Desk) -> None:
 def test_contact_merge_publishes_an_event(desk: Desk) -> None:
     a = desk.say(desk.telegram, "1").contact_id
     b = desk.say(desk.web, "2").contact_id
-    seen = []
-    desk.store.bus.subscribe(seen.append)
+    heard = Heard("contact.merged")
+    desk.store.bus.subscribe(heard)
     desk.store.merge_contacts(a, b, desk.maria)
-    _wait_for(seen, "contact.merged")
-    merged = [e for e in seen if e.kind == "contact.merged"]
+    merged = heard.wait()
     assert merged[0].contact_id == a and merged[0].data["loser"] == b
 
 
@@ -118,8 +120,8 @@ def test_merge_tasks_interleaves_by_time_and_marks_moved(desk: Desk) -> None:
 def test_merged_source_is_closed_with_a_link_audit_and_events(desk: Desk) -> None:
     target = desk.say(desk.telegram, "1").task.id
     source = desk.say(desk.web, "2").task.id
-    seen = []
-    desk.store.bus.subscribe(seen.append)
+    heard = Heard("task.merged")
+    desk.store.bus.subscribe(heard)
     desk.store.merge_tasks(target, source, desk.maria, different_clients_ok=True)
     src = desk.store.get_task(source)
     assert src.status == COMPLETED and src.merged_into_id == target
@@ -132,8 +134,7 @@ def test_merged_source_is_closed_with_a_link_audit_and_events(desk: Desk) -> Non
     assert ("task_merged", desk.maria) in actions
     assert ("merged_into", desk.maria) in [(a.action, a.operator_id)
                                             for a in desk.store.audit_for(source)]
-    _wait_for(seen, "task.merged")
-    (ev,) = [e for e in seen if e.kind == "task.merged"]
+    (ev,) = heard.wait()
     assert ev.task_id == target and ev.data["sources"] == [source]
     with pytest.raises(RuleViolation):
         desk.store.reply(source, desk.anna, "into the closed source")
@@ -193,10 +194,20 @@ def test_merge_several_sources_and_no_double_merge(desk: Desk) -> None:
     assert snapshot(desk.store) == before
 
 
-def _wait_for(seen: list, kind: str, timeout: float = 5.0) -> None:
-    """PostgreSQL events arrive from the LISTEN thread: give them a moment."""
-    import time
+class Heard:
+    """A bus subscriber that records every event and sets ``arrived`` (a threading.Event)
+    when one of ``kind`` comes: PostgreSQL events arrive from the LISTEN thread."""
 
-    deadline = time.monotonic() + timeout
-    while not any(e.kind == kind for e in seen) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.events: list[Event] = []
+        self.arrived = threading.Event()
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+        if event.kind == self.kind:
+            self.arrived.set()
+
+    def wait(self, timeout: float = 5.0) -> list[Event]:
+        assert self.arrived.wait(timeout), f"no {self.kind} event within {timeout} s"
+        return [e for e in self.events if e.kind == self.kind]
