@@ -37,7 +37,6 @@ from console.events_bridge import EventsBridge, StoreChanged, Wakeup
 from console.keymap import APP_BINDINGS, check_keymap, usable_keymap
 from console.notify import Notifier, NotifySettings
 from console.screens.inbox import InboxScreen
-from console.screens.supervisor import SupervisorScreen
 from console.themes import SHIPPED, STATE_KEY, initial_theme, register_themes
 from storage.availability import OPERATOR_AVAILABILITY, is_available, set_available
 from storage.errors import SwitchboardError
@@ -200,6 +199,8 @@ class SwitchboardApp(App[None]):
         answering a client in another language needs them, and each shows its language.
         """
         if self.operator.role == SUPERVISOR:
+            from console.screens.supervisor import SupervisorScreen  # not for an operator
+
             return SupervisorScreen(self.store, self.operator, keys=self.user_keys,
                                     clock=self.clock)
         return InboxScreen(self.store, self.operator, keys=self.user_keys)

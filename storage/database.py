@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import peewee as pw
-from playhouse.db_url import parse as parse_url
 
 from storage.errors import SwitchboardError
 from storage.i18n import _
@@ -92,6 +91,8 @@ def is_postgres(url: str | None) -> bool:
 def open_database(url: str | None) -> pw.Database:
     """Connect to ``url``; raises :class:`SwitchboardError` with a clear reason on failure."""
     if is_postgres(url):
+        from playhouse.db_url import parse as parse_url  # its pool/ext modules: PostgreSQL only
+
         params = parse_url(url)
         name = params.pop("database", None) or "postgres"
         db: pw.Database = pw.PostgresqlDatabase(name, autorollback=True, **params)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from console.presence_wiring import announcer, tracker
-from console.screens.confirm import ConfirmDialog
 from storage.collision import Collision, collision
 from storage.i18n import _
 from widgets.composer import Composer
@@ -66,6 +65,8 @@ def check_collision(screen: InboxScreen, composer: Composer, task_id: int,
                 send()
             else:
                 composer.focus()
+
+        from console.screens.confirm import ConfirmDialog  # imported when first asked
 
         screen.app.push_screen(ConfirmDialog(_("Someone else is answering"),
                                              collision_text(found), _("Send anyway")),

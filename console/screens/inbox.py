@@ -51,7 +51,6 @@ from storage.store import Store
 from widgets.composer import Composer
 from widgets.contact_card import ContactCardView
 from widgets.key_footer import KeyFooter
-from widgets.quick_reply_picker import QuickReplyPicker
 from widgets.safe_text import one_line
 from widgets.status_bar import StatusBar
 from widgets.task_data import TaskDataQuote
@@ -340,6 +339,8 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
                 composer.focus()
             else:
                 composer.insert_quick_reply(location, text)
+
+        from widgets.quick_reply_picker import QuickReplyPicker  # imported when first opened
 
         self.app.push_screen(QuickReplyPicker(self.store, task_id, self.me.id, self.language),
                              chosen)

@@ -23,12 +23,7 @@ from console.filters import (
     next_channel,
     next_status,
 )
-from console.screens.assign import AssignChoice, AssignDialog
-from console.screens.confirm import ConfirmDialog
 from console.screens.dialog import task_named, tasks_named
-from console.screens.merge_contacts import ContactMerge, MergeContactsDialog
-from console.screens.merge_tasks import MergeTasksDialog
-from console.screens.status import StatusDialog
 from storage.constants import STATUS_LABELS
 from storage.i18n import _
 from storage.rows import MergeCheck, OperatorRow, TaskRow
@@ -38,7 +33,9 @@ from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
+    from console.screens.assign import AssignChoice
     from console.screens.inbox import InboxScreen
+    from console.screens.merge_contacts import ContactMerge
 
     _Base = InboxScreen
 else:
@@ -123,6 +120,8 @@ class InboxActions(_Base):
                                 self._done(note))
 
             def open_dialog(operators: list[OperatorRow]) -> None:
+                from console.screens.assign import AssignDialog
+
                 self.operators = operators
                 self.app.push_screen(AssignDialog(operators, rows, marked), chosen)
 
@@ -141,6 +140,8 @@ class InboxActions(_Base):
                     status=_(STATUS_LABELS[status]), tasks=tasks_named(rows))
                 self.store_call(lambda: self.store.set_status(ids, status, self.me.id),
                                 self._done(note))
+
+            from console.screens.status import StatusDialog
 
             self.app.push_screen(StatusDialog(rows, marked), chosen)
 
@@ -172,6 +173,8 @@ class InboxActions(_Base):
                 if not check.different_clients:
                     merge(False)
                     return
+                from console.screens.confirm import ConfirmDialog
+
                 self.app.push_screen(
                     ConfirmDialog(_("Merge the tasks of different clients?"), check.description,
                                   _("Merge them")),
@@ -180,6 +183,8 @@ class InboxActions(_Base):
             self.store_call(lambda: self.store.merge_check(target_id, sources), checked)
 
         def loaded(rows: list[TaskRow]) -> None:
+            from console.screens.merge_tasks import MergeTasksDialog
+
             self.app.push_screen(MergeTasksDialog(rows), lambda target: chosen(rows, target))
 
         self.store_call(lambda: [self.store.get_task(i) for i in ids], loaded)
@@ -193,6 +198,8 @@ class InboxActions(_Base):
                 lambda _card: self.notify(_("Contacts merged: {loser} into {survivor}.").format(
                     loser=one_line(merge.loser.name or _("(no name)"), 30),
                     survivor=one_line(merge.survivor.name or _("(no name)"), 30)), timeout=4))
+
+        from console.screens.merge_contacts import MergeContactsDialog
 
         self.app.push_screen(MergeContactsDialog(self.store), chosen)
 

@@ -21,12 +21,6 @@ from console.editor import EditorError, edit_text
 from console.opener import OpenerError, open_attachment, save_attachment
 from console.presence_wiring import announcer
 from console.screens.dialog import task_named
-from console.screens.file_prompt import FilePromptDialog, attachment_for
-from console.screens.notifications import NotificationsDialog
-from console.screens.rule_explain import RuleExplainDialog, console_ruleset, rule_report
-from console.screens.schedule import Snooze, SnoozeDialog, schedule_dialog
-from console.screens.scheduled_list import ScheduledListDialog
-from console.screens.templates import TemplatesDialog
 from console.time_input import app_zone, when_text
 from storage.channel_policy import WRITE_FIRST_TEMPLATE
 from storage.constants import INBOUND
@@ -38,6 +32,7 @@ from widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
     from console.screens.inbox import InboxScreen
+    from console.screens.schedule import Snooze
 
     _Base = InboxScreen
 else:
@@ -126,9 +121,13 @@ class InboxComposer(_Base):
             if at is not None and composer.task_id == task_id:
                 composer.submit_at(at)
 
+        from console.screens.schedule import schedule_dialog  # dialogs: imported when opened
+
         self.app.push_screen(schedule_dialog(), chosen)
 
     def attach_file(self, composer: Composer) -> None:
+        from console.screens.file_prompt import FilePromptDialog, attachment_for
+
         task_id = composer.task_id
 
         def chosen(path: Path | None) -> None:
@@ -150,6 +149,8 @@ class InboxComposer(_Base):
             composer.focus()
             if name and composer.task_id == task.id:
                 composer.submit_template(name)
+
+        from console.screens.templates import TemplatesDialog
 
         self.app.push_screen(TemplatesDialog(names, reason), chosen)
 
@@ -185,10 +186,14 @@ class InboxComposer(_Base):
                                                       snooze.until_client_writes, self.me.id),
                             lambda _r: self.notify(note, timeout=4, markup=False))
 
+        from console.screens.schedule import SnoozeDialog
+
         self.app.push_screen(SnoozeDialog(), chosen)
 
     # ---- scheduled replies ---------------------------------------------------------------------
     def action_scheduled(self) -> None:
+        from console.screens.scheduled_list import ScheduledListDialog
+
         def cancel(row: MessageRow, done: Any) -> None:
             self.store_call(lambda: self.store.cancel_scheduled(row.id, self.me.id),
                             lambda _r: done())
@@ -206,12 +211,15 @@ class InboxComposer(_Base):
         task = self.current
         if task is None:
             return
+        from console.screens.rule_explain import RuleExplainDialog, console_ruleset, rule_report
+
         config = getattr(self.app, "config", None)
         title = _("Rules for task {task}").format(task=task_named(task))
         self.store_call(lambda: rule_report(self.store, task.id, console_ruleset(config)),
                         lambda lines: self.app.push_screen(RuleExplainDialog(title, lines)))
 
     def action_notifications(self) -> None:
+        from console.screens.notifications import NotificationsDialog
         from storage.rules import mark_notifications_seen, notifications_for  # not at start
 
         def loaded(rows: list[Any]) -> None:
@@ -253,6 +261,8 @@ class InboxComposer(_Base):
         self.notify(_("Opening {name}…").format(name=attachment.name), timeout=3, markup=False)
 
     def action_save_file(self) -> None:
+        from console.screens.file_prompt import FilePromptDialog
+
         attachment = self._selected_attachment()
         if attachment is None:
             return

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from console.events_bridge import StoreChanged
 from console.notify import title_sequence
-from console.screens.versions import VersionsDialog
 from storage import events as ev
 from storage.constants import DONE, INBOUND, OUTBOUND
 from storage.i18n import _
@@ -113,6 +112,8 @@ class InboxTriage(_Base):
         composer.focus()
 
     def versions_requested(self, event: ThreadView.VersionsRequested) -> None:
+        from console.screens.versions import VersionsDialog  # dialogs: imported when opened
+
         self.app.push_screen(VersionsDialog(event.message))
 
     # ---- after a change ----------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from console.screens.collision_check import check_collision, stop_typing
-from console.screens.confirm import ConfirmDialog
 from console.screens.dialog import task_named
 from console.time_input import app_zone, when_text
 from storage.i18n import _, ngettext
@@ -78,6 +77,8 @@ class ReplyFlow:
                                     lambda: self._send(composer, task_id, text, private, extras))
                 else:
                     composer.focus()
+
+            from console.screens.confirm import ConfirmDialog  # imported when first asked
 
             screen.app.push_screen(ConfirmDialog(_("Reply anyway?"), notice, _("Send anyway")),
                                    answered)
