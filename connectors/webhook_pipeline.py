@@ -66,10 +66,11 @@ class WebhookSteps(abc.ABC, Generic[P]):
     ``rejections`` logs refusals (and, through its logger, a store failure)."""
 
     rejections: RejectionLog
+    max_body: int | None = None  # the largest body taken; None: the server's cap
 
     def body_cap(self) -> int | None:
         """The largest body taken, in bytes; None leaves it to the server's cap."""
-        return None
+        return self.max_body
 
     def check_headers(self, request: web.Request) -> None:
         """Raise :class:`Refused` before the body is read (default: nothing to check)."""

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.lint_project import lint_throwaway
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # room → top-level packages it must never import
@@ -149,24 +151,8 @@ def test_import_contracts_hold() -> None:
 
 def test_lint_imports_can_fail(tmp_path: Path) -> None:
     """The contracts bite: a widget importing the ORM breaks one."""
-    for room in ("storage", "connectors", "widgets", "console"):
-        (tmp_path / room).mkdir()
-        (tmp_path / room / "__init__.py").write_text("", encoding="utf-8")
-    for name in ("models", "store", "database", "core"):  # the modules the contracts name
-        (tmp_path / "storage" / f"{name}.py").write_text("import peewee\n", encoding="utf-8")
-    for name in ("telegram", "meta", "whatsapp", "facebook", "instagram", "viber", "vk",
-                 "generic", "webchat", "webhook_pipeline", "webhooks", "outbox", "automation",
-                 "gateway", "leased", "serve_marker", "send_progress", "media", "quoting",
-                 "ratelimit", "base", "plugin", "registry", "http_server", "rejections",
-                 "backoff"):  # the store-protocol contract's sources
-        (tmp_path / "connectors" / f"{name}.py").write_text("", encoding="utf-8")
-    (tmp_path / "widgets" / "bad.py").write_text("from storage.models import x\n",
-                                                 encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text(
-        (ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
-    lint = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=300, env={"PYTHONPATH": str(tmp_path)})
+    result = lint_throwaway(tmp_path, {"storage/models.py": "import peewee",
+                                       "widgets/bad.py": "from storage.models import x"})
     assert result.returncode == 1, result.stdout + result.stderr
     assert "widgets is not allowed to import storage.models" in result.stdout
 

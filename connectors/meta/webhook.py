@@ -35,9 +35,6 @@ class MetaWebhook(WebhookSteps[list[Any]]):
         self._store = store
         self.rejections = rejections
 
-    def body_cap(self) -> int:
-        return self.max_body
-
     def check_headers(self, request: web.Request) -> None:
         if SIGNATURE_HEADER not in request.headers:
             raise Refused(401, _("Missing {header} header.").format(header=SIGNATURE_HEADER))

@@ -34,9 +34,6 @@ class TelegramWebhook(WebhookSteps[ParsedUpdate]):
         self.handle = handle
         self.rejections = rejections
 
-    def body_cap(self) -> int:
-        return self.max_body
-
     def check_headers(self, request: web.Request) -> None:
         got = request.headers.get(SECRET_HEADER)
         if got is None:

@@ -34,9 +34,6 @@ class ViberWebhook(WebhookSteps[Parsed]):
         self.handle = handle
         self.rejections = rejections
 
-    def body_cap(self) -> int:
-        return self.max_body
-
     def check_body(self, request: web.Request, body: bytes) -> None:
         got = request.headers.get(SIGNATURE_HEADER)
         if got is None:

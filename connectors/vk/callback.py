@@ -41,9 +41,6 @@ class VkCallback(WebhookSteps[Event]):
         self.remember = remember
         self.rejections = rejections
 
-    def body_cap(self) -> int:
-        return self.max_body
-
     def too_large(self, cap: int) -> Refused:
         return Refused(413, _("The event is larger than {limit} bytes.").format(limit=cap))
 
