@@ -61,6 +61,9 @@ def make_snippet(text: str, words: tuple[tuple[str, bool], ...],
     head = _FLAT.sub(" ", text[:SCAN_LIMIT])
     spans = _spans(head, words)
     first = spans[0][0] if spans else 0
+    if (len(text) <= width and first <= width // 4 and head[:1] != " "
+            and head[-1:] != " "):
+        return head, tuple(spans)  # the window below would be the whole text, untrimmed
     start = max(0, first - width // 4)
     if start > 0:  # begin at a word boundary
         space = head.rfind(" ", max(0, start - 15), start + 1)

@@ -14,7 +14,7 @@ import pytest
 import storage.search.postgres_fts as postgres_fts
 import storage.search.searcher as searcher
 import storage.search.sqlite_fts as sqlite_fts
-from storage.search import Searcher, SearchTask
+from storage.search import Searcher, SearchTask, parse_query
 from storage.search.snippets import make_snippet
 from tests.search.conftest import World
 
@@ -107,3 +107,16 @@ def test_highlights_start_at_word_starts(text: str, words: tuple[tuple[str, bool
                                          marked: list[str]) -> None:
     snippet, ranges = make_snippet(text, words)
     assert [snippet[a:b] for a, b in ranges] == marked
+
+
+def test_short_texts_keep_the_window_rules() -> None:
+    """A short text is shown whole only when the window would not move: a match late
+    in it still starts the snippet near the match, and edge spaces are still trimmed."""
+    words = parse_query("цеппелин").highlight_words()
+    late = "Store payment hi store payment hello why gift item when week цеппелин."
+    assert make_snippet(late, words) == ("…payment hello why gift item when week цеппелин.",
+                                         ((39, 47),))
+    early = "цеппелин прилетел вчера, спасибо"
+    assert make_snippet(early, words) == (early, ((0, 8),))
+    assert make_snippet("  цеппелин  ", words) == ("цеппелин", ((0, 8),))
+    assert make_snippet("нет слова", words) == ("нет слова", ())
