@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -34,11 +34,11 @@ from textual.strip import Strip
 
 from storage.i18n import _
 from storage.inputs import TaskFilter
-from storage.rows import Page, TaskRow
+from storage.rows import TaskRow
 from widgets.safe_text import one_line
 from widgets.strips import part_style, separate_blanks
 from widgets.task_list_keys import TaskListNavigation
-from widgets.task_list_loader import ROW_HEIGHT, TaskListLoader
+from widgets.task_list_loader import ROW_HEIGHT, TaskListLoader, TaskSource
 from widgets.task_list_render import (
     Rows,
     age_label,
@@ -51,15 +51,6 @@ from widgets.task_list_render import (
 __all__ = ["TaskList", "TaskSource", "age_label", "channel_tag", "task_matches"]
 
 PAGE_SIZE = 50
-
-
-class TaskSource(Protocol):
-    """What the list reads from (the Store satisfies it)."""
-
-    def list_tasks(self, f: TaskFilter | None = None, after: tuple[int, int] | None = None,
-                   limit: int = 50) -> Page[TaskRow]: ...
-
-    def get_task(self, task_id: int) -> TaskRow: ...
 
 
 class _ListMessage(Message):

@@ -9,7 +9,7 @@ load carries the list's ``_token``; results of an older filter are dropped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from textual import work
 from textual.message import Message
@@ -19,8 +19,14 @@ from storage.inputs import TaskFilter
 from storage.rows import Page, TaskRow
 from widgets.task_list_render import Rows, sort_key, task_matches
 
-if TYPE_CHECKING:
-    from widgets.task_list import TaskSource
+
+class TaskSource(Protocol):
+    """What the list reads from (the Store satisfies it)."""
+
+    def list_tasks(self, f: TaskFilter | None = None, after: tuple[int, int] | None = None,
+                   limit: int = 50) -> Page[TaskRow]: ...
+
+    def get_task(self, task_id: int) -> TaskRow: ...
 
 ROW_HEIGHT = 2
 PREFETCH_ROWS = 10  # load the next page when the cursor or the view is this close to the end
