@@ -61,11 +61,6 @@ class FastIngest:
         p = self.sql.p
         ident = ("contact", "display_name", "username", "phone")
         task = ("id", "status", "last_activity_at", "last_client_message_at", "additional_data")
-        self.identity_sql = (f"SELECT {columns(I, ident)} FROM {table(I)} "
-                             f"WHERE {column(I, 'channel')} = {p} "
-                             f"AND {column(I, 'external_id')} = {p}")
-        self.task_sql = (f"SELECT {columns(T, task)} FROM {table(T)} "
-                         f"WHERE {column(T, 'bound_key')} = {p}")
         self.lookup_sql = (
             f"SELECT s.{column(M, 'id')}, s.{column(M, 'task')}, st.{column(T, 'contact')}, "
             f"{columns(I, ident, 'i')}, {columns(T, task, 't')} FROM (SELECT 1) one "
@@ -75,44 +70,24 @@ class FastIngest:
             f"LEFT JOIN {table(I)} i ON i.{column(I, 'channel')} = {p} "
             f"AND i.{column(I, 'external_id')} = {p} "
             f"LEFT JOIN {table(T)} t ON t.{column(T, 'bound_key')} = {p}")
-        # The last lookup, for try_ingest (inside one transaction, under the write lock).
-        self._looked: tuple[tuple[Any, ...], Looked] | None = None
-
-    def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        return self.sql.one(sql, params)
 
     def lookup(self, inbound: Inbound, bound_key: str) -> Looked:
         """The stored duplicate of ``inbound`` (by the channel's message id), its sender's
         identity and its chat's bound task, in one statement; :meth:`try_ingest` of the
-        same message uses the identity and task found here instead of asking again."""
-        row = self._one(self.lookup_sql, (inbound.channel_id, inbound.external_id or None,
-                                          inbound.channel_id, inbound.sender_id, bound_key))
+        same message takes what was found here instead of asking again."""
+        row = self.sql.one(self.lookup_sql, (inbound.channel_id, inbound.external_id or None,
+                                             inbound.channel_id, inbound.sender_id, bound_key))
         assert row is not None  # (SELECT 1) LEFT JOIN ...: always one row
-        looked = Looked(seen=FastResult(row[0], row[1], row[2]) if row[0] is not None else None,
-                        identity=row[3:7] if row[3] is not None else None,
-                        task=row[7:12] if row[7] is not None else None)
-        # Kept for this message's try_ingest only (a duplicate goes no further).
-        self._looked = (((inbound.channel_id, inbound.sender_id, bound_key), looked)
-                        if looked.seen is None else None)
-        return looked
+        return Looked(seen=FastResult(row[0], row[1], row[2]) if row[0] is not None else None,
+                      identity=row[3:7] if row[3] is not None else None,
+                      task=row[7:12] if row[7] is not None else None)
 
-    def _identity_and_task(self, inbound: Inbound, bound_key: str
-                           ) -> tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]:
-        """The identity and task :meth:`lookup` found for this message (taken once), or
-        asked now when it was not called for it."""
-        cached, self._looked = self._looked, None
-        if cached is not None and cached[0] == (inbound.channel_id, inbound.sender_id, bound_key):
-            return cached[1].identity, cached[1].task
-        ident = self._one(self.identity_sql, (inbound.channel_id, inbound.sender_id))
-        task = self._one(self.task_sql, (bound_key,)) if ident is not None else None
-        return ident, task
-
-    def try_ingest(self, inbound: Inbound, bound_key: str) -> FastResult | None:
-        """Store ``inbound`` if it is the common case; None means "take the general path"."""
+    def try_ingest(self, inbound: Inbound, looked: Looked) -> FastResult | None:
+        """Store ``inbound`` if it is the common case, given what :meth:`lookup` found for
+        it; None means "take the general path"."""
         if inbound.attachments or inbound.email or inbound.reply_to_external_id:
-            self._looked = None
             return None
-        ident, task = self._identity_and_task(inbound, bound_key)
+        ident, task = looked.identity, looked.task
         if ident is None:
             return None
         contact_id, display_name, username, phone = ident

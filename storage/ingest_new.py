@@ -45,13 +45,6 @@ class NewConversation:
         self.chat_sql = (f"SELECT 1 FROM {table(T)} WHERE {column(T, 'channel')} = {p} "
                          f"AND {column(T, 'chat_id')} = {p} LIMIT 1")
 
-    def _one(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        return self.sql.one(sql, params)
-
-    def _insert(self, model: Any, given: dict[str, Any]) -> int:
-        """``model.create(**given)``'s INSERT: the given fields plus the model's defaults."""
-        return self.sql.insert(model, given)
-
     def try_open(self, tx: Any, inbound: Inbound, key: str,
                  known: bool | None = None) -> tuple[int, int, int, bool, bool, bool] | None:
         """Store ``inbound`` if it is the common new-conversation case (the result tuple of
@@ -60,17 +53,17 @@ class NewConversation:
         if inbound.attachments or inbound.email or inbound.reply_to_external_id:
             return None
         if known is None:
-            known = self._one(self.known_sql, (inbound.channel_id, inbound.sender_id)) is not None
+            known = self.sql.one(self.known_sql, (inbound.channel_id, inbound.sender_id)) is not None
         if known:
             return None
-        channel = self._one(self.channel_sql, (inbound.channel_id,))
+        channel = self.sql.one(self.channel_sql, (inbound.channel_id,))
         if channel is None:
             return None
         channel_name, channel_kind, settings_text = channel
         settings = self.m.Channel._meta.fields["settings"].python_value(settings_text) or {}
         if settings.get("default_assignee"):
             return None
-        if self._one(self.chat_sql, (inbound.channel_id, inbound.chat_id)) is not None:
+        if self.sql.one(self.chat_sql, (inbound.channel_id, inbound.chat_id)) is not None:
             return None
         return self._store(tx, inbound, key, channel_name, channel_kind)
 
@@ -78,9 +71,9 @@ class NewConversation:
                channel_kind: str) -> tuple[int, int, int, bool, bool, bool]:
         m = self.m
         name = inbound.display_name or inbound.username or inbound.phone or inbound.sender_id
-        contact_id = self._insert(m.Contact, {
+        contact_id = self.sql.insert(m.Contact, {
             "name": name, "phones": [inbound.phone] if inbound.phone else [], "emails": []})
-        self._insert(m.Identity, {
+        self.sql.insert(m.Identity, {
             "channel": inbound.channel_id, "external_id": inbound.sender_id,
             "contact": contact_id, "display_name": inbound.display_name,
             "username": inbound.username, "phone": inbound.phone})
@@ -92,20 +85,20 @@ class NewConversation:
             data["phone"] = inbound.phone
         now = utcnow()
         created: datetime = inbound.sent_at or now
-        task_id = self._insert(m.Task, {
+        task_id = self.sql.insert(m.Task, {
             "title": _("{name} in {channel}").format(name=name, channel=channel_name),
             "status": NEW, "assignee": None, "contact": contact_id,
             "channel": inbound.channel_id, "chat_id": inbound.chat_id, "bound_key": key,
             "description": "", "additional_data": data, "previous_task": None,
             "created_at": now, "last_activity_at": created})
         text = _("Task created from a message in {channel}.").format(channel=channel_name)
-        event_id = self._insert(m.Message, {"task": task_id, "kind": EVENT, "text": text,
+        event_id = self.sql.insert(m.Message, {"task": task_id, "kind": EVENT, "text": text,
                                             "created_at": created, "meta": {"event": "created"}})
         tx.emit(ev.MESSAGE_STORED, task_id=task_id, message_id=event_id, message_kind=EVENT)
-        self._insert(m.Audit, {"task": task_id, "operator": None, "action": "created",
+        self.sql.insert(m.Audit, {"task": task_id, "operator": None, "action": "created",
                                "detail": {"channel": channel_name}})
         at = inbound.sent_at or utcnow()
-        message_id = self._insert(m.Message, {
+        message_id = self.sql.insert(m.Message, {
             "task": task_id, "kind": INBOUND, "author_contact": contact_id,
             "text": inbound.text, "created_at": at, "channel": inbound.channel_id,
             "chat_id": inbound.chat_id, "external_id": inbound.external_id or None,

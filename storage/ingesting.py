@@ -95,7 +95,7 @@ class Ingest:
             return seen.message_id, seen.task_id, seen.contact_id, False, False, True
         # A known identity's message into its active task: the fast path (which finds
         # nothing for a channel that does not exist, so _channel below reports that).
-        done = fast.try_ingest(inbound, key)
+        done = fast.try_ingest(inbound, looked)
         if done is not None:
             tx.emit(ev.MESSAGE_STORED, task_id=done.task_id, message_id=done.message_id,
                     contact_id=done.contact_id, message_kind=INBOUND)

@@ -68,9 +68,9 @@ def _ingest_counting_fast(store: Store, inbounds: list[Inbound]) -> tuple[int, d
     taken = 0
     original = fast.try_ingest
 
-    def counting(inbound: Inbound, key: str) -> Any:
+    def counting(inbound: Inbound, looked: Any) -> Any:
         nonlocal taken
-        done = original(inbound, key)
+        done = original(inbound, looked)
         taken += done is not None
         return done
 
