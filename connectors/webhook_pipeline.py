@@ -42,6 +42,7 @@ from aiohttp import web
 
 from connectors.rejections import RejectionLog, is_permanent
 from connectors.webhooks import read_capped
+from storage.i18n import _
 
 P = TypeVar("P")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -58,6 +59,16 @@ class Refused(Exception):
         self.status = status
         self.reason = reason
         self.answer = answer
+
+
+def missing_header(header: str) -> Refused:
+    """401: the request lacks the header that proves it comes from the platform."""
+    return Refused(401, _("Missing {header} header.").format(header=header))
+
+
+def wrong_header(header: str) -> Refused:
+    """403: the secret or signature header does not match."""
+    return Refused(403, _("Wrong {header} header.").format(header=header))
 
 
 class WebhookSteps(abc.ABC, Generic[P]):
@@ -157,4 +168,5 @@ def webhook_route(path: str, steps: WebhookSteps[Any]) -> web.RouteDef:
     return web.post(path, webhook_handler(steps))
 
 
-__all__ = ["Refused", "WebhookSteps", "serve", "webhook_handler", "webhook_route"]
+__all__ = ["Refused", "WebhookSteps", "missing_header", "serve", "webhook_handler",
+           "webhook_route", "wrong_header"]

@@ -20,7 +20,7 @@ from aiohttp import web
 from connectors.meta.hook import SIGNATURE_HEADER, signature_ok
 from connectors.meta.messaging import ParseError
 from connectors.rejections import RejectionLog
-from connectors.webhook_pipeline import Refused, WebhookSteps
+from connectors.webhook_pipeline import Refused, WebhookSteps, missing_header, wrong_header
 from storage.i18n import _
 
 
@@ -37,11 +37,11 @@ class MetaWebhook(WebhookSteps[list[Any]]):
 
     def check_headers(self, request: web.Request) -> None:
         if SIGNATURE_HEADER not in request.headers:
-            raise Refused(401, _("Missing {header} header.").format(header=SIGNATURE_HEADER))
+            raise missing_header(SIGNATURE_HEADER)
 
     def check_body(self, request: web.Request, body: bytes) -> None:
         if not signature_ok(self.app_secret, body, request.headers[SIGNATURE_HEADER]):
-            raise Refused(403, _("Wrong {header} header.").format(header=SIGNATURE_HEADER))
+            raise wrong_header(SIGNATURE_HEADER)
 
     def too_large(self, cap: int) -> Refused:
         return Refused(413, _("The body is larger than {limit} bytes.").format(limit=cap))

@@ -20,7 +20,7 @@ from aiohttp import web
 from connectors.rejections import RejectionLog
 from connectors.telegram.hook import SECRET_HEADER, json_error
 from connectors.telegram.parse import ParsedUpdate, ParseError, check_secret, parse_update
-from connectors.webhook_pipeline import Refused, WebhookSteps
+from connectors.webhook_pipeline import Refused, WebhookSteps, missing_header, wrong_header
 from storage.i18n import _
 
 
@@ -37,9 +37,9 @@ class TelegramWebhook(WebhookSteps[ParsedUpdate]):
     def check_headers(self, request: web.Request) -> None:
         got = request.headers.get(SECRET_HEADER)
         if got is None:
-            raise Refused(401, _("Missing {header} header.").format(header=SECRET_HEADER))
+            raise missing_header(SECRET_HEADER)
         if not check_secret(self.secret, got):
-            raise Refused(403, _("Wrong {header} header.").format(header=SECRET_HEADER))
+            raise wrong_header(SECRET_HEADER)
 
     def too_large(self, cap: int) -> Refused:
         return Refused(413, _("The update is larger than {limit} bytes.").format(limit=cap))

@@ -20,7 +20,7 @@ from aiohttp import web
 from connectors.rejections import RejectionLog
 from connectors.viber.api import SIGNATURE_HEADER, check_signature
 from connectors.viber.parse import Parsed, ParseError, parse_callback
-from connectors.webhook_pipeline import Refused, WebhookSteps
+from connectors.webhook_pipeline import Refused, WebhookSteps, missing_header, wrong_header
 from storage.i18n import _
 
 
@@ -37,9 +37,9 @@ class ViberWebhook(WebhookSteps[Parsed]):
     def check_body(self, request: web.Request, body: bytes) -> None:
         got = request.headers.get(SIGNATURE_HEADER)
         if got is None:
-            raise Refused(401, _("Missing {header} header.").format(header=SIGNATURE_HEADER))
+            raise missing_header(SIGNATURE_HEADER)
         if not check_signature(self.token, body, got):
-            raise Refused(403, _("Wrong {header} header.").format(header=SIGNATURE_HEADER))
+            raise wrong_header(SIGNATURE_HEADER)
 
     def too_large(self, cap: int) -> Refused:
         return Refused(413, _("The callback is larger than {limit} bytes.").format(limit=cap))
