@@ -24,7 +24,7 @@ import os
 import select
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from storage.listeners import Listeners
@@ -54,8 +54,12 @@ class Event:
     contact_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as ``asdict`` gives them, without its deep copy (only serialized)."""
+        return {name: getattr(self, name) for name in _EVENT_FIELDS}
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return json.dumps(self.as_dict(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> Event:
@@ -64,6 +68,9 @@ class Event:
             kind=raw["kind"], task_id=raw.get("task_id"), message_id=raw.get("message_id"),
             contact_id=raw.get("contact_id"), data=raw.get("data") or {},
         )
+
+
+_EVENT_FIELDS = tuple(f.name for f in fields(Event))
 
 
 Subscriber = Callable[[Event], None]
@@ -115,11 +122,7 @@ class InProcessBus(EventBus):
             self.dispatch(event)
         if self._peers is not None and events:
             try:
-                # The fields as asdict() gives them, without its deep copy per event
-                # (publish only serializes them; issue 20, bench/PROFILE.md).
-                self._peers.publish([{"kind": e.kind, "task_id": e.task_id,
-                                      "message_id": e.message_id, "contact_id": e.contact_id,
-                                      "data": e.data} for e in events])
+                self._peers.publish([e.as_dict() for e in events])
             except Exception:  # a wake-up must never fail a committed write
                 log.warning("sending events to other processes failed", exc_info=True)
 
