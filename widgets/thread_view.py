@@ -43,10 +43,11 @@ from widgets.thread_layout import STYLE_NAMES, ThreadLayout
 from widgets.thread_render import ThreadStyles
 from widgets.thread_window import HEADER_LINES, Cursor, ThreadWindow
 
-__all__ = ["ThreadSource", "ThreadView", "MAX_WINDOW", "PAGE_SIZE"]
+__all__ = ["LOADING_SHOWN_AFTER", "MAX_WINDOW", "PAGE_SIZE", "ThreadSource", "ThreadView"]
 
 PAGE_SIZE = 100
 MAX_WINDOW = 400
+LOADING_SHOWN_AFTER = 0.15  # seconds an opening thread may take before "Loading…" shows
 
 
 class ThreadSource(Protocol):
@@ -171,6 +172,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         self._blocks: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(2048)
         self._layout_width = 0
         self._pending_added: set[int] = set()
+        self._held: list[MessageRow] = []  # the first page's head, laid out after its first frame
         self.pages_loaded = 0  # for tests and the benchmark
 
     # ---- public API ----------------------------------------------------------------------
@@ -197,10 +199,23 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         return self._loading or self._loading_older or self._loading_newer
 
     def show_task(self, task: TaskRow) -> None:
-        """Open ``task`` at its newest message (one page, whatever the thread's length)."""
-        self._reset(task)
+        """Open ``task`` at its newest message (one page, whatever the thread's length).
+
+        The view forgets the previous thread at once (no key acts on its messages any
+        more) but does not repaint until the page arrives, which usually takes a frame
+        or two: an intermediate empty frame would cost a full repaint (and a layout, when
+        the scrollbar goes) for nothing. Only a slow page shows "Loading…", after
+        :data:`LOADING_SHOWN_AFTER` seconds."""
+        self._reset(task, repaint=False)
         self._loading = True
-        self._load_end(self._token, task)
+        token = self._token
+        self._load_end(token, task)
+        self.set_timer(LOADING_SHOWN_AFTER, lambda: self._show_loading(token))
+
+    def _show_loading(self, token: int) -> None:
+        if token == self._token and self._loading:
+            self._relayout()
+            self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def jump_to(self, message_id: int, task: TaskRow | None = None) -> None:
         """Replace the window with the page around ``message_id`` and highlight it.
@@ -242,7 +257,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
             self._load_one(self._token, message_id, "added")
 
     # ---- loading (thread workers in widgets.thread_window; results come back as messages)
-    def _reset(self, task: TaskRow | None) -> None:
+    def _reset(self, task: TaskRow | None, repaint: bool = True) -> None:
         self._token += 1
         self._open_task = task
         self._msgs = []
@@ -251,9 +266,13 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         self._loading = self._loading_older = self._loading_newer = False
         self._error = ""
         self._pending_added.clear()
+        self._held = []
         self._blocks.clear()
-        self._relayout()
-        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        if repaint:
+            self._relayout()
+            self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        else:  # nothing is drawn from the old window, whatever repaints meanwhile
+            self._offsets, self._heights, self._total = [], [], HEADER_LINES
 
     def on_mount(self) -> None:
         self._last_styles = self._thread_styles()

@@ -78,6 +78,7 @@ class ThreadState:
     _revs: dict[int, int]
     _numbers: dict[int, int]
     _pending_added: set[int]
+    _held: list[MessageRow]
     _generation: int
     _blocks: LRUCache[tuple[object, ...], list[Strip]]
     _styles: ThreadStyles | None
@@ -93,7 +94,8 @@ class ThreadWindow(ThreadState):
     def _first_page_size(self) -> int:
         """Opening needs about one screenful, not a page: a message takes two lines or more
         (header and text; events one), so half the view's height in messages fills it.
-        The page before follows in the background right after the first frame."""
+        The first frame is drawn from the newest of them that fill the view, the rest of
+        the page joins right after it, then the page before follows in the background."""
         return max(10, min(self._page_size, self._view_height() // 2))
 
     def _numbers_for(self, items: tuple[MessageRow, ...]) -> dict[int, int]:
@@ -199,6 +201,11 @@ class ThreadWindow(ThreadState):
         self._msgs = list(message.items)
         self._older, self._newer = message.older, message.newer
         self._blocks.clear()
+        if message.at_end:
+            # The first frame is drawn from the newest messages that fill the view; the
+            # rest of the page (already here) is laid out right after it.
+            start = self._screenful_start()
+            self._held, self._msgs = self._msgs[:start], self._msgs[start:]
         self._relayout()
         index = self._index_of(message.select_id)
         # Scrolling into place below must not start the prefetch of the neighbouring page
@@ -213,7 +220,33 @@ class ThreadWindow(ThreadState):
             known = {m.id for m in self._msgs}
             for message_id in sorted(pending - known):
                 self._load_one(self._token, message_id, "added")
-        self.call_after_refresh(self._maybe_page)
+        token = self._token
+        self.call_after_refresh(lambda: self._release_held(token))
+
+    def _screenful_start(self) -> int:
+        """Index of the oldest message needed to fill the view, counting from the newest."""
+        ctx = self._render_context() if self.is_mounted else None
+        if ctx is None:
+            return 0
+        need, lines = self._view_height(), HEADER_LINES
+        for index in range(len(self._msgs) - 1, 0, -1):
+            lines += len(self._block(index, ctx))
+            if lines >= need:
+                return index
+        return 0
+
+    def _release_held(self, token: int) -> None:
+        """Put the held-back head of the first page above the window, the view unmoved."""
+        held, self._held = self._held, []
+        if held and token == self._token:
+            before = self._total
+            self._msgs[:0] = held
+            if self._sel is not None:
+                self._sel += len(held)
+            self._relayout()
+            self.scroll_to(y=round(self.scroll_y) + self._total - before, animate=False,
+                           immediate=True, force=True)
+        self._maybe_page()
 
     def _place_window(self, message: WindowLoaded, index: int | None) -> None:
         if message.at_end:
@@ -311,7 +344,8 @@ class ThreadWindow(ThreadState):
 
     def _maybe_page(self) -> None:
         """Load the next page when the view comes near an unloaded edge of the window."""
-        if self._open_task is None or self._loading or self._placing or not self.is_mounted:
+        if (self._open_task is None or self._loading or self._placing or self._held
+                or not self.is_mounted):
             return
         margin = self._view_height()
         y = round(self.scroll_y)

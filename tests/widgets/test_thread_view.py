@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 
 from textual.app import App, ComposeResult
 from textual.message import Message
@@ -320,3 +322,82 @@ async def test_message_arriving_while_opening_is_shown_once(sqlite_store: Store,
         await settle(pilot)
         assert [m.id for m in view.messages].count(reply.id) == 1
         assert view.messages[-1].id == reply.id
+
+
+class _GatedSource:
+    """The store, with the newest-page read held until ``gate`` opens (a slow database)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def thread_before(self, *args: object, **kwargs: object) -> object:
+        assert self.gate.wait(10), "the test never opened the gate"
+        return self.store.thread_before(*args, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+
+async def _wait_until(pilot: object, check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+
+
+async def test_opening_another_thread_forgets_the_old_one_at_once(sqlite_store: Store,
+                                                                  web: int) -> None:
+    """The old thread's messages leave the view the moment another task opens (no key can
+    act on them), but the screen is not repainted empty while the page is coming: only a
+    page slower than LOADING_SHOWN_AFTER shows "Loading…"."""
+    old = fill_thread(sqlite_store, web, 40, chat="old", name="Old Client")
+    new = fill_thread(sqlite_store, web, 40, chat="new", name="New Client")
+    source = _GatedSource(sqlite_store)
+    async with ThreadApp(source).run_test(size=(80, 24)) as pilot:  # type: ignore[arg-type]
+        view = await _open(pilot, sqlite_store, sqlite_store.get_message(old[0]).task_id)
+        tall = view.virtual_size.height
+        assert tall > 24 and view.selected_message is not None
+        source.gate.clear()
+        view.show_task(sqlite_store.get_task(sqlite_store.get_message(new[0]).task_id))
+        assert view.messages == () and view.selected_message is None and view.is_loading
+        assert view.virtual_size.height == tall  # not laid out (nor painted) empty yet
+        await _wait_until(pilot, lambda: view.virtual_size.height < tall, "the Loading… layout")
+        assert any("Loading…" in line for line in screen_lines(view))
+        source.gate.set()
+        await settle(pilot)
+        assert view.messages[-1].id == new[-1] and view.at_end
+        assert all(m.id not in set(old) for m in view.messages)
+
+
+class _FirstFrameView(ThreadView):
+    """Records how many messages the first frame after a page is drawn from."""
+
+    first_frames: list[int]
+
+    def _apply_replace(self, message: object) -> None:
+        self.first_frames = getattr(self, "first_frames", [])
+        self.call_after_refresh(lambda: self.first_frames.append(len(self.messages)))
+        super()._apply_replace(message)  # type: ignore[arg-type]
+
+
+class _FirstFrameApp(ThreadApp):
+    def compose(self) -> ComposeResult:
+        yield _FirstFrameView(self.store, id="thread")
+
+
+async def test_first_frame_is_drawn_from_a_screenful_then_the_page_joins(sqlite_store: Store,
+                                                                         web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 250)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with _FirstFrameApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        first_frame = view.first_frames[0]  # type: ignore[attr-defined]
+        assert 1 <= first_frame < 12  # fewer than the first page (half the height: 12)
+        assert len(view.messages) >= 12  # the rest of the page joined right after
+        got = [m.id for m in view.messages]
+        assert got == sorted(got) and got == ids[250 - len(got):]  # no gap, no duplicate
+        assert view.at_end and view.scroll_y == view.max_scroll_y
+        assert view.selected_message is not None and view.selected_message.id == ids[-1]
+        assert any("line 00249" in line for line in screen_lines(view))
