@@ -8,19 +8,15 @@ Everything an operator does lives in the screens.
 Keys typed while the focus moves (Enter on a task, ``*`` for the quick replies) are
 held and handed out, in typing order, where the focus lands (:mod:`widgets.typeahead`).
 
-The gateway (its HTTP server and pollers must share the loop the console runs on) is
-brought up once the first task rows are on screen, never before: building it imports
-aiohttp and every configured connector, and loads the rules, none of which the first
-frame needs. Given as a factory (``gateway_factory``, what the CLI passes), it is built
-in a thread then started on the app's loop; its addresses (e.g. the web chat URL) are
-shown as a notice. It is stopped at exit.
+The channels (:mod:`console.console_channels`: the gateway, given built or as a factory)
+are brought up once the first task rows are on screen, never before; their health
+goes to the status bar, their addresses (e.g. the web chat URL) to a notice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -33,6 +29,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from console.commands import SwitchboardCommands
+from console.console_channels import ConsoleChannels
 from console.events_bridge import EventsBridge, StoreChanged, Wakeup
 from console.keymap import APP_BINDINGS, check_keymap, usable_keymap
 from console.notify import Notifier, NotifySettings
@@ -48,8 +45,6 @@ from storage.store import Store
 from widgets.status_bar import StatusBar
 from widgets.task_list import TaskList
 from widgets.typeahead import TypeAhead, moves_focus
-
-log = logging.getLogger(__name__)
 
 # With no task row to wait for (an empty inbox), the channels start this long after mount.
 GATEWAY_START_AT_LATEST = 1.0
@@ -112,11 +107,8 @@ class SwitchboardApp(App[None]):
         self.operator = operator
         # The channels: a built gateway, or a factory that builds one (in a thread, after
         # the first rows are shown). ``gateway`` stays None until it is built.
-        self.gateway = gateway
-        self.gateway_factory = gateway_factory
-        self.gateway_addresses: list[str] = []
+        self.channels = ConsoleChannels(gateway, gateway_factory)
         self._gateway_due = False
-        self._gateway_build: asyncio.Future[Any] | None = None
         self.clock = clock
         # Times in the conversation: None shows the machine's local zone (tests pin UTC).
         self.timezone: tzinfo | None = None
@@ -130,7 +122,6 @@ class SwitchboardApp(App[None]):
                                    list(self.available_themes))
         self._saved_theme = self.theme
         self.bridge = EventsBridge(store.bus, self.post_message)
-        self._unsubscribe_health: Callable[[], None] | None = None
         self.health: dict[str, tuple[str, str]] = {}
         # Keys typed while the focus moves wait here (see widgets.typeahead).
         self.typeahead = TypeAhead(self._deliver_key, self.set_timer)
@@ -182,8 +173,7 @@ class SwitchboardApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(self.main_screen())
         self.mark_available(None)
-        if self.gateway is not None:
-            self._attach_gateway(self.gateway)
+        self.channels.listen(self._health_from_any_thread)
         if self.runs_gateway:
             self.set_timer(GATEWAY_START_AT_LATEST, self._first_rows_shown)
 
@@ -208,7 +198,16 @@ class SwitchboardApp(App[None]):
     @property
     def runs_gateway(self) -> bool:
         """Whether this console runs the channels (a gateway given, or one to build)."""
-        return self.gateway is not None or self.gateway_factory is not None
+        return self.channels.runs
+
+    @property
+    def gateway(self) -> Any:
+        """The running gateway; None until it is built (or when the console runs none)."""
+        return self.channels.gateway
+
+    @property
+    def gateway_addresses(self) -> list[str]:
+        return self.channels.addresses
 
     @property
     def connection_label(self) -> str:
@@ -229,47 +228,16 @@ class SwitchboardApp(App[None]):
         self._gateway_due = True
         self.call_after_refresh(self.start_gateway)
 
-    def _attach_gateway(self, gateway: Any) -> None:
-        self.gateway = gateway
-        self._unsubscribe_health = gateway.subscribe_health(self._health_from_any_thread)
-        for name, (state, detail) in gateway.health().items():
-            self._health(HealthChanged(name, state, detail))
-
     @work(exclusive=True, group="gateway", exit_on_error=False)
     async def start_gateway(self) -> None:
         """Build the gateway (in a thread: imports, rules, the port) and start it here."""
-        try:
-            if self.gateway is None:
-                if self.gateway_factory is None:
-                    return
-                if self._gateway_build is None:
-                    loop = asyncio.get_running_loop()
-                    self._gateway_build = loop.run_in_executor(None, self.gateway_factory)
-                # Shielded: if the app quits meanwhile, on_unmount closes what was built.
-                self._attach_gateway(await asyncio.shield(self._gateway_build))
-                self.gateway_addresses = list(self.gateway.addresses())
-                if self.gateway_addresses:
-                    self.notify("\n".join(self.gateway_addresses), title=_("Channels"),
-                                timeout=10)
-            await self.gateway.start()
-        except Exception as err:  # noqa: BLE001 - the console works without channels
-            log.exception("gateway failed to start")
-            self.notify(_("Channels could not start: {error}").format(error=err),
-                        severity="error", timeout=15)
+        await self.channels.start(self.notify)
 
     async def on_unmount(self) -> None:
         self.bridge.stop()
         await asyncio.to_thread(self.presence_announcer.close)
         await asyncio.to_thread(self.presence_tracker.stop)
-        if self._unsubscribe_health is not None:
-            self._unsubscribe_health()
-        if self.gateway is None and self._gateway_build is not None:
-            await _close_unstarted(self._gateway_build)
-        if self.gateway is not None:
-            try:
-                await asyncio.wait_for(self.gateway.stop(), timeout=5)
-            except Exception:  # noqa: BLE001 - exiting anyway
-                log.exception("gateway did not stop cleanly")
+        await self.channels.stop()
 
     # ---- events from other threads ---------------------------------------------------------
     @on(Wakeup)
@@ -385,15 +353,6 @@ class SwitchboardApp(App[None]):
     @work(thread=True, group="save-theme", exit_on_error=False)
     def save_theme(self, theme: str) -> None:
         self.store.set_state(STATE_KEY, theme)
-
-
-async def _close_unstarted(build: asyncio.Future[Any]) -> None:
-    """A gateway built while the app was quitting: release its bound port."""
-    try:
-        gateway = await asyncio.wait_for(asyncio.shield(build), timeout=30)
-    except Exception:  # noqa: BLE001 - it failed to build: nothing to release
-        return
-    await gateway.server.stop()
 
 
 def search_available() -> bool:
