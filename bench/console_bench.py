@@ -161,8 +161,9 @@ def _measure(db: str, opens_per_run: int = OPENS) -> dict[str, Any]:
 
 
 # ---- the parent: databases, runs, ratios ---------------------------------------------
-def _run_child(db: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.console_bench", "--child", db],
+def _run_child(db: str, opens: int) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "bench.console_bench", "--child", db,
+                          "--opens", str(opens)],
                          check=True, capture_output=True, text=True, timeout=600)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -189,10 +190,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="generate small databases (2,000 tasks, 20,000 messages, 5,000 thread)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--json", action="store_true", help="print one JSON object too")
+    ap.add_argument("--opens", type=int, default=None,
+                    help=f"thread opens per run (default {OPENS}; --quick: 2)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
-        print(json.dumps(_measure(a.child)))
+        print(json.dumps(_measure(a.child, a.opens or OPENS)))
         return 0
 
     with tempfile.TemporaryDirectory(prefix="console-bench-") as tmp:
@@ -208,11 +211,12 @@ def main(argv: list[str] | None = None) -> int:
                 _generate(big, 10_000, 100_000, 1_000_000, 50_000)
         if not big:
             ap.error("give --db PATH, --generate PATH or --quick")
+        opens = a.opens or (2 if a.quick else OPENS)
         small_runs: list[dict[str, Any]] = []
         big_runs: list[dict[str, Any]] = []
         for _ in range(a.runs):  # alternate, so drift hits both sides alike
-            small_runs.append(_run_child(tiny))
-            big_runs.append(_run_child(big))
+            small_runs.append(_run_child(tiny, opens))
+            big_runs.append(_run_child(big, opens))
 
     report: dict[str, Any] = {"runs": a.runs, "size": f"{SIZE[0]}x{SIZE[1]}"}
     for name, runs in (("tiny", small_runs), ("big", big_runs)):
