@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", help="the big database (python -m bench.generate --db PATH)")
     ap.add_argument("--quick", action="store_true", help="tiny sizes, one run each (smoke)")
     ap.add_argument("--runs", type=int, default=5, help="runs of the console and launch benches")
-    ap.add_argument("--presses", type=int, default=100, help="j/k presses on each console")
+    ap.add_argument("--presses", type=int, default=300,
+                    help="j/k presses on each console (300: a p99 of 100 is nearly the slowest)")
     ap.add_argument("--search-runs", type=int, default=100)
     ap.add_argument("--ingest-seconds", type=float, default=5.0)
     ap.add_argument("--latency-messages", type=int, default=1000)

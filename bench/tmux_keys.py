@@ -1,6 +1,6 @@
 """Task list ``j``/``k`` in a real terminal: key → screen changed, big database ÷ tiny.
 
-    python -m bench.tmux_keys --db /tmp/big.db [--presses 100] [--json]
+    python -m bench.tmux_keys --db /tmp/big.db [--presses 300] [--json]
     python -m bench.tmux_keys --quick           # tiny vs a small generated database (smoke)
 
 The real console (``python -m console.cli``) runs in a private tmux server
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", help="the big database (made by python -m bench.generate)")
     ap.add_argument("--quick", action="store_true",
                     help="a small generated database instead of --db, 10 presses")
-    ap.add_argument("--presses", type=int, default=100, help="presses on each console")
+    ap.add_argument("--presses", type=int, default=300, help="presses on each console")
     ap.add_argument("--quiet", type=float, default=0.15,
                     help="seconds the screen must be still before each press")
     ap.add_argument("--json", action="store_true", help="print one JSON object too")
