@@ -240,8 +240,10 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
             self.show_task(self._open_task)
 
     def message_changed(self, message_id: int) -> None:
-        """A message changed in the store: re-fetch it if it is in the window."""
-        if any(m.id == message_id for m in self._msgs):
+        """A message changed in the store: re-fetch it if it is in the window (or in the
+        head of the first page, waiting to join it after the first frame)."""
+        if any(m.id == message_id for m in self._msgs) or any(
+                m.id == message_id for m in self._held):
             self._load_one(self._token, message_id, "changed")
 
     def message_added(self, message_id: int) -> None:

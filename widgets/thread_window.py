@@ -217,7 +217,7 @@ class ThreadWindow(ThreadState):
             self._placing = False
         pending, self._pending_added = self._pending_added, set()
         if self._newer is None:
-            known = {m.id for m in self._msgs}
+            known = {m.id for m in self._msgs} | {m.id for m in self._held}
             for message_id in sorted(pending - known):
                 self._load_one(self._token, message_id, "added")
         token = self._token
@@ -288,7 +288,7 @@ class ThreadWindow(ThreadState):
         msg = message.items[0]
         if self._open_task is None or msg.task_id != self._open_task.id or self._newer is not None:
             return
-        if any(m.id == msg.id for m in self._msgs):
+        if any(m.id == msg.id for m in self._msgs) or any(m.id == msg.id for m in self._held):
             self._apply_changed(message)
             return
         follow = round(self.scroll_y) >= self.max_scroll_y
@@ -309,7 +309,8 @@ class ThreadWindow(ThreadState):
     def _apply_changed(self, message: WindowLoaded) -> None:
         msg = message.items[0]
         index = self._index_of(msg.id)
-        if index is None:
+        if index is None:  # not drawn yet: the head of the first page, if it is there
+            self._held = [msg if m.id == msg.id else m for m in self._held]
             return
         old_height = self._heights[index]
         self._msgs[index] = msg

@@ -401,3 +401,57 @@ async def test_first_frame_is_drawn_from_a_screenful_then_the_page_joins(sqlite_
         assert view.at_end and view.scroll_y == view.max_scroll_y
         assert view.selected_message is not None and view.selected_message.id == ids[-1]
         assert any("line 00249" in line for line in screen_lines(view))
+
+
+class _HeldView(ThreadView):
+    """Keeps the head of the first page held until the test lets it join."""
+
+    release_tokens: list[int]
+
+    def _release_held(self, token: int) -> None:
+        self.release_tokens = [*getattr(self, "release_tokens", []), token]
+
+    def let_join(self) -> None:
+        for token in self.release_tokens:
+            super()._release_held(token)
+
+
+class _HeldApp(ThreadApp):
+    def compose(self) -> ComposeResult:
+        yield _HeldView(self.store, id="thread")
+
+
+async def test_an_edit_of_a_message_not_drawn_yet_is_not_lost(sqlite_store: Store,
+                                                              web: int) -> None:
+    """A message of the first page's head (fetched, not yet laid out) edited meanwhile
+    joins the window in its edited form."""
+    ids = fill_thread(sqlite_store, web, 40)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with _HeldApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        held = view._held  # noqa: SLF001 - the state under test
+        assert held and view.messages[0].id == held[-1].id + 1
+        target = held[-1]
+        external = f"long-{ids.index(target.id)}"
+        sqlite_store.edit_inbound(web, external, "corrected before it was drawn")
+        view.message_changed(target.id)
+        await settle(pilot)
+        view.let_join()
+        await settle(pilot)
+        joined = next(m for m in view.messages if m.id == target.id)
+        assert joined.text == "corrected before it was drawn" and joined.edited
+
+
+async def test_a_message_announced_again_while_held_is_not_shown_twice(sqlite_store: Store,
+                                                                       web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 40)
+    task_id = sqlite_store.get_message(ids[0]).task_id
+    async with _HeldApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = await _open(pilot, sqlite_store, task_id)
+        target = view._held[-1]  # noqa: SLF001 - the state under test
+        view.message_added(target.id)  # e.g. a late "stored" event for it
+        await settle(pilot)
+        view.let_join()
+        await settle(pilot)
+        shown = [m.id for m in view.messages]
+        assert shown.count(target.id) == 1 and shown == sorted(shown)
