@@ -56,14 +56,13 @@ def _measure(db: str, opens_per_run: int = OPENS) -> dict[str, Any]:
         pass
 
     class TimedThreadView(ThreadView):
-        """Marks the first frame after the window arrives (before any background prefetch:
-        a message bubbling to the app could be handled after the prefetch's page)."""
+        """Marks the first frame drawn from a newly arrived window (the view's own hook,
+        before it lays out the rest of the page and prefetches the page before)."""
 
-        def _apply_replace(self, message: ThreadView._Window) -> None:
-            # Asked first, so it runs right after the frame, before what the view itself
-            # does after it (lay out the rest of the page, prefetch the page before).
-            self.call_after_refresh(self.app._painted_thread)  # type: ignore[attr-defined]
-            super()._apply_replace(message)
+        def _first_frame_shown(self, token: int) -> None:
+            if token == self._token and token != self._shown_token:
+                self.app._painted_thread()  # type: ignore[attr-defined]
+            super()._first_frame_shown(token)
 
     async def floor() -> float:
         started = time.perf_counter()

@@ -147,6 +147,8 @@ class ThreadNavigation(ThreadState):
             self.post_message(self.RetryRequested(self, msg))
 
     def on_click(self, event: events.Click) -> None:
+        if self._on_indicator(event.x):  # the scroll indicator's column: it scrolls
+            return
         index = self._block_at(round(self.scroll_y) + event.y)
         if index is not None:
             self._set_selection(index, scroll=False)

@@ -17,7 +17,9 @@ from rich.style import Style
 from textual import events
 from textual.geometry import Size
 from textual.strip import Strip
+from textual.widget import Widget
 
+from widgets import scroll_indicator
 from widgets.strips import part_style, separate_strip_blanks
 from widgets.thread_render import RenderContext, ThreadStyles, local, render_message
 from widgets.thread_window import HEADER_LINES, ThreadState
@@ -52,7 +54,12 @@ class ThreadLayout(ThreadState):
         return max(1, self.scrollable_content_region.height)
 
     def _width(self) -> int:
-        return max(10, self.scrollable_content_region.width)
+        """Columns for the messages: the view's, less the scroll indicator's."""
+        return max(10, self.scrollable_content_region.width - scroll_indicator.WIDTH)
+
+    def _on_indicator(self, x: int) -> bool:
+        """Whether column ``x`` (of the view) is the scroll indicator's."""
+        return x >= self.size.width - scroll_indicator.WIDTH
 
     def _thread_styles(self) -> ThreadStyles:
         if self._styles is None:
@@ -102,8 +109,27 @@ class ThreadLayout(ThreadState):
                 y += h
         self._offsets, self._heights, self._total = offsets, heights, y
         self._layout_width = self._width()
-        self.virtual_size = Size(self._width(), y + (1 if not self._msgs else 0))
+        self._set_virtual_size(Size(self._width(), y + (1 if not self._msgs else 0)))
         self.refresh()
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """The content's size; the screen is laid out again only if the pane's height
+        follows its content. Otherwise (a ``1fr`` pane) new content needs a repaint of
+        this view alone: a layout re-rendered every other pane's scrollbar on each
+        thread open (``bench/PROFILE.md`` §9)."""
+        height = self.styles.height
+        if height is None or height.is_auto:
+            self.virtual_size = size
+        elif size != self.virtual_size:
+            self.set_reactive(Widget.virtual_size, size)
+            if self.scroll_y > self.max_scroll_y:  # the content shrank under the view:
+                # clamp it, as Textual's layout did, without paging from a position the
+                # caller is about to replace (it places the view, then pages).
+                placing, self._placing = self._placing, True
+                try:
+                    self.scroll_y = self.max_scroll_y
+                finally:
+                    self._placing = placing
 
     def _block_at(self, line: int) -> int | None:
         if not self._offsets or line < HEADER_LINES:
@@ -121,21 +147,7 @@ class ThreadLayout(ThreadState):
                 self._blocks.clear()
                 self._relayout()
 
-    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
-        """Re-sync the scrollbar when it appears.
-
-        Textual moves the thumb only while the bar is shown; a thread that opened at its
-        end before the bar appeared (its height arrived later) kept the thumb drawn at
-        the top."""
-        if shown:
-            self._sync_scrollbar()
-
-    def _sync_scrollbar(self) -> None:
-        if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.position = self.scroll_y
-
     def _on_resize(self, event: events.Resize) -> None:
-        self._sync_scrollbar()
         if self._width() != self._layout_width:
             self._blocks.clear()
             self._relayout()

@@ -14,6 +14,13 @@ Block heights are kept as running totals (``_offsets``) and a line is found with
 width, day separator, generation); the generation is bumped when the theme's styles
 change. New messages are followed only while the view sits at the bottom.
 
+Opening is one frame of work (``bench/PROFILE.md`` §9): the old window is forgotten at
+once but not painted empty; the first frame is laid out from the newest messages that
+fill the view and the rest of the page joins after it; new content repaints this view
+only (its height is set by the layout, so the screen is not laid out again); and the
+scroll position is a one-column indicator drawn in the lines
+(:mod:`widgets.scroll_indicator`), not Textual's ScrollBar widget.
+
 This module declares the widget, its public API and how it draws a line; loading is in
 :mod:`widgets.thread_window`, layout in :mod:`widgets.thread_layout`, the message
 cursor and keys in :mod:`widgets.thread_keys`, what a message looks like in
@@ -29,6 +36,7 @@ from typing import ClassVar, Protocol
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.message import Message
@@ -37,6 +45,7 @@ from textual.strip import Strip
 
 from storage.i18n import _
 from storage.rows import MessageRow, Page, TaskRow
+from widgets import scroll_indicator
 from widgets.strips import part_style, separate_strip_blanks
 from widgets.thread_keys import ThreadNavigation
 from widgets.thread_layout import STYLE_NAMES, ThreadLayout
@@ -98,15 +107,15 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(STYLE_NAMES.values()) | {
-        "thread-view--header", "thread-view--empty"}
+        "thread-view--header", "thread-view--empty", "thread-view--scroll-track",
+        "thread-view--scroll-thumb"}
 
     DEFAULT_CSS = """
     ThreadView {
         background: $background;
         color: $foreground;
         overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-gutter: stable;
+        overflow-y: hidden;  /* scrolls; the indicator is drawn in the lines (see below) */
         & > .thread-view--inbound { background: $panel; color: $foreground; }
         & > .thread-view--outbound { background: $primary 20%; color: $foreground; }
         & > .thread-view--note { background: $warning 18%; color: $foreground; }
@@ -124,6 +133,8 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         &:focus > .thread-view--cursor { color: $block-cursor-background; }
         & > .thread-view--header { color: $text-muted; }
         & > .thread-view--empty { color: $text-muted; text-style: italic; }
+        & > .thread-view--scroll-track { background: $scrollbar-background; }
+        & > .thread-view--scroll-thumb { background: $scrollbar; }
     }
     """
 
@@ -173,6 +184,12 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         self._layout_width = 0
         self._pending_added: set[int] = set()
         self._held: list[MessageRow] = []  # the first page's head, laid out after its first frame
+        self._paint_pending: int | None = None  # the token of a window not drawn yet
+        self._shown_token = 0  # the last window whose first frame was handled
+        self._thumb_key: tuple[int, int, int, int] | None = None
+        self._thumb: scroll_indicator.Thumb | None = None
+        self._thumb_cells: tuple[Strip, Strip, Strip] = (Strip.blank(1),) * 3
+        self._dragging = False
         self.pages_loaded = 0  # for tests and the benchmark
 
     # ---- public API ----------------------------------------------------------------------
@@ -269,6 +286,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         self._error = ""
         self._pending_added.clear()
         self._held = []
+        self._paint_pending = None
         self._blocks.clear()
         if repaint:
             self._relayout()
@@ -282,6 +300,55 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
 
     # ---- drawing -------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
+        """The line's content, then the scroll indicator's cell (:mod:`widgets.scroll_indicator`:
+        Textual's ScrollBar widget cost a relayout and several renders per frame)."""
+        if self._paint_pending is not None:  # this frame draws a new window
+            token, self._paint_pending = self._paint_pending, None
+            self.call_later(self._first_frame_shown, token)
+        return Strip.join([self._content_line(y), self._indicator_cell(y)])
+
+    def _indicator_cell(self, y: int) -> Strip:
+        height, total, top = self._view_height(), self.virtual_size.height, round(self.scroll_y)
+        key = (height, total, top, self._generation)
+        if key != self._thumb_key:  # once a frame: every line of a frame shares it
+            self._thumb_key, self._thumb = key, scroll_indicator.thumb(height, total, top)
+            cell = " " * scroll_indicator.WIDTH
+            self._thumb_cells = (
+                Strip([Segment(cell, self.get_component_rich_style("thread-view--scroll-track"))]),
+                Strip([Segment(cell, self.get_component_rich_style("thread-view--scroll-thumb"))]),
+                Strip.blank(scroll_indicator.WIDTH, self.rich_style))
+        if self._thumb is None:
+            return self._thumb_cells[2]
+        return self._thumb_cells[1 if self._thumb.covers(y) else 0]
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        """The mouse wheel scrolls whenever there is more than a screenful (Textual asks
+        whether its scrollbar is shown, and this view draws its own)."""
+        return not self._check_disabled() and self.max_scroll_y > 0
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if self._on_indicator(event.x) and self.max_scroll_y > 0:
+            self._dragging = True
+            self.capture_mouse()
+            self._drag_to(event.y)
+            event.stop()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging:
+            self._drag_to(event.y)
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
+            event.stop()
+
+    def _drag_to(self, row: int) -> None:
+        top = scroll_indicator.offset_at(row, self._view_height(), self.virtual_size.height)
+        self.scroll_to(y=top, animate=False, immediate=True, force=True)
+
+    def _content_line(self, y: int) -> Strip:
         width = self._width()
         if width != self._layout_width and self._msgs:
             self.call_after_refresh(self._relayout)  # heights are per width: lay out again

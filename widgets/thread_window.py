@@ -79,6 +79,8 @@ class ThreadState:
     _numbers: dict[int, int]
     _pending_added: set[int]
     _held: list[MessageRow]
+    _paint_pending: int | None
+    _shown_token: int
     _generation: int
     _blocks: LRUCache[tuple[object, ...], list[Strip]]
     _styles: ThreadStyles | None
@@ -86,6 +88,9 @@ class ThreadState:
     clock: Callable[[], datetime]
     tz: tzinfo | None
     pages_loaded: int
+
+
+FIRST_FRAME_AT_LATEST = 0.25  # seconds: a window not drawn by then goes on without it
 
 
 class ThreadWindow(ThreadState):
@@ -220,8 +225,22 @@ class ThreadWindow(ThreadState):
             known = {m.id for m in self._msgs} | {m.id for m in self._held}
             for message_id in sorted(pending - known):
                 self._load_one(self._token, message_id, "added")
-        token = self._token
-        self.call_after_refresh(lambda: self._release_held(token))
+        self._await_first_frame(self._token)
+
+    def _await_first_frame(self, token: int) -> None:
+        """Call :meth:`_first_frame_shown` once the window has been drawn: from the next
+        ``render_line`` (see ThreadView), or after :data:`FIRST_FRAME_AT_LATEST` when the
+        view is not drawn (hidden, covered). ``call_after_refresh`` is not enough: with no
+        layout pending it may run before the repaint."""
+        self._paint_pending = token
+        self.set_timer(FIRST_FRAME_AT_LATEST, lambda: self._first_frame_shown(token))
+
+    def _first_frame_shown(self, token: int) -> None:
+        """The page's first frame is on screen: the rest of the page joins, then paging."""
+        if token != self._token or self._shown_token == token:
+            return  # another window replaced it, or this frame was already handled
+        self._shown_token, self._paint_pending = token, None
+        self._release_held(token)
 
     def _screenful_start(self) -> int:
         """Index of the oldest message needed to fill the view, counting from the newest."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+from textual import events
 from textual.app import App, ComposeResult
 
 from storage.inputs import Inbound, TaskFilter
@@ -96,20 +97,55 @@ async def test_thread_times_use_the_chosen_zone_and_clock(sqlite_store: Store, w
         assert "Today" in text and "02:30" in text and "23:30" not in text
 
 
-async def test_scrollbar_thumb_follows_a_thread_opened_at_its_end(sqlite_store: Store,
-                                                                  web: int) -> None:
+def _thumb_rows(view: ThreadView) -> list[int]:
+    """The rows where the view draws its scroll indicator's thumb (its last cell)."""
+    thumb = view.get_component_rich_style("thread-view--scroll-thumb")
+    rows = []
+    for y in range(view.scrollable_content_region.height):
+        line = view.render_line(y)
+        assert line.cell_length == view.size.width  # the content and the indicator's cell
+        if list(line)[-1].style == thumb:
+            rows.append(y)
+    return rows
+
+
+async def test_scroll_indicator_follows_the_thread(sqlite_store: Store, web: int) -> None:
     ids = fill_thread(sqlite_store, web, 120)
     task = sqlite_store.get_task(sqlite_store.get_message(ids[0]).task_id)
     async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
         view = pilot.app.query_one(ThreadView)
         view.show_task(task)
         await settle(pilot)
+        height = view.scrollable_content_region.height
         assert view.scroll_y == view.max_scroll_y > 0
-        assert view.show_vertical_scrollbar
-        assert view.vertical_scrollbar.position == view.scroll_y
+        assert not view.show_vertical_scrollbar  # Textual's bar is not used
+        at_end = _thumb_rows(view)
+        assert at_end and at_end[-1] == height - 1 and at_end == list(range(at_end[0], height))
+        view.scroll_to(y=0, animate=False, immediate=True, force=True)
+        await settle(pilot)  # the page before joins above, the view stays where it was
+        rows = _thumb_rows(view)
+        assert rows and rows[0] < at_end[0]
         await pilot.resize_terminal(90, 20)
         await settle(pilot)
-        assert view.vertical_scrollbar.position == view.scroll_y
+        assert _thumb_rows(view)
+
+
+async def test_the_wheel_and_the_indicator_column_scroll(sqlite_store: Store, web: int) -> None:
+    ids = fill_thread(sqlite_store, web, 120)
+    task = sqlite_store.get_task(sqlite_store.get_message(ids[0]).task_id)
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = pilot.app.query_one(ThreadView)
+        view.show_task(task)
+        await settle(pilot)
+        bottom = view.scroll_y
+        view.post_message(events.MouseScrollUp(view, 5, 5, 0, -1, 0, False, False, False))
+        await settle(pilot)
+        assert view.scroll_y < bottom  # the wheel scrolls, with no Textual scrollbar
+        selected = view.selected_message
+        await pilot.click(view, offset=(view.size.width - 1, 0))  # the indicator's top
+        await settle(pilot)
+        assert view.scroll_y < bottom / 2
+        assert view.selected_message == selected  # a click there is not a message pick
 
 
 async def test_preview_gets_the_room_and_assignee_fits(sqlite_store: Store, web: int,
@@ -165,7 +201,7 @@ async def test_narrow_thread_keeps_event_times_and_the_note_mark(sqlite_store: S
     task = sqlite_store.get_task(result.task.id)
 
     class Narrow(ThreadApp):
-        CSS = "ThreadView { width: 40; }"
+        CSS = "ThreadView { width: 39; }"  # 38 columns for the messages
 
     async with Narrow(sqlite_store, tz=UTC).run_test(size=(80, 24)) as pilot:
         view = pilot.app.query_one(ThreadView)

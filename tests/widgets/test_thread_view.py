@@ -376,10 +376,10 @@ class _FirstFrameView(ThreadView):
 
     first_frames: list[int]
 
-    def _apply_replace(self, message: object) -> None:
-        self.first_frames = getattr(self, "first_frames", [])
-        self.call_after_refresh(lambda: self.first_frames.append(len(self.messages)))
-        super()._apply_replace(message)  # type: ignore[arg-type]
+    def _first_frame_shown(self, token: int) -> None:
+        if token == self._token and token != self._shown_token:
+            self.first_frames = [*getattr(self, "first_frames", []), len(self.messages)]
+        super()._first_frame_shown(token)
 
 
 class _FirstFrameApp(ThreadApp):
@@ -455,3 +455,21 @@ async def test_a_message_announced_again_while_held_is_not_shown_twice(sqlite_st
         await settle(pilot)
         shown = [m.id for m in view.messages]
         assert shown.count(target.id) == 1 and shown == sorted(shown)
+
+
+async def test_a_window_that_is_not_drawn_still_gets_its_whole_page(sqlite_store: Store,
+                                                                    web: int) -> None:
+    """The head of the first page joins after the first frame; a view nobody draws
+    (hidden behind a dialog, or not displayed) gets it after FIRST_FRAME_AT_LATEST."""
+    ids = fill_thread(sqlite_store, web, 40)
+    task = sqlite_store.get_task(sqlite_store.get_message(ids[0]).task_id)
+    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+        view = pilot.app.query_one(ThreadView)
+        view.display = False
+        await pilot.pause()
+        view.show_task(task)
+        await _wait_until(pilot, lambda: bool(view.messages), "the page")
+        assert view._held  # noqa: SLF001 - nothing drew it: the head waits
+        await _wait_until(pilot, lambda: not view._held, "the head to join")  # noqa: SLF001
+        shown = [m.id for m in view.messages]
+        assert shown[-10:] == ids[-10:] and shown == sorted(shown)  # a hidden view's page: 10
