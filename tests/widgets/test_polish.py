@@ -109,13 +109,17 @@ def _thumb_rows(view: ThreadView) -> list[int]:
     return rows
 
 
+async def _open_long_thread(pilot: object, store: Store, web: int) -> ThreadView:
+    ids = fill_thread(store, web, 120)
+    view = pilot.app.query_one(ThreadView)  # type: ignore[attr-defined]
+    view.show_task(store.get_task(store.get_message(ids[0]).task_id))
+    await settle(pilot)
+    return view
+
+
 async def test_scroll_indicator_follows_the_thread(sqlite_store: Store, web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 120)
-    task = sqlite_store.get_task(sqlite_store.get_message(ids[0]).task_id)
     async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
-        view = pilot.app.query_one(ThreadView)
-        view.show_task(task)
-        await settle(pilot)
+        view = await _open_long_thread(pilot, sqlite_store, web)
         height = view.scrollable_content_region.height
         assert view.scroll_y == view.max_scroll_y > 0
         assert not view.show_vertical_scrollbar  # Textual's bar is not used
@@ -131,12 +135,8 @@ async def test_scroll_indicator_follows_the_thread(sqlite_store: Store, web: int
 
 
 async def test_the_wheel_and_the_indicator_column_scroll(sqlite_store: Store, web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 120)
-    task = sqlite_store.get_task(sqlite_store.get_message(ids[0]).task_id)
     async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
-        view = pilot.app.query_one(ThreadView)
-        view.show_task(task)
-        await settle(pilot)
+        view = await _open_long_thread(pilot, sqlite_store, web)
         bottom = view.scroll_y
         view.post_message(events.MouseScrollUp(view, 5, 5, 0, -1, 0, False, False, False))
         await settle(pilot)

@@ -16,16 +16,18 @@ from widgets.thread_view import ThreadView
 
 
 class ThreadApp(App[None]):
-    def __init__(self, store: Store, page_size: int = 100, max_window: int = 400) -> None:
+    def __init__(self, store: Store, page_size: int = 100, max_window: int = 400,
+                 view: type[ThreadView] = ThreadView) -> None:
         super().__init__()
         self.store = store
         self.page_size = page_size
         self.max_window = max_window
+        self.view = view
         self.seen: list[Message] = []
 
     def compose(self) -> ComposeResult:
-        yield ThreadView(self.store, id="thread", page_size=self.page_size,
-                         max_window=self.max_window)
+        yield self.view(self.store, id="thread", page_size=self.page_size,
+                        max_window=self.max_window)
 
     def on_thread_view_retry_requested(self, message: ThreadView.RetryRequested) -> None:
         self.seen.append(message)
@@ -382,16 +384,11 @@ class _FirstFrameView(ThreadView):
         super()._first_frame_shown(token)
 
 
-class _FirstFrameApp(ThreadApp):
-    def compose(self) -> ComposeResult:
-        yield _FirstFrameView(self.store, id="thread")
-
-
 async def test_first_frame_is_drawn_from_a_screenful_then_the_page_joins(sqlite_store: Store,
                                                                          web: int) -> None:
     ids = fill_thread(sqlite_store, web, 250)
     task_id = sqlite_store.get_message(ids[0]).task_id
-    async with _FirstFrameApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+    async with ThreadApp(sqlite_store, view=_FirstFrameView).run_test(size=(80, 24)) as pilot:
         view = await _open(pilot, sqlite_store, task_id)
         first_frame = view.first_frames[0]  # type: ignore[attr-defined]
         assert 1 <= first_frame < 12  # fewer than the first page (half the height: 12)
@@ -416,18 +413,13 @@ class _HeldView(ThreadView):
             super()._release_held(token)
 
 
-class _HeldApp(ThreadApp):
-    def compose(self) -> ComposeResult:
-        yield _HeldView(self.store, id="thread")
-
-
 async def test_an_edit_of_a_message_not_drawn_yet_is_not_lost(sqlite_store: Store,
                                                               web: int) -> None:
     """A message of the first page's head (fetched, not yet laid out) edited meanwhile
     joins the window in its edited form."""
     ids = fill_thread(sqlite_store, web, 40)
     task_id = sqlite_store.get_message(ids[0]).task_id
-    async with _HeldApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+    async with ThreadApp(sqlite_store, view=_HeldView).run_test(size=(80, 24)) as pilot:
         view = await _open(pilot, sqlite_store, task_id)
         held = view._held  # noqa: SLF001 - the state under test
         assert held and view.messages[0].id == held[-1].id + 1
@@ -446,7 +438,7 @@ async def test_a_message_announced_again_while_held_is_not_shown_twice(sqlite_st
                                                                        web: int) -> None:
     ids = fill_thread(sqlite_store, web, 40)
     task_id = sqlite_store.get_message(ids[0]).task_id
-    async with _HeldApp(sqlite_store).run_test(size=(80, 24)) as pilot:
+    async with ThreadApp(sqlite_store, view=_HeldView).run_test(size=(80, 24)) as pilot:
         view = await _open(pilot, sqlite_store, task_id)
         target = view._held[-1]  # noqa: SLF001 - the state under test
         view.message_added(target.id)  # e.g. a late "stored" event for it
