@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs of the console and launch benches")
     ap.add_argument("--presses", type=int, default=300,
                     help="j/k presses on each console (300: a p99 of 100 is nearly the slowest)")
-    ap.add_argument("--search-runs", type=int, default=100)
+    ap.add_argument("--search-runs", type=int, default=300)
     ap.add_argument("--ingest-seconds", type=float, default=5.0)
     ap.add_argument("--latency-messages", type=int, default=1000)
     ap.add_argument("--only", nargs="+", choices=NAMES, help="run only these benchmarks")

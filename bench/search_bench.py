@@ -1,6 +1,6 @@
 """Search latency through the storage API vs the same query written by hand in SQL.
 
-    python -m bench.search_bench --db PATH|postgresql://… [--messages N] [--runs 100]
+    python -m bench.search_bench --db PATH|postgresql://… [--messages N] [--runs 300]
 
 ``--db`` names a database made by ``python -m bench.generate`` (generated first with
 ``--messages N`` if it does not exist yet). For each query — a common word (~12 % of
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", required=True, help="a database made by bench.generate")
     ap.add_argument("--messages", type=int, default=1_000_000,
                     help="generate this many messages first if --db does not exist")
-    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=300)
     ap.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
     a = ap.parse_args(argv)
     if not a.db.startswith("postgres") and not os.path.exists(a.db):
