@@ -59,10 +59,8 @@ def _measure(db: str, opens_per_run: int = OPENS) -> dict[str, Any]:
         """Marks the first frame drawn from a newly arrived window (the view's own hook,
         before it lays out the rest of the page and prefetches the page before)."""
 
-        def _first_frame_shown(self, token: int) -> None:
-            if token == self._token and token != self._shown_token:
-                self.app._painted_thread()  # type: ignore[attr-defined]
-            super()._first_frame_shown(token)
+        def _window_drawn(self) -> None:
+            self.app._painted_thread()  # type: ignore[attr-defined]
 
     async def floor() -> float:
         started = time.perf_counter()

@@ -26,12 +26,16 @@ class Thumb:
         return self.start <= row < self.end
 
 
+def _thumb_size(height: int, total: int) -> int:
+    return max(1, round(height * height / total))
+
+
 def thumb(height: int, total: int, top: float) -> Thumb | None:
     """The thumb for content ``total`` lines long shown ``height`` lines at a time from
     line ``top``; None when everything fits (no thumb is drawn)."""
     if height <= 0 or total <= height:
         return None
-    size = max(1, round(height * height / total))
+    size = _thumb_size(height, total)
     max_top = total - height
     start = round((height - size) * min(max(top, 0.0), max_top) / max_top)
     return Thumb(start, start + size)
@@ -41,7 +45,7 @@ def offset_at(row: int, height: int, total: int) -> float:
     """The scroll offset that centres the thumb on ``row`` (a click or a drag there)."""
     if height <= 0 or total <= height:
         return 0.0
-    size = max(1, round(height * height / total))
+    size = _thumb_size(height, total)
     max_top = total - height
     travel = max(1, height - size)
     return min(float(max_top), max(0.0, (row - size / 2) / travel * max_top))

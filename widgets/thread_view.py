@@ -231,8 +231,12 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
 
     def _show_loading(self, token: int) -> None:
         if token == self._token and self._loading:
-            self._relayout()
-            self.scroll_to(y=0, animate=False, immediate=True, force=True)
+            self._draw_empty()
+
+    def _draw_empty(self) -> None:
+        """Lay out and draw the window as it is now (empty, or its "Loading…" line)."""
+        self._relayout()
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def jump_to(self, message_id: int, task: TaskRow | None = None) -> None:
         """Replace the window with the page around ``message_id`` and highlight it.
@@ -259,8 +263,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
     def message_changed(self, message_id: int) -> None:
         """A message changed in the store: re-fetch it if it is in the window (or in the
         head of the first page, waiting to join it after the first frame)."""
-        if any(m.id == message_id for m in self._msgs) or any(
-                m.id == message_id for m in self._held):
+        if self._holds(message_id):
             self._load_one(self._token, message_id, "changed")
 
     def message_added(self, message_id: int) -> None:
@@ -289,8 +292,7 @@ class ThreadView(ThreadNavigation, ThreadWindow, ThreadLayout, ScrollView, can_f
         self._paint_pending = None
         self._blocks.clear()
         if repaint:
-            self._relayout()
-            self.scroll_to(y=0, animate=False, immediate=True, force=True)
+            self._draw_empty()
         else:  # nothing is drawn from the old window, whatever repaints meanwhile
             self._offsets, self._heights, self._total = [], [], HEADER_LINES
 

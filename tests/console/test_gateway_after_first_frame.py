@@ -71,13 +71,18 @@ def get_health(base_url: str) -> dict[str, Any]:
         return json.loads(answer.read())
 
 
-async def test_rows_show_before_the_gateway_is_built_then_the_channels_come_up(
-        data: Data) -> None:
-    config = web_config()
-    factory = HeldFactory(data.store, config)
-    app = SwitchboardApp(data.store, config, data.anna, gateway_factory=factory,
+def app_with_held_factory(data: Data) -> tuple[SwitchboardApp, HeldFactory]:
+    """A console whose gateway factory waits, in its thread, until the test releases it."""
+    factory = HeldFactory(data.store, web_config())
+    app = SwitchboardApp(data.store, factory.config, data.anna, gateway_factory=factory,
                          clock=frozen_clock)
     factory.app = app
+    return app, factory
+
+
+async def test_rows_show_before_the_gateway_is_built_then_the_channels_come_up(
+        data: Data) -> None:
+    app, factory = app_with_held_factory(data)
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, factory.called.is_set, "the factory to be called")
         # The first rows were on screen before anything of the channels was built.
@@ -125,11 +130,7 @@ async def test_an_empty_inbox_still_starts_the_channels(sqlite_store: Store) -> 
 
 
 async def test_quitting_while_the_gateway_is_built_releases_its_port(data: Data) -> None:
-    config = web_config()
-    factory = HeldFactory(data.store, config)
-    app = SwitchboardApp(data.store, config, data.anna, gateway_factory=factory,
-                         clock=frozen_clock)
-    factory.app = app
+    app, factory = app_with_held_factory(data)
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, factory.called.is_set, "the factory to be called")
         app.exit()

@@ -378,10 +378,8 @@ class _FirstFrameView(ThreadView):
 
     first_frames: list[int]
 
-    def _first_frame_shown(self, token: int) -> None:
-        if token == self._token and token != self._shown_token:
-            self.first_frames = [*getattr(self, "first_frames", []), len(self.messages)]
-        super()._first_frame_shown(token)
+    def _window_drawn(self) -> None:
+        self.first_frames = [*getattr(self, "first_frames", []), len(self.messages)]
 
 
 async def test_first_frame_is_drawn_from_a_screenful_then_the_page_joins(sqlite_store: Store,
