@@ -7,7 +7,7 @@ family, the generic API) runs this one sequence; a channel declares only its ste
 
 1. :meth:`~WebhookSteps.check_headers` before the body is read (a missing signature
    header, a wrong secret token);
-2. the body, read under :meth:`~WebhookSteps.body_cap` bytes
+2. the body, read under :attr:`~WebhookSteps.max_body` bytes
    (:func:`connectors.webhooks.read_capped`; ``None``: the server's
    ``client_max_size``) — larger → 413 with :meth:`~WebhookSteps.too_large`;
 3. :meth:`~WebhookSteps.check_body`: a signature over the raw bytes, before anything
@@ -77,11 +77,7 @@ class WebhookSteps(abc.ABC, Generic[P]):
     ``rejections`` logs refusals (and, through its logger, a store failure)."""
 
     rejections: RejectionLog
-    max_body: int | None = None  # the largest body taken; None: the server's cap
-
-    def body_cap(self) -> int | None:
-        """The largest body taken, in bytes; None leaves it to the server's cap."""
-        return self.max_body
+    max_body: int | None = None  # the largest body taken, in bytes; None: the server's cap
 
     def check_headers(self, request: web.Request) -> None:
         """Raise :class:`Refused` before the body is read (default: nothing to check)."""
@@ -123,7 +119,7 @@ async def serve(steps: WebhookSteps[P], request: web.Request) -> web.StreamRespo
     """Run one request through the steps (see the module docstring)."""
     try:
         steps.check_headers(request)
-        cap = steps.body_cap()
+        cap = steps.max_body
         if cap is None:
             body = await request.read()  # capped by the server's client_max_size
         else:

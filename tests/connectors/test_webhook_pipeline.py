@@ -47,9 +47,7 @@ class TinySteps(WebhookSteps[Inbound]):
         self.ingest = ingest
         self.rejections = RejectionLog(log, "tiny webhook")
         self.stores = 0
-
-    def body_cap(self) -> int:
-        return CAP
+        self.max_body = CAP
 
     def check_headers(self, request: web.Request) -> None:
         if request.headers.get("X-Tiny-Key") != KEY:
