@@ -22,6 +22,7 @@ from console.config import Config, OperatorConfig
 from storage.inputs import AttachmentIn, Inbound
 from storage.rows import OperatorRow
 from storage.store import Store
+from tests.workers import workers_done
 
 T0 = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)
 FROZEN_NOW = datetime(2020, 6, 1, 21, 0, tzinfo=UTC)  # after every pinned scene time
@@ -102,9 +103,9 @@ def make_app(sqlite_store: Store) -> Iterator[AppFactory]:
 async def settle(pilot: Any, rounds: int = 3) -> None:
     """Wait until workers finished and the messages they posted were handled."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

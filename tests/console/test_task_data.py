@@ -9,6 +9,7 @@ from storage.models import COMPLETED, to_micros
 from storage.store import Store
 from tests.console.conftest import T0, Data, fill, inbound, settle
 from tests.console.fixtures.scenes import pin_times
+from tests.workers import workers_done
 from widgets.task_data import TaskDataQuote
 from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
@@ -79,7 +80,7 @@ def test_snapshot_follow_up_task_80x24(snap_compare, sqlite_store: Store, make_a
             widget.notify_style_update()  # its line cache ignores the focus with blink off
         pilot.app.clear_notifications()
         await settle(pilot)
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
     assert snap_compare(make_app(data.anna), terminal_size=(80, 24), run_before=run)

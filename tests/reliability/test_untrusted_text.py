@@ -27,6 +27,7 @@ from connectors.generic.connector import SIGNATURE_HEADER, sign
 from storage.rows import TaskRow
 from storage.store import Store
 from tests.reliability.harness import RunningGateway
+from tests.workers import workers_done
 from widgets.task_list import TaskList
 from widgets.thread_view import ThreadView
 
@@ -205,7 +206,7 @@ async def settle(pilot: Any, view: Any, seconds: float = 20.0) -> None:
     """Wait until ``view`` loaded its rows (polls after each idle pause, no timed sleep)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
         if not view.loading and (getattr(view, "messages", None) or getattr(view, "rows", None)):
             return

@@ -17,6 +17,7 @@ from storage.models import INBOUND, to_micros
 from storage.rows import OperatorRow
 from storage.search import SearchHit
 from storage.store import Store
+from tests.workers import workers_done
 from widgets.search_results import SearchResultsList
 
 T0 = datetime(2020, 6, 1, 9, 0, tzinfo=UTC)
@@ -81,7 +82,7 @@ async def settle(pilot: Any, timeout: float = 10.0) -> None:
     app = pilot.app
     deadline = time.monotonic() + timeout
     while True:
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()  # idle: the workers' messages (_Done, …) are handled
         if not _search_busy(app) and all(w.is_finished for w in app.workers):
             return

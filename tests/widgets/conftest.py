@@ -10,6 +10,7 @@ import pytest
 
 from storage.inputs import Inbound
 from storage.store import Store
+from tests.workers import workers_done
 
 BASE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -82,7 +83,7 @@ async def settle(pilot: object, rounds: int = 4) -> None:
     """Let thread workers finish and their result messages be handled (a few rounds)."""
     app = pilot.app  # type: ignore[attr-defined]
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()  # type: ignore[attr-defined]
 
 
