@@ -1,7 +1,7 @@
 """A small gateway process for benchmarks and crash tests: real routes, real writer.
 
     python -m bench.gateway_runner --db PATH [--port 0] [--channel tg] [--token T]
-                                   [--profile PREFIX]
+                                   [--writer process|thread] [--profile PREFIX]
 
 It opens the store, makes sure a Telegram channel exists, mounts the real
 ``TelegramConnector`` webhook route (``/hooks/telegram/{channel}``) on the real
@@ -9,8 +9,9 @@ It opens the store, makes sure a Telegram channel exists, mounts the real
 cap, per-route rate limit, body timeout and per-address connection guard all run; the
 rate limit is raised to ``BENCH_LIMITS`` so a capacity benchmark measures the path,
 not the default 100 requests/s guard), and feeds it through the real group-commit writer
-(``connectors.writer.GroupCommitWriter``): the same path a webhook takes in
-``switchboard serve``, without the parts a benchmark must not touch (no getMe,
+that ``switchboard serve`` makes (``connectors.ingest_process.writer_for``: on SQLite,
+a helper process; ``--writer thread`` for the writer thread in this process): the
+same path a webhook takes in ``switchboard serve``, without the parts a benchmark must not touch (no getMe,
 no setWebhook, no outbox sending). It prints one line ``READY <port> <secret>`` on
 stdout once it listens, and on SIGTERM/SIGINT prints ``BATCHES <commits> <messages>``
 before exiting, so a benchmark can tell whether group commit batched anything.
@@ -21,7 +22,8 @@ crash test must be able to SIGKILL it.
 ``--profile PREFIX`` (bench/PROFILE.md, issue 20): cProfile the event loop thread
 (``PREFIX.loop.pstats``: aiohttp, JSON, the parse, the hand-off) and, with a second
 profiler, every store call the writer makes in its worker thread
-(``PREFIX.writer.pstats``: SQL, commit, event publishing), written on SIGTERM.
+(``PREFIX.writer.pstats``: SQL, commit, event publishing), written on SIGTERM. It
+implies ``--writer thread`` (a helper process's calls are out of its reach).
 """
 
 from __future__ import annotations
@@ -41,9 +43,12 @@ from typing import Any
 
 from connectors.base import ChannelSpec
 from connectors.http_server import HttpServer, ServerLimits
+from connectors.ingest_process import ProcessCommitWriter, writer_for
 from connectors.registry import policies
 from connectors.telegram.connector import TelegramConnector, webhook_path
 from connectors.writer import GroupCommitWriter
+from storage.inputs import Inbound
+from storage.rows import IngestResult
 from storage.store import Store
 
 DEFAULT_TOKEN = "123456:bench-token-not-secret"
@@ -53,13 +58,26 @@ BENCH_LIMITS = ServerLimits(webhook_requests_per_second=1_000_000.0, webhook_bur
                             max_connections_per_ip=1024)
 
 
-class Counting(GroupCommitWriter):
-    """The real writer, counting the messages it committed (commits are ``batches``)."""
+class Counting:
+    """The gateway's writer (``connectors.ingest_process.writer_for``, as ``serve`` makes
+    it), counting the messages it committed (commits are ``batches``)."""
 
-    messages = 0
+    def __init__(self, inner: GroupCommitWriter | ProcessCommitWriter) -> None:
+        self.inner = inner
+        self.messages = 0
 
-    async def ingest(self, inbound):  # type: ignore[no-untyped-def]
-        result = await super().ingest(inbound)
+    @property
+    def batches(self) -> int:
+        return self.inner.batches
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def stop(self) -> None:
+        await self.inner.stop()
+
+    async def ingest(self, inbound: Inbound) -> IngestResult:
+        result = await self.inner.ingest(inbound)
         self.messages += 1
         return result
 
@@ -85,9 +103,14 @@ class Gateway:
 
 
 async def start_gateway(store: Store, port: int = 0, channel: str = "tg",
-                        token: str = DEFAULT_TOKEN, window: float = 0.0) -> Gateway:
+                        token: str = DEFAULT_TOKEN, window: float = 0.0,
+                        writer: str = "process") -> Gateway:
     ch = await asyncio.to_thread(store.ensure_channel, "telegram", channel, None)
-    writer = Counting(store, window=window)
+    if window or writer == "thread":
+        inner: GroupCommitWriter | ProcessCommitWriter = GroupCommitWriter(store, window=window)
+    else:
+        inner = writer_for(store, store.bus, store.db.database, in_process=False)
+    writer = Counting(inner)
     await writer.start()
     spec = ChannelSpec(id=ch.id, name=channel, kind="telegram",
                        options={"token": token, "mode": "webhook"})
@@ -114,12 +137,13 @@ def profiled(fn: Callable[..., Any], prof: cProfile.Profile) -> Callable[..., An
 
 
 async def serve(db: str, port: int, channel: str, token: str, window: float,
-                writer_prof: cProfile.Profile | None = None) -> None:
+                writer: str = "process", writer_prof: cProfile.Profile | None = None) -> None:
     store = await asyncio.to_thread(Store.open, db, policies=policies())
     if writer_prof is not None:  # the writer's calls, in its worker thread
         store.ingest_many = profiled(store.ingest_many, writer_prof)  # type: ignore[method-assign]
         store.ingest = profiled(store.ingest, writer_prof)  # type: ignore[method-assign]
-    gw = await start_gateway(store, port, channel, token, window)
+    gw = await start_gateway(store, port, channel, token, window,
+                             "thread" if writer_prof is not None else writer)
     print(f"READY {gw.port} {gw.secret} {gw.path}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -135,10 +159,11 @@ class Runner:
     """``bench.gateway_runner`` as a subprocess (the server under load)."""
 
     def __init__(self, db: Path | str, window: float = 0.0, port: int = 0,
-                 profile: str | None = None) -> None:
+                 profile: str | None = None, writer: str = "process") -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.gateway_runner", "--db", str(db), "--window",
-             str(window), "--port", str(port), *(["--profile", profile] if profile else [])],
+             str(window), "--port", str(port), "--writer", writer,
+             *(["--profile", profile] if profile else [])],
             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().split()
@@ -169,16 +194,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--token", default=DEFAULT_TOKEN)
     ap.add_argument("--window", type=float, default=0.0,
                     help="group-commit window, seconds (0: adaptive, as the gateway)")
+    ap.add_argument("--writer", choices=("process", "thread"), default="process",
+                    help="the ingest writer: a helper process (serve's default on SQLite, "
+                         "server.ingest_process) or a thread of this process")
     ap.add_argument("--profile", metavar="PREFIX",
                     help="write PREFIX.loop.pstats and PREFIX.writer.pstats on exit")
     a = ap.parse_args(argv)
     if not a.profile:
-        asyncio.run(serve(a.db, a.port, a.channel, a.token, a.window))
+        asyncio.run(serve(a.db, a.port, a.channel, a.token, a.window, a.writer))
         return 0
     loop_prof, writer_prof = cProfile.Profile(), cProfile.Profile()
     loop_prof.enable()
     try:
-        asyncio.run(serve(a.db, a.port, a.channel, a.token, a.window, writer_prof))
+        asyncio.run(serve(a.db, a.port, a.channel, a.token, a.window, a.writer, writer_prof))
     finally:
         loop_prof.disable()
         loop_prof.dump_stats(f"{a.profile}.loop.pstats")

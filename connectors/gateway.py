@@ -51,9 +51,11 @@ from connectors.outbox import OutboxWorker, wait_event
 from connectors.registry import connector_class
 from connectors.writer import GroupCommitWriter
 from storage.i18n import _
+from storage.inputs import Inbound
 from storage.leases import DEFAULT_TTL, Lease, LeaseGate, channel_lease_name
 from storage.listeners import Listeners
 from storage.ports import GatewayStore
+from storage.rows import IngestResult
 
 log = logging.getLogger(__name__)
 
@@ -74,19 +76,34 @@ class Assigner(Protocol):
     def stop(self) -> None: ...
 
 
+class IngestWriter(Protocol):
+    """The group-commit writer, in this process's thread or a helper process."""
+
+    @property
+    def batches(self) -> int: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def ingest(self, inbound: Inbound) -> IngestResult: ...
+
+
 class Gateway:
     def __init__(self, store: GatewayStore, specs: Sequence[ChannelSpec], *, host: str = "127.0.0.1",
                  port: int = 8780, max_body_bytes: int = 1_048_576,
                  public_url: str | None = None, backoff: Backoff | None = None,
                  outbox_backoff: Backoff | None = None,
-                 limits: ServerLimits | None = None, lease_ttl: float = DEFAULT_TTL) -> None:
+                 limits: ServerLimits | None = None, lease_ttl: float = DEFAULT_TTL,
+                 writer: IngestWriter | None = None) -> None:
         self.store = store
         self.lease_ttl = lease_ttl  # a poller's channel lease (connectors.leased)
         self.limits = limits or ServerLimits()
         self.specs = list(specs)
         self.public_url = public_url.rstrip("/") if public_url else None
         self.backoff = backoff or Backoff()
-        self.writer = GroupCommitWriter(store)
+        # inbound messages reach the store through it (connectors.ingest_process.writer_for)
+        self.writer: IngestWriter = writer or GroupCommitWriter(store)
         self.server = HttpServer(host, port, max_body_bytes, health=self.health,
                                  limits=self.limits)
         self.connectors: dict[str, Connector] = {}

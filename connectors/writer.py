@@ -6,35 +6,38 @@ still answering 2xx only after commit. One asyncio task takes every message that
 arrives while it is busy, stores them with one ``store.ingest_many`` call in a worker
 thread, and only then resolves each caller's future.
 
-The batching window (issue 20): by default (``window=0``) nothing waits on a timer.
-A message that finds the writer idle is committed at once (after one turn of the
-event loop, so requests already parsed in the same turn join it); the messages that
-arrive while that commit runs form the next batch. Batches therefore grow with the
-load by themselves, and a quiet moment costs no added latency (a fixed 3 ms window
-made every webhook wait 3 ms and, at 50/s, cost a commit per message anyway). A
-positive ``window`` restores the timed wait (tests use it to force batches).
+The batching (issue 20): nothing waits on a timer by default (``window=0``). Messages
+handed in during one turn of the event loop (requests parsed together) go to the
+writer's thread together; the thread commits what it has and, the moment that commit
+is done, takes everything that arrived meanwhile as the next batch. Batches therefore
+grow with the load by themselves, and a quiet moment costs no added latency (a fixed
+3 ms window made every webhook wait 3 ms and, at 50/s, cost a commit per message
+anyway). A positive ``window`` restores a timed wait (tests use it to force batches).
+
+The writer's own thread runs the loop "take what is queued, commit it, hand the
+results back" without waiting for the event loop in between: the callers' answers are
+sent back with one ``call_soon_threadsafe`` a batch while the next batch is already
+being written. (When the event loop took each batch, the database sat idle while the
+loop resumed a batch's callers and answered them; bench/PROFILE.md §10.) One thread
+also means one database connection for every commit, so its prepared statements and
+its page cache stay warm.
 
 ``ingest_many`` is all-or-nothing, so one bad message (a rule violation, a broken
 channel id) would fail its neighbours: on any error the batch is retried one message
 at a time, and only the bad one gets the exception.
 
-The hand-off (issue 20, bench/PROFILE.md): a message costs the event loop one list
-append and, only when the writer is idle, one wake-up; a batch costs one hop to the
-writer's OWN thread (one worker, started with the writer) and one back. One thread
-means one database connection for every commit, so its prepared statements and its
-page cache stay warm (``asyncio.to_thread`` spread commits over the shared pool's
-threads, each with a connection of its own).
-
-SQLite answers "database is locked" at once (without waiting for its busy timeout)
-when a deferred transaction cannot take the write lock that another process holds;
-such a commit is retried with a short backoff for up to ``busy_patience`` seconds
-before the callers hear the error (and answer the webhook 5xx, so it is redelivered).
+SQLite answers "database is locked" when another process holds the write lock past
+the busy timeout; such a commit is retried with a short backoff for up to
+``busy_patience`` seconds before the callers hear the error (and answer the webhook
+5xx, so it is redelivered).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -48,6 +51,7 @@ from storage.rows import IngestResult
 log = logging.getLogger(__name__)
 
 _Pending = tuple[Inbound, "asyncio.Future[IngestResult]"]
+Outcome = IngestResult | Exception  # what one message's caller hears
 R = TypeVar("R")
 
 
@@ -66,103 +70,138 @@ class GroupCommitWriter:
         self.busy_patience = busy_patience
         self.window = window
         self.max_batch = max_batch
-        self._pending: list[_Pending] = []  # handed in, not yet taken into a batch
-        self._wake: asyncio.Future[None] | None = None  # set while the writer is idle
+        self._arrived: list[_Pending] = []  # this loop turn's messages (event loop side)
+        self._queue: list[_Pending] = []  # handed to the thread, not yet in a batch
+        self._cond = threading.Condition()  # guards _queue and _stopping
         self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done: asyncio.Future[None] | None = None  # the thread's run, while it runs
         self._thread: ThreadPoolExecutor | None = None
         self.batches = 0  # how many commits were made (for tests and benchmarks)
 
     async def start(self) -> None:
-        if self._task is None:
+        if self._done is None:
             self._stopping = False
+            self._loop = loop = asyncio.get_running_loop()
             self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-            self._task = asyncio.create_task(self._run(), name="ingest-writer")
+            self._done = loop.run_in_executor(self._thread, self._run, loop)
 
     async def stop(self) -> None:
         """Commit everything already handed in, then stop (no caller is left hanging)."""
-        task, self._task = self._task, None
-        if task is None:
+        done, self._done = self._done, None
+        if done is None:
             return
-        self._stopping = True
-        self._wakeup()
+        self._hand_over()
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
         try:
-            await task
+            await done
         finally:
             thread, self._thread = self._thread, None
             if thread is not None:
                 thread.shutdown(wait=False)
 
     async def ingest(self, inbound: Inbound) -> IngestResult:
-        if self._task is None or self._stopping:
+        if self._done is None or self._stopping or self._loop is None:
             raise ConnectionAbortedError("the ingest writer is not running")
-        future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-        self._pending.append((inbound, future))
-        self._wakeup()
+        future: asyncio.Future[IngestResult] = self._loop.create_future()
+        if not self._arrived:  # the first of this turn: hand the turn's messages over after it
+            self._loop.call_soon(self._hand_over)
+        self._arrived.append((inbound, future))
         return await future
 
-    def _wakeup(self) -> None:
-        wake = self._wake
-        if wake is not None and not wake.done():
-            wake.set_result(None)
+    def _hand_over(self) -> None:
+        """Event loop: give this turn's messages to the writer's thread."""
+        arrived, self._arrived = self._arrived, []
+        if arrived:
+            with self._cond:
+                self._queue.extend(arrived)
+                self._cond.notify()
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            if not self._pending:
-                if self._stopping:
-                    return
-                self._wake = loop.create_future()
-                try:
-                    await self._wake
-                finally:
-                    self._wake = None
-                continue
-            # window 0: one turn of the loop, so requests already parsed join this commit;
-            # the ones arriving during the commit form the next batch. A positive window
-            # waits that long.
-            await asyncio.sleep(self.window)
-            batch = self._pending[:self.max_batch]
-            del self._pending[:self.max_batch]
-            live = [(i, f) for i, f in batch if not f.done()]  # callers may have gone
-            if live:
-                await self._commit(live)
+    # ---- the writer's thread ----
 
-    async def _commit(self, batch: list[_Pending]) -> None:
-        inbounds = [inbound for inbound, _f in batch]
+    def _run(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            results = await self._patiently(self.store.ingest_many, inbounds)
-        except Exception:
-            log.info("a batch of %d failed; storing one by one", len(batch), exc_info=True)
-            await self._one_by_one(batch)
-            return
-        self.batches += 1
-        for (_inbound, future), result in zip(batch, results, strict=True):
-            if not future.done():
-                future.set_result(result)
+            while True:
+                batch = self._next_batch()
+                if batch is None:
+                    return
+                outcomes = self._commit(batch)
+                loop.call_soon_threadsafe(_deliver, outcomes)
+        except BaseException as err:  # a bug here must not leave callers waiting forever
+            with self._cond:
+                left, self._queue = self._queue, []
+            loop.call_soon_threadsafe(_deliver, [(f, err) for _i, f in left])
+            raise
 
-    async def _one_by_one(self, batch: list[_Pending]) -> None:
-        for inbound, future in batch:
-            try:
-                result = await self._patiently(self.store.ingest, inbound)
-            except Exception as err:  # this message alone is bad: only its caller hears it
-                if not future.done():
-                    future.set_exception(err)
-                continue
-            self.batches += 1
-            if not future.done():
-                future.set_result(result)
+    def _next_batch(self) -> list[_Pending] | None:
+        """Wait for messages (None once stopping with nothing left), then take a batch."""
+        with self._cond:
+            while not self._queue:
+                if self._stopping:
+                    return None
+                self._cond.wait()
+            if self.window > 0:  # a timed window: let more join (stop cuts it short)
+                until = time.monotonic() + self.window
+                while not self._stopping and (left := until - time.monotonic()) > 0:
+                    self._cond.wait(left)
+            batch = self._queue[:self.max_batch]
+            del self._queue[:self.max_batch]
+        return batch
 
-    async def _patiently(self, fn: Callable[[Any], R], arg: Any) -> R:
-        """Run ``fn(arg)`` in the writer's thread, waiting out another process's write lock."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.busy_patience
-        delay = 0.01
-        while True:
-            try:
-                return await loop.run_in_executor(self._thread, fn, arg)
-            except pw.OperationalError as err:
-                if not is_busy(err) or loop.time() + delay > deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
+    def _commit(self, batch: list[_Pending]) -> list[tuple[asyncio.Future[IngestResult], Outcome]]:
+        """Store ``batch``: each caller's future with its result, or its exception."""
+        live = [(i, f) for i, f in batch if not f.done()]  # callers may have gone
+        if not live:
+            return []
+        outcomes, commits = commit_batch(self.store, [i for i, _f in live], self.busy_patience)
+        self.batches += commits
+        return [(f, outcome) for (_i, f), outcome in zip(live, outcomes, strict=True)]
+
+
+def commit_batch(store: IngestStore, inbounds: list[Inbound],
+                 busy_patience: float) -> tuple[list[Outcome], int]:
+    """Store ``inbounds`` in one transaction (``ingest_many``); if that fails, one at a
+    time, so only a bad message gets its exception. Returns each message's result or
+    exception, in order, and how many commits were made. Another process's write lock
+    is waited out for up to ``busy_patience`` seconds (see the module doc)."""
+    try:
+        return list(_patiently(store.ingest_many, inbounds, busy_patience)), 1
+    except Exception:
+        log.info("a batch of %d failed; storing one by one", len(inbounds), exc_info=True)
+    outcomes: list[Outcome] = []
+    commits = 0
+    for inbound in inbounds:
+        try:
+            outcomes.append(_patiently(store.ingest, inbound, busy_patience))
+        except Exception as err:  # this message alone is bad: only its caller hears it
+            outcomes.append(err)
+            continue
+        commits += 1
+    return outcomes, commits
+
+
+def _patiently(fn: Callable[[Any], R], arg: Any, busy_patience: float) -> R:
+    """``fn(arg)``, waiting out another process's write lock for up to busy_patience."""
+    deadline = time.monotonic() + busy_patience
+    delay = 0.01
+    while True:
+        try:
+            return fn(arg)
+        except pw.OperationalError as err:
+            if not is_busy(err) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)  # a writer's own thread or process, never the event loop
+        delay = min(delay * 2, 0.25)
+
+
+def _deliver(outcomes: list[tuple[asyncio.Future[IngestResult], Outcome]]) -> None:
+    """Event loop: answer each caller still waiting (a result, or its own exception)."""
+    for future, outcome in outcomes:
+        if future.done():
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

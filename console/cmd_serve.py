@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if marker is not None:
             marker.hold()
-        gateway = make_gateway(store, config)  # with the auto-assigner (team mode)
+        # with the auto-assigner (team mode); inbound committed by a helper process
+        gateway = make_gateway(store, config, helper_process=config.server.ingest_process)
         asyncio.run(_serve(gateway))
     finally:
         if marker is not None:

@@ -99,6 +99,10 @@ class ServerConfig:
                                                "requests per channel.")
     webhook_burst: int = Field(500, ge=1, description="Webhook requests per channel allowed "
                                "at once above the rate (then 429 with Retry-After).")
+    ingest_process: bool = Field(True, description="`switchboard serve` on a SQLite file "
+                                 "commits inbound messages in a helper process, so receiving "
+                                 "and storing run on two cores; false: in a thread of its own "
+                                 "process. The console's own gateway always uses a thread.")
 
 
 @dataclass(frozen=True, config=SCHEMA)

@@ -14,6 +14,7 @@ from connectors.automation import worker_for
 from connectors.base import ChannelSpec, options_model
 from connectors.gateway import Gateway
 from connectors.http_server import ServerLimits
+from connectors.ingest_process import writer_for
 from console.config import Config
 from storage.auto_assign import AutoAssigner
 from storage.store import Store
@@ -40,8 +41,12 @@ def server_limits(config: Config) -> ServerLimits:
     return ServerLimits(**{f.name: getattr(config.server, f.name) for f in fields(ServerLimits)})
 
 
-def make_gateway(store: Store, config: Config) -> Gateway:
+def make_gateway(store: Store, config: Config, *, helper_process: bool = False) -> Gateway:
     """A gateway for every configured channel; nothing runs until ``await gateway.start()``.
+
+    ``helper_process``: inbound messages are committed by a helper process where the
+    database allows it (``switchboard serve``, ``server.ingest_process``), else by a
+    thread of this one (:func:`connectors.ingest_process.writer_for`).
 
     The HTTP port is bound here, so :meth:`Gateway.addresses` is exact before start
     (and names the fallback port when the configured one is taken).
@@ -49,7 +54,9 @@ def make_gateway(store: Store, config: Config) -> Gateway:
     server = config.server
     gateway = Gateway(store, channel_specs(store, config), host=server.host, port=server.port,
                       max_body_bytes=server.max_body_bytes, public_url=server.public_url,
-                      limits=server_limits(config))
+                      limits=server_limits(config),
+                      writer=writer_for(store, store.bus, store.db.database,
+                                        in_process=not helper_process))
     gateway.automation = worker_for(store, config.rules,
                                     config.path.parent if config.path is not None else None)
     gateway.assigner = AutoAssigner(store)  # channels with settings.auto_assign: true

@@ -9,6 +9,11 @@ Two transports implement :class:`EventBus`:
   (:mod:`storage.wakeup`): each commit is sent to the other processes whose bus has
   subscribers, which dispatch it from a listener thread. So a reply committed by a
   second console or a script wakes the serving process's outbox at once.
+* :class:`RelayBus`: the bus of a helper process that commits for another one (the
+  gateway's ingest process, :mod:`connectors.ingest_process`). Its events go back to
+  that process with the results, which dispatches them to its own subscribers (so
+  they arrive once, and as surely as in-process ones), and to every other process on
+  the file as usual, tagged with the helper's origin so the host ignores its copy.
 * :class:`PostgresBus` (teams): events are sent with ``pg_notify`` *inside* the
   transaction, so PostgreSQL delivers them only if it commits, to every process that
   LISTENs. A listener thread with its own connection dispatches them to subscribers.
@@ -97,6 +102,12 @@ class EventBus:
     def after_commit(self, events: list[Event]) -> None:
         """Called after a successful commit."""
 
+    def adopt(self, origin: str) -> bool:
+        """Events committed for this process by a helper process tagged ``origin`` will be
+        handed to :meth:`dispatch` directly: ignore their copies from the transport.
+        False when the transport cannot tell them apart (the helper must not be used)."""
+        return False
+
     def close(self) -> None:
         pass
 
@@ -109,6 +120,13 @@ class InProcessBus(EventBus):
         super().__init__()
         shared = bool(path) and path != ":memory:" and not str(path).startswith("file:")
         self._peers = Peers(str(path)) if shared else None
+        self._adopted: frozenset[str] = frozenset()  # helper processes' origins (adopt)
+
+    def adopt(self, origin: str) -> bool:
+        if self._peers is None:  # an in-memory database: no other process can write it
+            return False
+        self._adopted = self._adopted | {origin}
+        return True
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         # Listen for other processes only once someone here wants events: a script
@@ -120,16 +138,20 @@ class InProcessBus(EventBus):
     def after_commit(self, events: list[Event]) -> None:
         for event in events:
             self.dispatch(event)
+        self._to_peers(events)
+
+    def _to_peers(self, events: list[Event], **tag: str) -> None:
         if self._peers is not None and events:
             try:
-                self._peers.publish([e.as_dict() for e in events])
+                self._peers.publish([{**e.as_dict(), **tag} for e in events])
             except Exception:  # a wake-up must never fail a committed write
                 log.warning("sending events to other processes failed", exc_info=True)
 
     def _from_peer(self, items: list[object]) -> None:
+        adopted = self._adopted
         for raw in items:
-            if not isinstance(raw, dict):
-                continue
+            if not isinstance(raw, dict) or raw.get("origin") in adopted:
+                continue  # not an event, or one our helper hands us directly
             try:
                 event = Event(kind=raw["kind"], task_id=raw.get("task_id"),
                               message_id=raw.get("message_id"),
@@ -142,6 +164,30 @@ class InProcessBus(EventBus):
     def close(self) -> None:
         if self._peers is not None:
             self._peers.close()
+
+
+class RelayBus(InProcessBus):
+    """The bus of a helper process committing for a host process (see the module doc).
+
+    :meth:`take` returns what was committed since it was last called; the helper sends
+    it to the host with the results. Nothing is dispatched here: a helper has no
+    subscribers of its own, and so no listener either."""
+
+    def __init__(self, path: str, origin: str) -> None:
+        super().__init__(path)
+        self.origin = origin
+        self._committed: list[Event] = []
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        raise TypeError("a relay bus has no subscribers: its host dispatches its events")
+
+    def after_commit(self, events: list[Event]) -> None:
+        self._committed.extend(events)
+        self._to_peers(events, origin=self.origin)
+
+    def take(self) -> list[Event]:
+        taken, self._committed = self._committed, []
+        return taken
 
 
 class PostgresBus(EventBus):
