@@ -17,7 +17,7 @@ from storage.i18n import _
 from storage.models import Models
 from storage.text import fold
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each entry upgrades the schema from version N-1 to N; run in order inside a transaction.
 # A fresh database is created at version 1 from the models, then runs every migration,
@@ -66,8 +66,15 @@ def _migrate_snooze(db: pw.Database, models: Models, progress: Progress) -> None
                        f"DEFAULT {false}")
 
 
+def _migrate_search_merges(db: pw.Database, models: Models, progress: Progress) -> None:
+    """5: SQLite's full-text index merges its segments less often (fewer slow commits)."""
+    from storage.search.index import migrate_merge_policy
+
+    migrate_merge_policy(db, models, progress)
+
+
 MIGRATIONS: dict[int, Migration] = {2: _migrate_search, 3: _migrate_addresses,
-                                    4: _migrate_snooze}
+                                    4: _migrate_snooze, 5: _migrate_search_merges}
 
 SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),

@@ -27,6 +27,12 @@ Progress = Callable[[str, int, int], None]
 BATCH = 20_000
 TOKENIZER = "unicode61 remove_diacritics 2"
 ENTITIES = ("message", "contact", "task")
+# FTS5 merges its index segments as they are written: with its default (4 segments on
+# a level), a stream of small commits (a webhook's group commit holds a few messages)
+# set off merges that made one commit in a hundred take 100–600 ms on the 1M-message
+# database; at 8, the merges are fewer and the p99 of a webhook at 600/s held 25–32 ms
+# (bench/PROFILE.md §10). A search reads at most a few more segments.
+AUTOMERGE = 8
 
 
 def _label(entity: str) -> str:
@@ -166,8 +172,16 @@ def sqlite_install(db: pw.Database, progress: Progress) -> None:
         _fill(db, entity, f"INSERT INTO search_{entity}_fts(rowid, body) SELECT id, body "
                           f"FROM search_{entity}_doc WHERE id > ? AND id <= ?", progress)
         db.execute_sql(f"INSERT INTO search_{entity}_fts(search_{entity}_fts) VALUES('optimize')")
+    sqlite_tune(db)
     for sql in SQLITE_TRIGGERS.values():
         db.execute_sql(sql)
+
+
+def sqlite_tune(db: pw.Database) -> None:
+    """Set the FTS5 tables' merge policy (kept in the tables' own config; idempotent)."""
+    for entity in ENTITIES:
+        table = f"search_{entity}_fts"
+        db.execute_sql(f"INSERT INTO {table}({table}, rank) VALUES('automerge', {AUTOMERGE})")
 
 
 def _fill(db: pw.Database, entity: str, sql: str, progress: Progress) -> None:
@@ -332,3 +346,9 @@ def uninstall(db: pw.Database) -> None:
 def migrate(db: pw.Database, models: object, progress: Progress) -> None:
     """Schema migration 2: add full-text search and index what the database holds."""
     install(db, progress)
+
+
+def migrate_merge_policy(db: pw.Database, models: object, progress: Progress) -> None:
+    """Schema migration 5: the FTS5 merge policy (:data:`AUTOMERGE`) on SQLite."""
+    if not isinstance(db, pw.PostgresqlDatabase):
+        sqlite_tune(db)

@@ -158,3 +158,36 @@ def test_reopen_does_not_rebuild(world: World, store_url: str) -> None:
 
 def test_peewee_database_kind_matches_backend(store: Store, backend: str) -> None:
     assert isinstance(store.db, pw.PostgresqlDatabase) == (backend == "postgres")
+
+
+def _automerge(store: Store) -> dict[str, int]:
+    return {entity: int(store.db.execute_sql(
+        f"SELECT v FROM search_{entity}_fts_config WHERE k = 'automerge'").fetchone()[0])
+        for entity in ENTITIES}
+
+
+def test_sqlite_full_text_merge_policy_is_set_new_migrated_and_rebuilt(
+        sqlite_store: Store) -> None:
+    """FTS5's merge policy (fewer, larger merges: bench/PROFILE.md §10) on a new file, on
+    a file from before it (version 4), and after the index is rebuilt."""
+    from storage.search.index import AUTOMERGE, install
+
+    want = dict.fromkeys(ENTITIES, AUTOMERGE)
+    assert AUTOMERGE != 4  # FTS5's own default, which the migration must change
+    assert _automerge(sqlite_store) == want
+    with sqlite_store.db.atomic():
+        for entity in ENTITIES:
+            sqlite_store.db.execute_sql(
+                f"DELETE FROM search_{entity}_fts_config WHERE k = 'automerge'")
+        kv = sqlite_store.m.KeyValue
+        kv.update(value="4").where(kv.key == "schema_version").execute()
+    path = sqlite_store.db.database
+    sqlite_store.close()
+    reopened = Store.open(path)
+    try:
+        assert reopened.schema_version == SCHEMA_VERSION
+        assert _automerge(reopened) == want
+        install(reopened.db, lambda *_: None)  # a rebuild (bulk import) keeps it
+        assert _automerge(reopened) == want
+    finally:
+        reopened.close()
