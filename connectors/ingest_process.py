@@ -42,7 +42,7 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
-from connectors.writer import GroupCommitWriter, Outcome, commit_batch
+from connectors.writer import GroupCommitWriter, Outcome, commit_batch, resolve
 from storage.events import Event, EventBus
 from storage.inputs import Inbound
 from storage.ports import IngestStore
@@ -208,7 +208,7 @@ class ProcessCommitWriter:
                 for raw in events:  # subscribers hear of a message before its caller
                     self.bus.dispatch(Event(**raw))
                 for outcome in outcomes:
-                    _resolve(self._sent.popleft(), outcome)
+                    resolve(self._sent.popleft(), outcome)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the helper's stdout closed: it stopped, or died
         finally:
@@ -222,22 +222,13 @@ class ProcessCommitWriter:
                           "are answered with an error and a new process starts with the next "
                           "message", code, len(lost))
             for future in lost:
-                _resolve(future, ConnectionAbortedError(
+                resolve(future, ConnectionAbortedError(
                     f"the ingest process stopped (exit {code}); deliver the message again"))
 
     @staticmethod
     def _abort(pending: list[tuple[Inbound, asyncio.Future[IngestResult]]], why: str) -> None:
         for _inbound, future in pending:
-            _resolve(future, ConnectionAbortedError(why))
-
-
-def _resolve(future: asyncio.Future[IngestResult], outcome: Outcome) -> None:
-    if future.done():
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+            resolve(future, ConnectionAbortedError(why))
 
 
 def _frame(value: Any) -> bytes:

@@ -197,11 +197,16 @@ def _patiently(fn: Callable[[Any], R], arg: Any, busy_patience: float) -> R:
 
 
 def _deliver(outcomes: list[tuple[asyncio.Future[IngestResult], Outcome]]) -> None:
-    """Event loop: answer each caller still waiting (a result, or its own exception)."""
+    """Event loop: answer each caller still waiting."""
     for future, outcome in outcomes:
-        if future.done():
-            continue
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
+        resolve(future, outcome)
+
+
+def resolve(future: asyncio.Future[IngestResult], outcome: Outcome) -> None:
+    """Answer a caller still waiting: its result, or its own exception."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

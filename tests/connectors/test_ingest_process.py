@@ -1,5 +1,7 @@
 """The ingest writer in a helper process (connectors/ingest_process.py), on real SQLite
-files and real child processes: results, events, a bad message, a crash, a stop."""
+files and real child processes: results, events, a duplicate, a crash, Ctrl-C, a
+helper that cannot start. The contract both writers keep (one commit for messages
+handed in together, a bad message failing alone, a stop) is in test_writer_batching."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from connectors.ingest_process import ProcessCommitWriter, writer_for
 from connectors.registry import policies
 from connectors.writer import GroupCommitWriter
 from storage import events as ev
-from storage.errors import RuleViolation
 from storage.events import Event, EventBus
 from storage.store import Store
 from tests.connectors.gateway_helpers import inbound, spec
@@ -102,23 +103,6 @@ async def test_messages_are_committed_by_the_helper_and_heard_once_here_and_else
     assert all(m is not None for m in stored)
 
 
-async def test_a_bad_message_fails_alone_across_the_pipe(sqlite_store: Store) -> None:
-    web = spec(sqlite_store, "webchat", "web")
-    writer = helper(sqlite_store)
-    await writer.start()
-    try:
-        items = [inbound(web.id, f"chat-{i % 2}", f"good {i}", f"g-{i}") for i in range(6)]
-        items.insert(3, inbound(web.id, "", "bad", "bad-1"))
-        results = await asyncio.gather(*[writer.ingest(i) for i in items],
-                                       return_exceptions=True)
-    finally:
-        await writer.stop()
-    assert isinstance(results[3], RuleViolation) and str(results[3])
-    good = [r for k, r in enumerate(results) if k != 3]
-    assert [r.message.text for r in good] == [f"good {i}" for i in range(6)]  # type: ignore[union-attr]
-    assert sqlite_store.find_message(web.id, "bad-1") is None
-
-
 async def test_a_duplicate_delivery_is_answered_with_the_stored_message(
         sqlite_store: Store) -> None:
     web = spec(sqlite_store, "webchat", "web")
@@ -190,23 +174,6 @@ async def test_ctrl_c_in_the_terminal_does_not_stop_the_helper(sqlite_store: Sto
         assert writer.starts == 1 and writer.pid == pid
     finally:
         await writer.stop()
-
-
-async def test_stop_commits_what_was_handed_in_then_refuses(sqlite_store: Store) -> None:
-    web = spec(sqlite_store, "webchat", "web")
-    writer = helper(sqlite_store)
-    await writer.start()
-    pid = writer.pid
-    pending = [asyncio.create_task(writer.ingest(inbound(web.id, "c", str(i), f"s-{i}")))
-               for i in range(10)]
-    await asyncio.sleep(0)  # every caller has handed its message in
-    await writer.stop()
-    assert [t.result().message.text for t in pending] == [str(i) for i in range(10)]
-    with pytest.raises(ConnectionAbortedError):
-        await writer.ingest(inbound(web.id, "c", "late", "s-late"))
-    assert pid is not None
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # the helper is gone (and reaped)
 
 
 async def test_a_helper_that_cannot_start_leaves_the_work_to_a_thread(

@@ -2,26 +2,42 @@
 
 With ``window=0`` the writer commits what it has after one turn of the event loop;
 what arrives while a commit runs forms the next batch. These tests check the
-batching by counting commits, never by timing anything.
+batching by counting commits, never by timing anything. The contract every ingest
+writer keeps runs on both: the thread of this process and the helper process
+``switchboard serve`` uses on SQLite (``connectors/ingest_process.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 import pytest
 
+from connectors.ingest_process import ProcessCommitWriter, writer_for
 from connectors.writer import GroupCommitWriter
 from storage.errors import RuleViolation
 from storage.store import Store
 from tests.connectors.gateway_helpers import inbound, spec
 
+Writer = GroupCommitWriter | ProcessCommitWriter
 
-async def test_messages_handed_in_together_share_one_commit(sqlite_store: Store) -> None:
+
+@pytest.fixture(params=["thread", "process"])
+def make_writer(request: pytest.FixtureRequest, sqlite_store: Store) -> Writer:
+    """The default writer of each kind (``writer_for``, as the gateway wiring makes it)."""
+    writer = writer_for(sqlite_store, sqlite_store.bus, sqlite_store.db.database,
+                        in_process=request.param == "thread")
+    assert (type(writer) is GroupCommitWriter) == (request.param == "thread")
+    return writer
+
+
+async def test_messages_handed_in_together_share_one_commit(
+        sqlite_store: Store, make_writer: Writer) -> None:
     web = spec(sqlite_store, "webchat", "web")
-    writer = GroupCommitWriter(sqlite_store)  # the default: no timed window
-    assert writer.window == 0
+    writer = make_writer  # the default: no timed window
+    assert getattr(writer, "window", 0) == 0
     await writer.start()
     try:
         results = await asyncio.gather(*[
@@ -67,11 +83,12 @@ async def test_arrivals_during_a_commit_form_the_next_batch(sqlite_store: Store)
     assert sqlite_store.find_message(web.id, "r-24") is not None
 
 
-async def test_a_bad_message_fails_alone_and_its_batch_commits(sqlite_store: Store) -> None:
-    """One message the store refuses (no chat id) gets the error; the others of its
-    batch are committed and each caller gets its own message."""
+async def test_a_bad_message_fails_alone_and_its_batch_commits(
+        sqlite_store: Store, make_writer: Writer) -> None:
+    """One message the store refuses (no chat id) gets the error (across the pipe too);
+    the others of its batch are committed and each caller gets its own message."""
     web = spec(sqlite_store, "webchat", "web")
-    writer = GroupCommitWriter(sqlite_store)
+    writer = make_writer
     await writer.start()
     try:
         items = [inbound(web.id, f"chat-{i % 4}", f"good {i}", f"g-{i}") for i in range(12)]
@@ -80,7 +97,7 @@ async def test_a_bad_message_fails_alone_and_its_batch_commits(sqlite_store: Sto
                                        return_exceptions=True)
     finally:
         await writer.stop()
-    assert isinstance(results[5], RuleViolation)
+    assert isinstance(results[5], RuleViolation) and str(results[5])
     good = [r for k, r in enumerate(results) if k != 5]
     assert [r.message.text for r in good] == [f"good {i}" for i in range(12)]  # type: ignore[union-attr]
     for i, r in enumerate(good):
@@ -89,9 +106,10 @@ async def test_a_bad_message_fails_alone_and_its_batch_commits(sqlite_store: Sto
     assert sqlite_store.find_message(web.id, "bad-1") is None
 
 
-async def test_a_duplicate_inside_one_batch_is_stored_once(sqlite_store: Store) -> None:
+async def test_a_duplicate_inside_one_batch_is_stored_once(
+        sqlite_store: Store, make_writer: Writer) -> None:
     web = spec(sqlite_store, "webchat", "web")
-    writer = GroupCommitWriter(sqlite_store)
+    writer = make_writer
     await writer.start()
     try:
         first, other, again = await asyncio.gather(
@@ -138,10 +156,12 @@ async def test_every_commit_runs_on_the_writers_one_thread(sqlite_store: Store) 
     assert threads[0] != threading.get_ident()
 
 
-async def test_stop_commits_what_was_handed_in_then_refuses(sqlite_store: Store) -> None:
+async def test_stop_commits_what_was_handed_in_then_refuses(
+        sqlite_store: Store, make_writer: Writer) -> None:
     web = spec(sqlite_store, "webchat", "web")
-    writer = GroupCommitWriter(sqlite_store)
+    writer = make_writer
     await writer.start()
+    helper = writer.pid if isinstance(writer, ProcessCommitWriter) else None
     pending = [asyncio.create_task(writer.ingest(inbound(web.id, "c", str(i), f"s-{i}")))
                for i in range(10)]
     await asyncio.sleep(0)  # every caller has handed its message in
@@ -149,3 +169,6 @@ async def test_stop_commits_what_was_handed_in_then_refuses(sqlite_store: Store)
     assert [t.result().message.text for t in pending] == [str(i) for i in range(10)]
     with pytest.raises(ConnectionAbortedError):
         await writer.ingest(inbound(web.id, "c", "late", "s-late"))
+    if helper is not None:
+        with pytest.raises(ProcessLookupError):
+            os.kill(helper, 0)  # the helper is gone (and reaped)
