@@ -88,9 +88,13 @@ async def test_no_reply_is_lost_across_many_reconnects_during_200_replies(
         done.set()
         finals = await asyncio.gather(*tabs)
         for visitor in finals:  # each page, scrolled all the way up, shows every reply
-            shown = {m["id"] for m in visitor.history} | {
-                f["id"] for f in visitor.frames if f["type"] == "message"}
-            shown |= {m["id"] for m in await visitor.older()}
+            earlier = {m["id"] for m in await visitor.older()}
+            # A reply is marked sent once it is written to the sockets; its frame may
+            # still be on the way to this one (or arrive while older pages loaded).
+            while not set(replies) <= (shown := earlier | {m["id"] for m in visitor.history}
+                                       | {f["id"] for f in visitor.frames
+                                          if f["type"] == "message"}):
+                await visitor.receive("message", timeout=10)
             assert set(replies) <= shown
         await finals[0].receipt(replies, READ)
         await eventually(lambda: delivered(sqlite_store, replies, (READ,)), timeout=30)
