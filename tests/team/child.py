@@ -21,9 +21,16 @@ import time
 
 from storage.store import Store
 
+_EMIT = threading.Lock()
+
 
 def emit(**data: object) -> None:
-    print(json.dumps(data), flush=True)
+    """One JSON line, whole: the lease keeper's thread and the main thread both emit, and
+    ``print`` writes the text and its newline separately, so two lines could interleave
+    into one that is not JSON (a grant was lost that way once)."""
+    with _EMIT:
+        sys.stdout.write(json.dumps(data) + "\n")
+        sys.stdout.flush()
 
 
 def take_mode(url: str, task_id: str, name: str) -> None:
