@@ -41,7 +41,7 @@ def storable(text: str) -> str:
 
 
 def storable_value(value: Any) -> Any:
-    """:func:`storable` applied through strings, lists and dicts (system data)."""
+    """:func:`storable` applied through strings, lists and dicts (system and client data)."""
     if isinstance(value, str):
         return storable(value)
     if isinstance(value, list | tuple):
@@ -58,7 +58,7 @@ def storable_inbound(inbound: T) -> T:
         value = getattr(inbound, f.name)
         if isinstance(value, str):
             clean = storable(value)
-        elif f.name == "system_data":
+        elif isinstance(value, dict):  # system data, and the data the client sent
             clean = storable_value(value)
         elif f.name == "attachments":
             clean = tuple(storable_inbound(a) for a in value)

@@ -72,12 +72,17 @@ def test_fast_path_stores_what_the_general_path_stores(store: Store, store_url: 
 def test_text_no_backend_can_hold_is_made_storable(store: Store, text: str, stored: str) -> None:
     ch = store.ensure_channel("generic", "api", {})
     first = store.ingest(Inbound(ch.id, "c", "c", text, external_id="1", display_name=text,
-                                 system_data={"page": text}))
-    again = store.ingest(Inbound(ch.id, "c", "c", text, external_id="2"))  # the fast path
+                                 system_data={"page": text}, client_data={text: [text]}))
+    again = store.ingest(Inbound(ch.id, "c", "c", text, external_id="2",  # the fast path
+                                 client_data={"note": text}))
     assert store.get_message(first.message.id).text == stored
     assert store.get_message(again.message.id).text == stored
     assert store.get_contact(first.contact_id).name == stored
-    assert store.get_task(first.task.id).additional_data["page"] == stored
+    data = store.get_task(first.task.id).additional_data
+    assert data["page"] == stored
+    assert data["client"][stored] == [stored] and data["client"]["note"] == stored  # the
+    # data a client sent (a web chat's form, a generic webhook's "data") too: a lone
+    # surrogate there failed the whole message (found by tests/reliability's fuzzing)
     reply = store.reply(first.task.id, None, text)
     assert reply.text == stored
 
