@@ -42,7 +42,14 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
-from connectors.writer import GroupCommitWriter, Outcome, commit_batch, resolve
+from connectors.writer import (
+    GroupCommitWriter,
+    Outcome,
+    Pending,
+    TurnHandOff,
+    commit_batch,
+    resolve,
+)
 from storage.events import Event, EventBus
 from storage.inputs import Inbound
 from storage.ports import IngestStore
@@ -80,8 +87,8 @@ class ProcessCommitWriter:
         self._commits = 0
         self.starts = 0  # helper processes started (a restart after a crash adds one)
         self._running = False
-        self._arrived: list[tuple[Inbound, asyncio.Future[IngestResult]]] = []
-        self._held: list[tuple[Inbound, asyncio.Future[IngestResult]]] = []  # child starting
+        self._turn = TurnHandOff(self._send)
+        self._held: list[Pending] = []  # while a new helper starts
         self._sent: collections.deque[asyncio.Future[IngestResult]] = collections.deque()
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -118,7 +125,7 @@ class ProcessCommitWriter:
             await fallback.stop()
         if not self._running:
             return
-        self._hand_over()
+        self._turn.flush()
         self._running = False
         if self._spawning is not None:
             await asyncio.gather(self._spawning, return_exceptions=True)
@@ -141,18 +148,13 @@ class ProcessCommitWriter:
             return await self._fallback.ingest(inbound)
         if not self._running:
             raise ConnectionAbortedError("the ingest writer is not running")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[IngestResult] = loop.create_future()
-        if not self._arrived:  # the first of this turn: hand the turn's messages over after it
-            loop.call_soon(self._hand_over)
-        self._arrived.append((inbound, future))
-        return await future
+        return await self._turn.add(asyncio.get_running_loop(), inbound)
 
     # ---- the parent's side of the pipe --------------------------------------------------
 
-    def _hand_over(self) -> None:
-        arrived, self._arrived = self._arrived, []
-        live = [(i, f) for i, f in arrived if not f.done()]  # callers may have gone
+    def _send(self, pending: list[Pending]) -> None:
+        """Write ``pending`` to the helper as one frame (or hold it while one starts)."""
+        live = [(i, f) for i, f in pending if not f.done()]  # callers may have gone
         if not live:
             return
         proc = self._proc
@@ -195,8 +197,7 @@ class ProcessCommitWriter:
         finally:
             self._spawning = None
         held, self._held = self._held, []
-        self._arrived = held + self._arrived
-        self._hand_over()
+        self._send(held)
 
     async def _read(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
@@ -226,7 +227,7 @@ class ProcessCommitWriter:
                     f"the ingest process stopped (exit {code}); deliver the message again"))
 
     @staticmethod
-    def _abort(pending: list[tuple[Inbound, asyncio.Future[IngestResult]]], why: str) -> None:
+    def _abort(pending: list[Pending], why: str) -> None:
         for _inbound, future in pending:
             resolve(future, ConnectionAbortedError(why))
 

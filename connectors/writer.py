@@ -2,9 +2,9 @@
 
 Committing one message per request costs a transaction and a thread hop each; the
 performance anchors (docs/anchors.md) show group commit recovering most of that while
-still answering 2xx only after commit. One asyncio task takes every message that
-arrives while it is busy, stores them with one ``store.ingest_many`` call in a worker
-thread, and only then resolves each caller's future.
+still answering 2xx only after commit. The writer's own thread takes every message
+that arrived while it was busy, stores them with one ``store.ingest_many`` call, and
+only then resolves each caller's future.
 
 The batching (issue 20): nothing waits on a timer by default (``window=0``). Messages
 handed in during one turn of the event loop (requests parsed together) go to the
@@ -50,7 +50,7 @@ from storage.rows import IngestResult
 
 log = logging.getLogger(__name__)
 
-_Pending = tuple[Inbound, "asyncio.Future[IngestResult]"]
+Pending = tuple[Inbound, "asyncio.Future[IngestResult]"]  # a message and its caller
 Outcome = IngestResult | Exception  # what one message's caller hears
 R = TypeVar("R")
 
@@ -59,6 +59,31 @@ def is_busy(err: BaseException) -> bool:
     """A lock held by another connection: worth waiting for, not a bad message."""
     text = str(err).lower()
     return isinstance(err, pw.OperationalError) and ("locked" in text or "busy" in text)
+
+
+class TurnHandOff:
+    """The messages handed in during one turn of the event loop (requests parsed
+    together), passed on together right after it: ``hand_over(items)`` is called once
+    a turn. Both writers take their batches' raw material from it."""
+
+    def __init__(self, hand_over: Callable[[list[Pending]], None]) -> None:
+        self._hand_over = hand_over
+        self._arrived: list[Pending] = []
+
+    def add(self, loop: asyncio.AbstractEventLoop,
+            inbound: Inbound) -> asyncio.Future[IngestResult]:
+        """The future ``inbound``'s caller awaits."""
+        future: asyncio.Future[IngestResult] = loop.create_future()
+        if not self._arrived:  # the first of this turn: hand the turn's messages over after it
+            loop.call_soon(self.flush)
+        self._arrived.append((inbound, future))
+        return future
+
+    def flush(self) -> None:
+        """Hand over what arrived (now, not after the turn: a writer stopping)."""
+        arrived, self._arrived = self._arrived, []
+        if arrived:
+            self._hand_over(arrived)
 
 
 class GroupCommitWriter:
@@ -70,8 +95,8 @@ class GroupCommitWriter:
         self.busy_patience = busy_patience
         self.window = window
         self.max_batch = max_batch
-        self._arrived: list[_Pending] = []  # this loop turn's messages (event loop side)
-        self._queue: list[_Pending] = []  # handed to the thread, not yet in a batch
+        self._turn = TurnHandOff(self._hand_over)  # event loop side
+        self._queue: list[Pending] = []  # handed to the thread, not yet in a batch
         self._cond = threading.Condition()  # guards _queue and _stopping
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -91,7 +116,7 @@ class GroupCommitWriter:
         done, self._done = self._done, None
         if done is None:
             return
-        self._hand_over()
+        self._turn.flush()
         with self._cond:
             self._stopping = True
             self._cond.notify()
@@ -105,19 +130,13 @@ class GroupCommitWriter:
     async def ingest(self, inbound: Inbound) -> IngestResult:
         if self._done is None or self._stopping or self._loop is None:
             raise ConnectionAbortedError("the ingest writer is not running")
-        future: asyncio.Future[IngestResult] = self._loop.create_future()
-        if not self._arrived:  # the first of this turn: hand the turn's messages over after it
-            self._loop.call_soon(self._hand_over)
-        self._arrived.append((inbound, future))
-        return await future
+        return await self._turn.add(self._loop, inbound)
 
-    def _hand_over(self) -> None:
+    def _hand_over(self, arrived: list[Pending]) -> None:
         """Event loop: give this turn's messages to the writer's thread."""
-        arrived, self._arrived = self._arrived, []
-        if arrived:
-            with self._cond:
-                self._queue.extend(arrived)
-                self._cond.notify()
+        with self._cond:
+            self._queue.extend(arrived)
+            self._cond.notify()
 
     # ---- the writer's thread ----
 
@@ -135,7 +154,7 @@ class GroupCommitWriter:
             loop.call_soon_threadsafe(_deliver, [(f, err) for _i, f in left])
             raise
 
-    def _next_batch(self) -> list[_Pending] | None:
+    def _next_batch(self) -> list[Pending] | None:
         """Wait for messages (None once stopping with nothing left), then take a batch."""
         with self._cond:
             while not self._queue:
@@ -150,7 +169,7 @@ class GroupCommitWriter:
             del self._queue[:self.max_batch]
         return batch
 
-    def _commit(self, batch: list[_Pending]) -> list[tuple[asyncio.Future[IngestResult], Outcome]]:
+    def _commit(self, batch: list[Pending]) -> list[tuple[asyncio.Future[IngestResult], Outcome]]:
         """Store ``batch``: each caller's future with its result, or its exception."""
         live = [(i, f) for i, f in batch if not f.done()]  # callers may have gone
         if not live:

@@ -142,8 +142,12 @@ class InProcessBus(EventBus):
 
     def _to_peers(self, events: list[Event], **tag: str) -> None:
         if self._peers is not None and events:
+            payloads = [e.as_dict() for e in events]  # fresh dicts: tagged in place
+            if tag:
+                for payload in payloads:
+                    payload.update(tag)
             try:
-                self._peers.publish([{**e.as_dict(), **tag} for e in events])
+                self._peers.publish(payloads)
             except Exception:  # a wake-up must never fail a committed write
                 log.warning("sending events to other processes failed", exc_info=True)
 

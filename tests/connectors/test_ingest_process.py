@@ -9,7 +9,6 @@ import asyncio
 import logging
 import os
 import signal
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from connectors.writer import GroupCommitWriter
 from storage import events as ev
 from storage.events import Event, EventBus
 from storage.store import Store
-from tests.connectors.gateway_helpers import inbound, spec
+from tests.connectors.gateway_helpers import eventually, inbound, spec
 
 
 def helper(store: Store) -> ProcessCommitWriter:
@@ -29,30 +28,9 @@ def helper(store: Store) -> ProcessCommitWriter:
     return writer
 
 
-class Heard:
-    """Events a bus dispatches, with a way to wait for one (no timed sleep)."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self.events: list[Event] = []
-        self._changed = threading.Condition()
-        bus.subscribe(self._on)
-
-    def _on(self, event: Event) -> None:
-        with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
-
-    def stored(self) -> list[int]:
-        return [e.message_id for e in self.events if e.kind == ev.MESSAGE_STORED
-                and e.message_id is not None]
-
-    async def wait_for(self, kind: str, task_id: int) -> None:
-        def seen() -> bool:
-            with self._changed:
-                return self._changed.wait_for(
-                    lambda: any(e.kind == kind and e.task_id == task_id for e in self.events),
-                    timeout=30)
-        assert await asyncio.to_thread(seen), f"no {kind} for task {task_id}"
+def stored_ids(events: list[Event]) -> list[int]:
+    return [e.message_id for e in events
+            if e.kind == ev.MESSAGE_STORED and e.message_id is not None]
 
 
 def test_the_helper_is_chosen_only_where_its_events_can_be_told_apart(
@@ -74,9 +52,11 @@ def test_the_helper_is_chosen_only_where_its_events_can_be_told_apart(
 async def test_messages_are_committed_by_the_helper_and_heard_once_here_and_elsewhere(
         sqlite_store: Store) -> None:
     web = spec(sqlite_store, "webchat", "web")
-    here = Heard(sqlite_store.bus)  # the gateway's own subscribers (outbox, automation…)
+    here: list[Event] = []  # what the gateway's own subscribers (outbox, rules…) hear
+    sqlite_store.bus.subscribe(here.append)
     other = Store.open(sqlite_store.db.database, policies=policies())  # another process's
-    there = Heard(other.bus)
+    there: list[Event] = []
+    other.bus.subscribe(there.append)
     writer = helper(sqlite_store)
     await writer.start()
     try:
@@ -92,10 +72,11 @@ async def test_messages_are_committed_by_the_helper_and_heard_once_here_and_else
         # datagrams, so once the other store heard it, any copy would have come.
         last = results[-1].task.id
         sqlite_store.mark_read(last)  # a TASK_UPDATED committed here, after the helper's
-        await there.wait_for(ev.TASK_UPDATED, last)
-        heard = here.stored()
+        await eventually(lambda: any(e.kind == ev.TASK_UPDATED and e.task_id == last
+                                     for e in there), timeout=30)
+        heard = stored_ids(here)
         assert len(set(heard)) == len(heard) and set(ids) <= set(heard)  # each one, once
-        assert sorted(there.stored()) == sorted(heard)  # the other process heard the helper
+        assert sorted(stored_ids(there)) == sorted(heard)  # the other process heard the helper
     finally:
         await writer.stop()
         other.close()
