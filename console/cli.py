@@ -91,9 +91,9 @@ def _import_optional(name: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``switchboard`` script; returns the exit status."""
     arguments = list(argv) if argv is not None else sys.argv[1:]
-    _language_for_help(arguments)
-    args = _bare_console_args(arguments)
+    args = _bare_console_args(arguments)  # the console loads the config once, in run_console
     if args is None:
+        _language_for_help(arguments)
         args = build_parser().parse_args(arguments)
     func = getattr(args, "func", run_console)
     try:

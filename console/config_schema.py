@@ -20,9 +20,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
-from storage.constants import ROLES
+from storage.constants import DEFAULT_HISTORY, HISTORY_CHOICES, ROLES
 from storage.i18n import _
-from storage.ingesting import HISTORY_CHOICES
 
 THEMES = ("switchboard-dark", "switchboard-light", "switchboard-high-contrast")
 DEFAULT_THEME = THEMES[0]
@@ -141,7 +140,7 @@ class ChannelSettings(BaseModel):
     reopen_completed: bool = Field(False, description="A client writing into a completed "
                                    "task reopens it instead of starting a new one.")
     history_messages: Annotated[int, AfterValidator(_history)] = Field(
-        10, description="Previous messages quoted into a new task: "
+        DEFAULT_HISTORY, description="Previous messages quoted into a new task: "
                         + ", ".join(map(str, HISTORY_CHOICES)) + ".")
     default_assignee: str | None = Field(None, description="Operator name new tasks are "
                                          "assigned to.")

@@ -43,14 +43,19 @@ READ = "read"
 FAILED = "failed"
 DELIVERY_STATES = (QUEUED, SENDING, SENT, DELIVERED, READ, FAILED)
 
+# A new task after a completed one quotes this many of its last messages (per channel:
+# ``history_messages`` in the channel's settings).
+DEFAULT_HISTORY = 10
+HISTORY_CHOICES = (1, 5, 10, 20, 50)
+
 # Operator roles (their values are also their English labels: "operator", "supervisor").
 OPERATOR = "operator"
 SUPERVISOR = "supervisor"
 ROLES = (OPERATOR, SUPERVISOR)
 
 __all__ = [
-    "CANCELLED", "COMPLETED", "DELIVERED", "DELIVERY_STATES", "DONE", "EVENT", "FAILED",
-    "INACTIVE_STATUSES", "INBOUND", "IN_PROGRESS", "MESSAGE_KINDS", "NEW", "NOTE", "OPERATOR",
+    "CANCELLED", "COMPLETED", "DEFAULT_HISTORY", "DELIVERED", "DELIVERY_STATES", "DONE", "EVENT",
+    "FAILED", "HISTORY_CHOICES", "INACTIVE_STATUSES", "INBOUND", "IN_PROGRESS", "MESSAGE_KINDS", "NEW", "NOTE", "OPERATOR",
     "OUTBOUND", "QUEUED", "READ", "ROLES", "SENDING", "SENT", "STATUSES", "STATUS_LABELS",
     "SUPERVISOR", "WAITING",
 ]

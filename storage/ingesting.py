@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import peewee as pw
 
 from storage import events as ev
+from storage.constants import DEFAULT_HISTORY
 from storage.errors import RuleViolation
 from storage.i18n import _
 from storage.ingest_fast import FastIngest
@@ -33,9 +34,6 @@ from storage.result_rows import ResultRows
 from storage.rows import IngestResult
 from storage.task_update import after_client_message, bound_key, preview_of
 from storage.text import storable, storable_inbound
-
-DEFAULT_HISTORY = 10
-HISTORY_CHOICES = (1, 5, 10, 20, 50)
 
 if TYPE_CHECKING:
     from storage.core import StoreCore
