@@ -38,7 +38,10 @@ from pathlib import Path
 from typing import Any
 
 SIZE = (160, 50)
-OPENS = 7  # thread opens per run (coming from another task each time); the median counts
+# Thread opens per run (coming from another task each time); the median counts. Each
+# open waits for Textual's next frame (a 60 fps grid: 0–17 ms of ~30), so with 7 opens
+# the same code gave 1.03–1.37 between runs; with 15, 1.12–1.17 (bench/PROFILE.md §11).
+OPENS = 15
 
 
 # ---- the measuring child -------------------------------------------------------------

@@ -1,0 +1,122 @@
+"""storage.checkpointer: a busy writer's commits leave the WAL checkpoints to a thread.
+
+What is checked is behaviour, not speed: the writer's own commits stop copying the log
+into the database file (its log grows past SQLite's 1,000-page checkpoint point when
+nobody else copies it), the thread copies it after each wake (the log is reused from its
+start and stays small), nothing is lost on the way, and ``close`` stops the thread after
+a last pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from pathlib import Path
+
+import peewee as pw
+import pytest
+
+from connectors.registry import policies
+from storage.checkpointer import BackgroundCheckpointer, checkpoint_beside
+from storage.inputs import Inbound
+from storage.store import Store
+
+COMMITS = 120
+PER_COMMIT = 10
+PAGE = 4096
+
+
+def _write(store: Store, channel: int, ids: itertools.count, after_commit: object = None) -> None:
+    """COMMITS commits of PER_COMMIT long messages (each commit adds dozens of log pages)."""
+    for _ in range(COMMITS):
+        batch = []
+        for _ in range(PER_COMMIT):
+            n = next(ids)
+            batch.append(Inbound(channel, f"chat-{n % 50}", f"Клиент {n % 50}",
+                                 f"сообщение {n} " + "текст " * 120, external_id=f"m-{n}"))
+        store.ingest_many(batch)
+        if callable(after_commit):
+            after_commit()
+
+
+def _wal_pages(path: Path) -> int:
+    wal = Path(f"{path}-wal")
+    return wal.stat().st_size // PAGE if wal.exists() else 0
+
+
+def _wait_for(check: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "the checkpointer did not catch up"
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def opened(tmp_path: Path):
+    path = tmp_path / "desk.db"
+    store = Store.open(str(path), policies=policies())
+    channel = store.ensure_channel("telegram", "tg", None)
+    yield store, path, channel
+    store.close()
+
+
+def test_the_writers_commits_no_longer_checkpoint(opened) -> None:
+    store, path, channel = opened
+    checkpointer = checkpoint_beside(store.db)
+    assert checkpointer is not None
+    try:
+        _write(store, channel.id, itertools.count(1))  # never woken: nobody copies the log
+        # SQLite's own commits reuse the log from its start once it passes 1,000 pages
+        # (the file stays a little over that); here it only grows (4,500 pages).
+        assert _wal_pages(path) > 2000
+    finally:
+        checkpointer.close()
+
+
+def test_woken_after_each_commit_the_log_stays_small_and_nothing_is_lost(opened) -> None:
+    store, path, channel = opened
+    checkpointer = checkpoint_beside(store.db)
+    assert checkpointer is not None
+
+    def commit_made() -> None:
+        before = checkpointer.passes
+        checkpointer.wake()
+        _wait_for(lambda: checkpointer.passes > before)
+
+    try:
+        _write(store, channel.id, itertools.count(1), commit_made)
+        assert checkpointer.passes >= COMMITS
+        assert _wal_pages(path) < 300  # reused from its start: about one commit's pages
+    finally:
+        checkpointer.close()
+    stored = store.db.execute_sql("SELECT count(*) FROM message WHERE kind = 'inbound'")
+    assert stored.fetchone()[0] == COMMITS * PER_COMMIT
+    # The database file alone (the log copied in) holds every message.
+    reader = sqlite3.connect(path)
+    try:
+        assert reader.execute("SELECT count(*) FROM message").fetchone()[0] >= COMMITS * PER_COMMIT
+    finally:
+        reader.close()
+
+
+def test_close_runs_a_last_pass_and_stops_the_thread(tmp_path: Path) -> None:
+    path = tmp_path / "plain.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=wal")
+    conn.execute("CREATE TABLE t (x TEXT)")
+    conn.commit()
+    checkpointer = BackgroundCheckpointer(str(path)).start()
+    conn.execute("INSERT INTO t VALUES ('один')")
+    conn.commit()
+    checkpointer.close()
+    assert checkpointer.passes == 1
+    assert not checkpointer._thread.is_alive()
+    conn.close()
+
+
+def test_only_a_sqlite_file_gets_one() -> None:
+    memory = pw.SqliteDatabase(":memory:")
+    assert checkpoint_beside(memory) is None
+    postgres = pw.PostgresqlDatabase("nowhere")  # never connected
+    assert checkpoint_beside(postgres) is None
