@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 from textual.app import App, ComposeResult
 from textual.message import Message
@@ -43,11 +45,22 @@ async def _open(pilot: object, store: Store, task_id: int) -> ThreadView:
     return view
 
 
+def thread_of(store: Store, web: int, messages: int) -> tuple[list[int], int]:
+    """A web-chat thread of ``messages`` client messages: their ids and the task's id."""
+    ids = fill_thread(store, web, messages)
+    return ids, store.get_message(ids[0]).task_id
+
+
+@asynccontextmanager
+async def opened(store: Store, task_id: int, **options: Any) -> AsyncIterator[tuple[Any, ThreadView]]:
+    """``ThreadApp(store, **options)`` at 80×24 with the task's thread open and settled."""
+    async with ThreadApp(store, **options).run_test(size=(80, 24)) as pilot:
+        yield pilot, await _open(pilot, store, task_id)
+
+
 async def test_opens_at_the_end_with_one_page(sqlite_store: Store, web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 250)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 250)
+    async with opened(sqlite_store, task_id) as (pilot, view):
         # A screenful first (half the height in messages: 12), then at most one page before
         # it in the background: never the whole thread.
         assert view.pages_loaded <= 2 and 12 <= len(view.messages) <= 12 + 100
@@ -61,10 +74,8 @@ async def test_opens_at_the_end_with_one_page(sqlite_store: Store, web: int) -> 
 
 
 async def test_scrolling_up_loads_older_pages_and_keeps_place(sqlite_store: Store, web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 250)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 250)
+    async with opened(sqlite_store, task_id) as (pilot, view):
         first = 250 - len(view.messages)  # index of the oldest message shown at opening
         view.scroll_to(y=0, animate=False, force=True)
         await settle(pilot)
@@ -83,10 +94,8 @@ async def test_scrolling_up_loads_older_pages_and_keeps_place(sqlite_store: Stor
 
 
 async def test_window_stays_bounded_and_end_key_returns(sqlite_store: Store, web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 700)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store, page_size=100, max_window=200).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 700)
+    async with opened(sqlite_store, task_id, page_size=100, max_window=200) as (pilot, view):
         first = 700 - len(view.messages)
         for _ in range(4):
             view.scroll_to(y=0, animate=False, force=True)
@@ -105,10 +114,8 @@ async def test_window_stays_bounded_and_end_key_returns(sqlite_store: Store, web
 
 
 async def test_jump_to_deep_message_then_page_both_ways(sqlite_store: Store, web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 600)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 600)
+    async with opened(sqlite_store, task_id) as (pilot, view):
         view.jump_to(ids[300])
         await settle(pilot)
         assert view.selected_message is not None and view.selected_message.id == ids[300]
@@ -137,10 +144,8 @@ async def test_jump_to_message_of_another_task(sqlite_store: Store, web: int) ->
 
 
 async def test_live_messages_followed_only_at_bottom(sqlite_store: Store, web: int, anna: int) -> None:
-    ids = fill_thread(sqlite_store, web, 150)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 150)
+    async with opened(sqlite_store, task_id) as (pilot, view):
         reply = sqlite_store.reply(task_id, anna, "we are looking into it")
         view.message_added(reply.id)
         await settle(pilot)
@@ -159,10 +164,8 @@ async def test_live_messages_followed_only_at_bottom(sqlite_store: Store, web: i
 
 
 async def test_edited_message_is_refetched(sqlite_store: Store, web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 3)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 3)
+    async with opened(sqlite_store, task_id) as (pilot, view):
         sqlite_store.edit_inbound(web, "long-2", "corrected text")
         view.message_changed(ids[2])
         await settle(pilot)
@@ -384,10 +387,8 @@ class _FirstFrameView(ThreadView):
 
 async def test_first_frame_is_drawn_from_a_screenful_then_the_page_joins(sqlite_store: Store,
                                                                          web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 250)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store, view=_FirstFrameView).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 250)
+    async with opened(sqlite_store, task_id, view=_FirstFrameView) as (pilot, view):
         first_frame = view.first_frames[0]  # type: ignore[attr-defined]
         assert 1 <= first_frame < 12  # fewer than the first page (half the height: 12)
         assert len(view.messages) >= 12  # the rest of the page joined right after
@@ -415,10 +416,8 @@ async def test_an_edit_of_a_message_not_drawn_yet_is_not_lost(sqlite_store: Stor
                                                               web: int) -> None:
     """A message of the first page's head (fetched, not yet laid out) edited meanwhile
     joins the window in its edited form."""
-    ids = fill_thread(sqlite_store, web, 40)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store, view=_HeldView).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 40)
+    async with opened(sqlite_store, task_id, view=_HeldView) as (pilot, view):
         held = view._held  # noqa: SLF001 - the state under test
         assert held and view.messages[0].id == held[-1].id + 1
         target = held[-1]
@@ -434,10 +433,8 @@ async def test_an_edit_of_a_message_not_drawn_yet_is_not_lost(sqlite_store: Stor
 
 async def test_a_message_announced_again_while_held_is_not_shown_twice(sqlite_store: Store,
                                                                        web: int) -> None:
-    ids = fill_thread(sqlite_store, web, 40)
-    task_id = sqlite_store.get_message(ids[0]).task_id
-    async with ThreadApp(sqlite_store, view=_HeldView).run_test(size=(80, 24)) as pilot:
-        view = await _open(pilot, sqlite_store, task_id)
+    ids, task_id = thread_of(sqlite_store, web, 40)
+    async with opened(sqlite_store, task_id, view=_HeldView) as (pilot, view):
         target = view._held[-1]  # noqa: SLF001 - the state under test
         view.message_added(target.id)  # e.g. a late "stored" event for it
         await settle(pilot)
