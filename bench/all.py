@@ -60,6 +60,13 @@ def run_script(args: list[str], timeout: float) -> tuple[Any, tuple[float, float
             time.perf_counter() - started)
 
 
+def _shown(ratio: float, met: bool | None) -> str:
+    """Two decimals, or three where two would round an unmet ratio onto its target
+    (0.596 against ≥ 0.6 read "0.60 … no")."""
+    two = f"{ratio:.2f}"
+    return f"{ratio:.3f}" if met is False and float(two) == round(ratio, 1) else two
+
+
 def _le(ratio: float | None, limit: float) -> bool | None:
     return None if ratio is None else ratio <= limit
 
@@ -147,7 +154,7 @@ def table(rows: list[Row]) -> str:
     out = ["| measure | ratio | target | met | figures | load before → after | s |",
            "|---|---:|---|---|---|---|---:|"]
     for r in rows:
-        ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+        ratio = "-" if r.ratio is None else _shown(r.ratio, r.met)
         met = "-" if r.met is None else ("yes" if r.met else "**no**")
         out.append(f"| {r.measure} | {ratio} | {r.target} | {met} | {r.detail} | "
                    f"{r.load[0]:.2f} → {r.load[1]:.2f} | {r.seconds:.0f} |")
