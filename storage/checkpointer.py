@@ -56,17 +56,22 @@ class BackgroundCheckpointer:
         self._thread.join()
 
     def _run(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        except sqlite3.Error as err:  # the writer's next opener checkpoints instead
+            log.warning("WAL checkpoints stay in the commits: %s", err)
+            return
         try:
             while True:
                 self._wanted.wait()
                 self._wanted.clear()
+                last = self._stopping  # read before the pass: a close() during it wakes us again
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                     self.passes += 1
                 except sqlite3.Error:  # a busy or closing file: the next wake tries again
                     log.debug("a background WAL checkpoint failed", exc_info=True)
-                if self._stopping:
+                if last:
                     return
         finally:
             conn.close()

@@ -120,3 +120,11 @@ def test_only_a_sqlite_file_gets_one() -> None:
     assert checkpoint_beside(memory) is None
     postgres = pw.PostgresqlDatabase("nowhere")  # never connected
     assert checkpoint_beside(postgres) is None
+
+
+def test_a_file_it_cannot_open_leaves_the_checkpoints_to_the_commits(tmp_path: Path, caplog) -> None:
+    checkpointer = BackgroundCheckpointer(str(tmp_path / "missing" / "dir" / "x.db")).start()
+    checkpointer.wake()
+    checkpointer.close()  # returns: the thread has ended on its own
+    assert checkpointer.passes == 0 and not checkpointer._thread.is_alive()
+    assert "WAL checkpoints stay in the commits" in caplog.text
