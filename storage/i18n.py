@@ -27,6 +27,12 @@ def set_language(language: str | None) -> None:
     _translation = gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=languages, fallback=True)
 
 
+def language() -> str:
+    """The language strings are shown in now (its catalog's ``Language``; English, the
+    source, when no catalog matched): for a page's ``lang`` attribute."""
+    return str(_translation.info().get("language") or "en")
+
+
 def _(message: str) -> str:
     """Translate ``message`` (an English source string)."""
     return _translation.gettext(message)

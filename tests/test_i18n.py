@@ -178,6 +178,23 @@ def test_set_language_switches_both_ways(russian: None) -> None:
     assert _("Search") == "Поиск"
 
 
+def test_the_web_chat_page_says_which_language_it_is_in(russian: None) -> None:
+    """Its ``lang`` follows the strings (it said "en" over Russian text: a screen reader
+    read the Russian with English rules, and browsers offered to translate it)."""
+    from connectors.webchat.page_render import render_page
+
+    template = (Path(__file__).parents[1] / "connectors" / "webchat" / "page.html").read_text()
+    html = render_page(template, "web", None, 1024, ()).text
+    assert '<html lang="ru">' in html and "Напишите" in html
+    assert i18n.language() == "ru"
+    set_language("en")
+    html = render_page(template, "web", None, 1024, ()).text
+    assert '<html lang="en">' in html and "Chat with us" in html
+    assert i18n.language() == "en"
+    set_language("xx")  # no catalog: the source language
+    assert i18n.language() == "en"
+
+
 # ---- (e) the console in Russian -----------------------------------------------------------
 
 def screen_lines(app) -> list[str]:

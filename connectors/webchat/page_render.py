@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from connectors.webchat.upload import too_large
-from storage.i18n import _
+from storage.i18n import _, language
 
 
 def page_config(channel: str, title: Any, max_upload_bytes: int) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def render_page(template: str, channel: str, title: Any, max_upload_bytes: int,
                 allowed_origins: Iterable[str]) -> web.Response:
     config = page_config(channel, title, max_upload_bytes)
     blob = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
-    html = template.replace("{{CONFIG}}", blob).replace("{{LANG}}", "en")
+    html = template.replace("{{CONFIG}}", blob).replace("{{LANG}}", language())
     ancestors = " ".join(["'self'", *sorted(allowed_origins)])
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers={
         "Cache-Control": "no-store",
