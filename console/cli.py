@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from console.config import Config, ConfigError, load_config
+from storage.database_url import import_orm_for
 from storage.errors import SwitchboardError
 from storage.i18n import _, set_language
 
@@ -144,10 +145,15 @@ def load(args: argparse.Namespace) -> Config:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    """The bare ``switchboard``: open the console on the configured database."""
+    """The bare ``switchboard``: open the console on the configured database.
+
+    The ORM is imported once the database is known: on SQLite without the PostgreSQL
+    driver peewee would load at its import (issue 20: nothing the first frame does not
+    need before it)."""
+    config = load(args)
+    import_orm_for(args.db or config.database)
     from console.bootstrap import open_store
 
-    config = load(args)
     store = open_store(config, args.db)
     try:
         return launch_console(store, config)

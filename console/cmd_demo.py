@@ -16,7 +16,8 @@ from typing import Any
 
 from console.bootstrap import open_store
 from console.demo_data import DEMO_MARK, seed_demo
-from storage.database import is_postgres, open_database, redact_url
+from storage.database import open_database
+from storage.database_url import is_postgres, redact_url
 from storage.errors import SwitchboardError
 from storage.i18n import _
 

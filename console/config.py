@@ -53,7 +53,7 @@ from console.config_schema import (
     default_channels,
     default_operator_name,
 )
-from storage.database import redact_url
+from storage.database_url import redact_url
 from storage.i18n import _
 
 SECRET_WORDS = ("token", "secret", "password", "key")
@@ -255,7 +255,7 @@ def describe_database(config: Config, override: str | None = None) -> str:
     """The database a run will use, password hidden (for messages and ``config check``)."""
     url = override or config.database
     if not url:
-        from storage.database import default_sqlite_path
+        from storage.database_url import default_sqlite_path
 
         return str(default_sqlite_path())
     return redact_url(url)

@@ -2,6 +2,8 @@
 
 * No URL, a plain path or ``sqlite:///path``: SQLite, one file, WAL mode.
 * ``postgresql://...`` (or ``postgres://``): PostgreSQL through psycopg2.
+
+What a URL means before connecting is :mod:`storage.database_url`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 import peewee as pw
 
+from storage.database_url import default_sqlite_path, is_postgres, redact_url
 from storage.errors import SwitchboardError
 from storage.i18n import _
 from storage.models import Models
@@ -85,16 +88,6 @@ SQLITE_PRAGMAS = (
 )
 
 
-def default_sqlite_path() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("switchboard", appauthor=False)) / "switchboard.db"
-
-
-def is_postgres(url: str | None) -> bool:
-    return bool(url) and url.split(":", 1)[0] in ("postgres", "postgresql")
-
-
 def open_database(url: str | None) -> pw.Database:
     """Connect to ``url``; raises :class:`SwitchboardError` with a clear reason on failure."""
     if is_postgres(url):
@@ -117,16 +110,6 @@ def open_database(url: str | None) -> pw.Database:
         raise SwitchboardError(_("Cannot open the database {url}: {reason}").format(
             url=redact_url(url or ""), reason=err)) from err
     return db
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced, fit for logs and error messages."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
 def postgres_connector(db: pw.Database) -> Callable[[], Any]:

@@ -32,7 +32,8 @@ from typing import Any
 
 from storage.channel_policy import ChannelPolicy
 from storage.core import StoreCore, Tx
-from storage.database import Progress, is_postgres, open_database
+from storage.database import Progress, open_database
+from storage.database_url import is_postgres
 from storage.events import EventBus
 from storage.inputs import AttachmentIn, Inbound, TaskFilter
 from storage.reading import Cursor
