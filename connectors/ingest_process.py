@@ -21,7 +21,7 @@ message is committed, but the commits run in a child process of its own:
 
 The child's commits never copy the write-ahead log back into the database file (the
 SQLite checkpoint that a commit passing 1,000 log pages runs, 15–700 ms on a big file):
-a thread of the child does it beside them after each batch
+a thread of the child does it beside them, as often as SQLite would have
 (:mod:`storage.checkpointer`).
 
 The child ignores SIGINT and SIGTERM: it stops when its stdin closes, after answering
@@ -336,7 +336,7 @@ def child_main(argv: list[str] | None = None) -> int:
         while batch := frames.batch(args.max_batch):
             outcomes, commits = commit_batch(store, batch, args.busy_patience)
             if checkpointer is not None:
-                checkpointer.wake()
+                checkpointer.committed(len(batch))
             events = [e.as_dict() for e in bus.take()]
             _write(out, ("done", [_portable(o) for o in outcomes], commits, events))
     except BrokenPipeError:  # the parent is gone: nobody is waiting for the answers
