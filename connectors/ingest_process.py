@@ -54,6 +54,7 @@ from connectors.writer import (
     TurnHandOff,
     commit_batch,
     resolve,
+    still_waiting,
 )
 from storage.events import Event, EventBus
 from storage.inputs import Inbound
@@ -159,7 +160,7 @@ class ProcessCommitWriter:
 
     def _send(self, pending: list[Pending]) -> None:
         """Write ``pending`` to the helper as one frame (or hold it while one starts)."""
-        live = [(i, f) for i, f in pending if not f.done()]  # callers may have gone
+        live = still_waiting(pending)
         if not live:
             return
         proc = self._proc

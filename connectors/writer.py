@@ -171,12 +171,17 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[Pending]) -> list[tuple[asyncio.Future[IngestResult], Outcome]]:
         """Store ``batch``: each caller's future with its result, or its exception."""
-        live = [(i, f) for i, f in batch if not f.done()]  # callers may have gone
+        live = still_waiting(batch)
         if not live:
             return []
         outcomes, commits = commit_batch(self.store, [i for i, _f in live], self.busy_patience)
         self.batches += commits
         return [(f, outcome) for (_i, f), outcome in zip(live, outcomes, strict=True)]
+
+
+def still_waiting(pending: list[Pending]) -> list[Pending]:
+    """The messages whose callers still wait (one may have gone: a client hung up)."""
+    return [(i, f) for i, f in pending if not f.done()]
 
 
 def commit_batch(store: IngestStore, inbounds: list[Inbound],
