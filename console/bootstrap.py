@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.registry import policies
 from connectors.serve_marker import ServeMarker, serve_running
-from console.config import Config
+from console.config import Config, database_url
 from storage.database import Progress
 from storage.rows import OperatorRow
 from storage.store import Store
@@ -28,7 +28,7 @@ def open_store(config: Config, db_override: str | None = None,
     unreachable database, a channel that changed kind while it has tasks); the store
     is closed again in that case.
     """
-    store = Store.open(db_override or config.database, progress=progress,
+    store = Store.open(database_url(config, db_override), progress=progress,
                        policies=policies())
     try:
         store.ensure_operator(config.operator.name, config.operator.role)

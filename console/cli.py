@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from console.config import Config, ConfigError, load_config
+from console.config import Config, ConfigError, database_url, load_config
 from storage.database_url import import_orm_for
 from storage.errors import SwitchboardError
 from storage.i18n import _, set_language
@@ -151,7 +151,7 @@ def run_console(args: argparse.Namespace) -> int:
     driver peewee would load at its import (issue 20: nothing the first frame does not
     need before it)."""
     config = load(args)
-    import_orm_for(args.db or config.database)
+    import_orm_for(database_url(config, args.db))
     from console.bootstrap import open_store
 
     store = open_store(config, args.db)

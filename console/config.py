@@ -251,9 +251,15 @@ def options_model(kind: str) -> type[BaseModel]:
     return plugin(kind).options
 
 
+def database_url(config: Config, override: str | None = None) -> str | None:
+    """The database a run opens: ``--db`` over the file's ``database``; None is the
+    default SQLite file."""
+    return override or config.database
+
+
 def describe_database(config: Config, override: str | None = None) -> str:
     """The database a run will use, password hidden (for messages and ``config check``)."""
-    url = override or config.database
+    url = database_url(config, override)
     if not url:
         from storage.database_url import default_sqlite_path
 
