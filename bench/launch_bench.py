@@ -6,7 +6,7 @@
 Each run starts a fresh process in a private tmux server (``bench/tmux.py``) at
 160×50 and polls ``capture-pane`` until the screen shows what the user waits for:
 
-- **console**: ``python -m console.cli`` on the database (its own config: a generated
+- **console**: ``python -m console`` (the ``switchboard`` entry point) on the database (its own config: a generated
   operator, the in-process gateway on a free port) → the first task row (``#<n> ``);
 - **floor**: ``python -m bench.launch_bench --empty-app`` (an App with one Label) →
   its label on screen.

@@ -132,7 +132,7 @@ def console_config(directory: Path, db: str, operator: str = "Борис") -> Pa
 
 
 def console_command(python: str, config: Path) -> list[str]:
-    return [python, "-m", "console.cli", "--config", str(config)]
+    return [python, "-m", "console", "--config", str(config)]
 
 
 def term_env(directory: Path) -> dict[str, str]:

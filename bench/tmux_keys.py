@@ -3,7 +3,7 @@
     python -m bench.tmux_keys --db /tmp/big.db [--presses 300] [--json]
     python -m bench.tmux_keys --quick           # tiny vs a small generated database (smoke)
 
-The real console (``python -m console.cli``) runs in a private tmux server
+The real console (``python -m console``, the ``switchboard`` entry point) runs in a private tmux server
 (``bench/tmux.py``) at 160×50, once on the big database and once on a tiny generated
 one (10 tasks). After the first task row is shown and the screen has settled, the
 benchmark presses ``j`` and ``k`` alternately (so the cursor stays among the first

@@ -28,6 +28,7 @@ from textual.command import CommandPalette
 from textual.message import Message
 from textual.screen import Screen
 
+from console import startup
 from console.commands import SwitchboardCommands
 from console.console_channels import ConsoleChannels
 from console.events_bridge import EventsBridge, StoreChanged, Wakeup
@@ -46,8 +47,8 @@ from widgets.status_bar import StatusBar
 from widgets.task_list import TaskList
 from widgets.typeahead import TypeAhead, moves_focus
 
-# With no task row to wait for (an empty inbox), the channels start this long after mount.
-GATEWAY_START_AT_LATEST = 1.0
+# With no task row to wait for (an empty inbox), start-up ends this long after mount.
+STARTED_AT_LATEST = 1.0
 
 
 class HealthChanged(Message):
@@ -108,7 +109,7 @@ class SwitchboardApp(App[None]):
         # The channels: a built gateway, or a factory that builds one (in a thread, after
         # the first rows are shown). ``gateway`` stays None until it is built.
         self.channels = ConsoleChannels(gateway, gateway_factory)
-        self._gateway_due = False
+        self._started = False
         self.clock = clock
         # Times in the conversation: None shows the machine's local zone (tests pin UTC).
         self.timezone: tzinfo | None = None
@@ -174,8 +175,7 @@ class SwitchboardApp(App[None]):
         self.push_screen(self.main_screen())
         self.mark_available(None)
         self.channels.listen(self._health_from_any_thread)
-        if self.runs_gateway:
-            self.set_timer(GATEWAY_START_AT_LATEST, self._first_rows_shown)
+        self.set_timer(STARTED_AT_LATEST, self._first_rows_shown)
 
     def _check_keymap(self) -> None:
         self.set_keymap(usable_keymap(self.user_keys))
@@ -191,9 +191,17 @@ class SwitchboardApp(App[None]):
         if self.operator.role == SUPERVISOR:
             from console.screens.supervisor import SupervisorScreen  # not for an operator
 
-            return SupervisorScreen(self.store, self.operator, keys=self.user_keys,
-                                    clock=self.clock)
-        return InboxScreen(self.store, self.operator, keys=self.user_keys)
+            screen: InboxScreen = SupervisorScreen(self.store, self.operator,
+                                                   keys=self.user_keys, clock=self.clock)
+        else:
+            screen = InboxScreen(self.store, self.operator, keys=self.user_keys)
+        # The width's class (-narrow, -wide) from the start: set by the screen's first
+        # resize instead, it restyled every widget once more before the first rows.
+        for threshold, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True):
+            if self.size.width >= threshold:
+                screen.add_class(name)
+                break
+        return screen
 
     @property
     def runs_gateway(self) -> bool:
@@ -222,11 +230,17 @@ class SwitchboardApp(App[None]):
         self._first_rows_shown()
 
     def _first_rows_shown(self) -> None:
-        """Bring the channels up once, after the frame that shows the first rows."""
-        if self._gateway_due or not self.runs_gateway:
+        """Once, after the frame that shows the first rows: start-up is over, so the
+        garbage collector resumes (:mod:`console.startup`) and the channels come up."""
+        if self._started:
             return
-        self._gateway_due = True
-        self.call_after_refresh(self.start_gateway)
+        self._started = True
+        self.call_after_refresh(self._after_start)
+
+    def _after_start(self) -> None:
+        startup.resume()
+        if self.runs_gateway:
+            self.start_gateway()
 
     @work(exclusive=True, group="gateway", exit_on_error=False)
     async def start_gateway(self) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from console import startup
 from console.config import Config, ConfigError, database_url, load_config
 from storage.database_url import import_orm_for
 from storage.errors import SwitchboardError
@@ -97,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _language_for_help(arguments)
         args = build_parser().parse_args(arguments)
     func = getattr(args, "func", run_console)
+    if func is not run_console:
+        startup.resume()  # only the console's start-up runs without the collector
     try:
         return int(func(args) or 0)
     except ConfigError as err:

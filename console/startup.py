@@ -1,0 +1,57 @@
+"""The ``switchboard`` entry point: start-up runs with the cyclic garbage collector paused.
+
+Opening the console builds hundreds of thousands of objects that live as long as the
+process: imported modules, the config's validators, the widgets and their styles.
+With the collector on, CPython ran ~240 collections over them before the first task
+row was on screen, three full ones, ~130–160 ms of a ~1.3 s launch (bench/PROFILE.md
+§12), and found nothing to free. So the entry point pauses the collector, and the
+console resumes it once the first rows are painted (:func:`resume`): one full
+collection then frees what start-up left, and ``gc.freeze`` moves the survivors out
+of later collections' way, so the full collections while an operator works scan only
+what was made since.
+
+Every other command, and any exit, resumes it at once (:func:`main`). ``python -m
+console`` is this entry point too; ``python -m console.cli`` runs without the pause.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+
+_paused = False
+
+
+def pause() -> None:
+    """Stop automatic collections until :func:`resume` (no-op if already paused)."""
+    global _paused
+    if not _paused and gc.isenabled():
+        gc.disable()
+        _paused = True
+
+
+def resume() -> None:
+    """Collect once, freeze what survived start-up, and turn automatic collection back
+    on. Only undoes :func:`pause`: a collector someone else turned off stays off."""
+    global _paused
+    if not _paused:
+        return
+    _paused = False
+    gc.collect()
+    gc.freeze()
+    gc.enable()
+
+
+def paused() -> bool:
+    return _paused
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``switchboard`` with the collector paused through start-up."""
+    pause()
+    try:
+        from console.cli import main as cli_main
+
+        return cli_main(argv)
+    finally:
+        resume()
