@@ -73,6 +73,22 @@ def utc_process() -> Iterator[None]:
         time.tzset()
 
 
+@pytest.fixture(autouse=True)
+def textual_style_caches_released() -> Iterator[None]:
+    """After each test, let its widgets go.
+
+    Textual's ``StylesCache.get_inner_outer`` is an ``lru_cache(1024)`` on an *instance*
+    method, so it keeps the last 1,024 widgets' style caches (and every line they
+    rendered) alive. Across a worker's ~800 tests that was ~400k objects: every full
+    collection scanned them, and pytest's five collections at the end took over 5 s,
+    long enough for xdist to interrupt the worker. In the console the cache is bounded
+    and stays; in the suite no test needs another test's widgets."""
+    yield
+    module = sys.modules.get("textual._styles_cache")
+    if module is not None:
+        module.StylesCache.get_inner_outer.cache_clear()
+
+
 # Test servers trade durability for speed: a crash loses a throw-away database.
 _FAST_SETTINGS = (("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"))
 
