@@ -28,18 +28,20 @@ class TeamModels:
 
 
 _lock = threading.Lock()
-_built: weakref.WeakKeyDictionary[pw.Database, TeamModels] = weakref.WeakKeyDictionary()
+# Keyed by the store, not its database: the models hold the database (``Meta.database``),
+# so an entry keyed by it could never be dropped, and every store ever opened in the
+# process stayed alive with its models (tests/storage/test_side_tables.py).
+_built: weakref.WeakKeyDictionary[StoreCore, TeamModels] = weakref.WeakKeyDictionary()
 
 
 def team_models(store: StoreCore) -> TeamModels:
     """The team tables of ``store``'s database, created if they do not exist yet."""
-    db = store.db
     with _lock:
-        found = _built.get(db)
+        found = _built.get(store)
         if found is None:
-            found = _build(db, store.m.Operator)
-            _create(db, found)
-            _built[db] = found
+            found = _build(store.db, store.m.Operator)
+            _create(store.db, found)
+            _built[store] = found
         return found
 
 
