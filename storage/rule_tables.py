@@ -8,15 +8,12 @@ store does not import the rules engine; the rows and queries are in
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import peewee as pw
 
 from storage.models import JSONField, TimeField, utcnow
-from storage.team_tables import create_side_tables
+from storage.side_tables import PerStore
 
 
 @dataclass(frozen=True)
@@ -58,16 +55,6 @@ def _build(db: pw.Database) -> RuleModels:
     return RuleModels(Firing=Firing, Notification=Notification)
 
 
-_models: weakref.WeakKeyDictionary[Any, RuleModels] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def rule_models(store: Any) -> RuleModels:
-    """The automation tables bound to ``store``'s database, created if missing."""
-    with _lock:
-        found = _models.get(store)
-        if found is None:
-            found = _build(store.db)
-            create_side_tables(store.db, [found.Firing, found.Notification])
-            _models[store] = found
-        return found
+# The automation tables bound to ``store``'s database, created if missing.
+rule_models: PerStore[RuleModels] = PerStore(
+    lambda store: _build(store.db), lambda models: [models.Firing, models.Notification])

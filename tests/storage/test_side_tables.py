@@ -1,10 +1,11 @@
 """The side tables' models (team: availability and leases; automation: firings and
 notices) are built once per store and let go with it.
 
-They were cached in a ``WeakKeyDictionary`` keyed by the store's *database*, which the
-models themselves hold (``Meta.database``): the entry could never be dropped, so every
-store ever opened in a process stayed alive with all its models (a test worker held
-12,000 model classes and a million objects by the end of the suite)."""
+Both groups go through one cache (``storage.side_tables.PerStore``). The team tables
+had their own, keyed by the store's *database*, which the models themselves hold
+(``Meta.database``): no entry could ever be dropped, so every store ever opened in a
+process stayed alive with all its models (a test worker held 12,000 model classes and
+a million objects by the end of the suite)."""
 
 from __future__ import annotations
 
