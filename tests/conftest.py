@@ -79,10 +79,11 @@ def textual_style_caches_released() -> Iterator[None]:
 
     Textual's ``StylesCache.get_inner_outer`` is an ``lru_cache(1024)`` on an *instance*
     method, so it keeps the last 1,024 widgets' style caches (and every line they
-    rendered) alive. Across a worker's ~800 tests that was ~400k objects: every full
-    collection scanned them, and pytest's five collections at the end took over 5 s,
-    long enough for xdist to interrupt the worker. In the console the cache is bounded
-    and stays; in the suite no test needs another test's widgets."""
+    rendered) alive: after the console tests a worker held ~440k objects, ~210k with
+    this, and each full collection took half as long. (The bigger heap, the one that
+    made pytest's closing collections outlast xdist's 5 s, was the store leak fixed in
+    storage.side_tables.) In the console the cache is bounded and stays; in the suite
+    no test needs another test's widgets."""
     yield
     module = sys.modules.get("textual._styles_cache")
     if module is not None:
