@@ -9,7 +9,13 @@ Each run starts a fresh process in a private tmux server (``bench/tmux.py``) at
 - **console**: ``python -m console`` (the ``switchboard`` entry point) on the database (its own config: a generated
   operator, the in-process gateway on a free port) → the first task row (``#<n> ``);
 - **floor**: ``python -m bench.launch_bench --empty-app`` (an App with one Label) →
-  its label on screen.
+  its label on screen;
+- **parts** (a bound, not a target): ``python -m bench.launch_bench --list-only DB``,
+  the cheapest first frame the product's own parts can draw: an App holding only the
+  real ``TaskList`` on the real ``Store`` (no config, no other pane, no theme) → its
+  first task row. What the console adds beyond it is the config, the other panes and
+  the app's wiring; what it costs beyond the floor is the storage layer and the list
+  (bench/PROFILE.md §13).
 
 The clock starts just before ``tmux new-session``, so both include the interpreter's
 start, the imports and the terminal set-up. Console and floor alternate; medians of
@@ -52,6 +58,32 @@ def run_empty_app() -> None:
     Empty().run()
 
 
+def run_list_only(db: str) -> None:
+    """An App with only the task list on the store: the first-frame bound (module doc)."""
+    from storage.database_url import import_orm_for
+
+    url = f"sqlite:///{db}"
+    import_orm_for(url)
+    from textual.app import App, ComposeResult
+
+    from storage.store import Store
+    from widgets.task_list import TaskList
+
+    class ListOnly(App[None]):
+        def __init__(self, store: Store) -> None:
+            super().__init__()
+            self.store = store
+
+        def compose(self) -> ComposeResult:
+            yield TaskList(self.store, id="tasks")
+
+    store = Store.open(url)
+    try:
+        ListOnly(store).run()
+    finally:
+        store.close()
+
+
 def row_shown(screen: str) -> bool:
     return TASK_ROW.search(screen) is not None
 
@@ -79,22 +111,28 @@ def measure(db: str, runs: int, cold: bool = False) -> dict[str, Any]:
     load = os.getloadavg()[0]
     consoles: list[float] = []
     floors: list[float] = []
+    parts: list[float] = []
     with tempfile.TemporaryDirectory(prefix="sb-launch-") as d:
         tmp = Path(d)
         config = console_config(tmp, db)
         env = bench_env(tmp, cold)
         empty = [sys.executable, "-m", "bench.launch_bench", "--empty-app"]
         console = console_command(sys.executable, config)
+        list_only = [sys.executable, "-m", "bench.launch_bench", "--list-only", db]
         if not cold:  # one unmeasured launch of each writes their bytecode
             warm = env | {"PYTHONDONTWRITEBYTECODE": ""}  # empty: write (even if inherited)
             launch_once(empty, empty_shown, warm)
             launch_once(console, row_shown, warm)
+            launch_once(list_only, row_shown, warm)
         for _ in range(runs):
             floors.append(launch_once(empty, empty_shown, env))
             consoles.append(launch_once(console, row_shown, env))
+            parts.append(launch_once(list_only, row_shown, env))
     console_s, floor = statistics.median(consoles), statistics.median(floors)
+    parts_s = statistics.median(parts)
     return {"db": db, "runs": runs, "console_s": console_s, "floor_s": floor,
             "ratio": console_s / floor, "console_all": consoles, "floor_all": floors,
+            "parts_s": parts_s, "parts_ratio": parts_s / floor, "parts_all": parts,
             "target": TARGET, "bytecode": "tree" if cold else "warm",
             "load": (load, os.getloadavg()[0])}
 
@@ -103,7 +141,10 @@ def report(r: dict[str, Any]) -> str:
     return (f"launch → first task row: {r['console_s']:.3f} s; empty Textual app → first "
             f"frame: {r['floor_s']:.3f} s; ratio {r['ratio']:.2f} (target ≤ {TARGET}: "
             f"{'MET' if r['ratio'] <= TARGET else 'NOT MET'}); medians of {r['runs']} in "
-            f"tmux, {r['bytecode']} bytecode; load {r['load'][0]:.2f} → {r['load'][1]:.2f}")
+            f"tmux, {r['bytecode']} bytecode; load {r['load'][0]:.2f} → {r['load'][1]:.2f}\n"
+            f"bound: the task list alone on the store → first row: {r['parts_s']:.3f} s, "
+            f"{r['parts_ratio']:.2f} × the empty app (the cheapest first frame the "
+            f"product's own parts draw; PROFILE.md §13)")
 
 
 def tiny_db(directory: Path) -> str:
@@ -124,9 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cold", action="store_true",
                     help="use the tree's bytecode as it is (no private warmed cache)")
     ap.add_argument("--empty-app", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--list-only", metavar="DB", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.empty_app:
         run_empty_app()
+        return 0
+    if a.list_only:
+        run_list_only(a.list_only)
         return 0
     if not a.db and not a.quick:
         ap.error("give --db PATH or --quick")
