@@ -9,10 +9,14 @@ import asyncio
 import json
 import os
 import signal
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from connectors.webchat import visitor_socket
+from connectors.webchat.history import PAGE_SIZE, HistoryPage, history_page
 from storage.models import DELIVERED, READ, SENT
 from storage.store import Store
 from tests.connectors.gateway_helpers import eventually, running, spec
@@ -127,3 +131,64 @@ async def test_a_huge_page_address_is_cut_and_the_page_stays_connected(
     assert len(task.additional_data["page"]) == 2000
     assert task.additional_data["utm_source"] == "huge"
     assert len(opened) == 1  # one socket: no reconnect loop
+
+
+async def test_scrolling_up_while_the_page_reconnects_leaves_no_gap(
+        tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The visitor scrolls up in the moment between a reconnect and its new history.
+
+    The page used to ask for the page older than the cursor of its *previous*
+    connection, and took that answer's cursor over the new history's: 60 replies that
+    came in while it was connected sat between the two pages, were never shown, and
+    scrolling further up skipped them (found by the 200-reply race test in CI)."""
+    web = spec(sqlite_store, "webchat", "web")
+    operator = sqlite_store.ensure_operator("Anna", "operator")
+    reading, release = threading.Event(), threading.Event()
+    hold = {"armed": False}
+
+    def held_history(store: Any, channel_id: int, chat_id: str, before: Any = None,
+                     limit: int = PAGE_SIZE) -> HistoryPage:
+        if before is None and hold["armed"]:  # a hello's history, once armed
+            hold["armed"] = False
+            reading.set()
+            release.wait(30)
+        return history_page(store, channel_id, chat_id, before, limit)
+
+    monkeypatch.setattr(visitor_socket, "history_page", held_history)
+    async with running(sqlite_store, [web]) as gw, chromium(tmp_path) as page:
+        await page.call("Page.navigate", url=f"{gw.external_url()}/chat/web")
+        await page.until(CONNECTED)
+        await visitor_writes(page, "вопрос")
+        task = await eventually(lambda: (sqlite_store.list_tasks().items or [None])[0])
+
+        def reply(first: int, count: int) -> list[int]:
+            return [sqlite_store.reply(task.id, operator.id, f"ответ {i:03d}").id
+                    for i in range(first, first + count)]
+
+        async def cut() -> None:
+            for session in gw.connectors["web"].pages.all():
+                await session.ws.close(code=1012, message=b"test restart")
+
+        replies = await asyncio.to_thread(reply, 0, 100)
+        await eventually(lambda: delivered(sqlite_store, replies, (SENT, DELIVERED, READ)))
+        await cut()  # the new history: the newest 50 and a cursor before them
+        await page.until("document.getElementById('status').textContent !== 'Connected'")
+        await page.until("document.getElementById('status').textContent === 'Connected' && "
+                         "document.querySelectorAll('#log .msg.operator').length === 50", 30)
+        replies += await asyncio.to_thread(reply, 100, 60)  # shown live, below them
+        await page.until("document.querySelectorAll('#log .msg.operator').length === 110", 30)
+
+        hold["armed"] = True
+        await cut()
+        await asyncio.to_thread(reading.wait, 30)  # connected again, its history not out
+        await page.until(CONNECTED)
+        await page.js("(() => { const log = document.getElementById('log'); "
+                      "log.scrollTop = 0; log.dispatchEvent(new Event('scroll')); "
+                      "return true; })()")
+        release.set()
+        await page.until("document.getElementById('status').textContent === 'Connected' && "
+                         "document.querySelectorAll('#log .msg.operator').length >= 50")
+        await scrolled_to_the_top_shows(page, 160, 20)
+        texts = await page.js(OPERATOR_TEXTS)
+    assert texts == [f"ответ {i:03d}" for i in range(160)]  # each once, in order, no gap
+    assert await asyncio.to_thread(delivered, sqlite_store, replies, (SENT, DELIVERED, READ))
