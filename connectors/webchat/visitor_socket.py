@@ -8,7 +8,8 @@ Wire protocol (JSON objects, ``type`` first):
   state ``delivered`` or ``read``, ``older {before}`` (a history cursor);
 * server → page: ``welcome {token}``, ``history {messages, before}`` (the newest page;
   ``before`` is the cursor of the older page, null at the start), ``older {messages,
-  before}``, ``message {...}`` (see :func:`connectors.webchat.history.wire`: a quoted
+  before}`` (or, over the visitor's pace, ``older {messages: [], retry_after}``: no page,
+  ask again then), ``message {...}`` (see :func:`connectors.webchat.history.wire`: a quoted
   reply has ``quote {id, text}``, stored files ``files [{name, size, url}]``), ``ack
   {id, message_id}`` once the visitor's message is committed, ``receipt_ack {ids,
   state}`` once receipts are recorded (:mod:`connectors.webchat.receipts`), ``error
@@ -32,7 +33,8 @@ marks it ``sending`` before it pushes) or follows it; the page drops duplicates 
 A frame that cannot be used is answered with an ``error`` frame and logged
 (rate-limited); the connection stays open. Pace (:mod:`connectors.webchat.pacing`):
 messages over the visitor's allowance get ``error`` with ``retry_after``; other frames
-over theirs are dropped and logged.
+over theirs are dropped and logged, except ``older``, which the page waits for: it gets an
+empty ``older`` with ``retry_after``.
 """
 
 from __future__ import annotations
@@ -143,9 +145,12 @@ class VisitorSockets:
             await self._refuse(ws, peer, _("Say hello first."))
         elif kind == "message":
             await self._message(session, data, peer)
-        elif self.pacing.frames.take(session.chat_id) > 0:
+        elif (wait := self.pacing.frames.take(session.chat_id)) > 0:
             self.rejections.reject(f"too many {printable(str(kind), 20)} frames from one "
                                    f"visitor", peer=peer)
+            if kind == "older":  # the page asks for no other page until this one answers
+                await self.pages.send(session, {"type": "older", "messages": [],
+                                                "retry_after": max(1, math.ceil(wait))})
         elif kind == "name":
             session.name = field_text(data.get("name"), MAX_NAME)
         elif kind == "receipt":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import threading
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from connectors.http_server import ServerLimits
 from connectors.webchat import visitor_socket
 from connectors.webchat.history import PAGE_SIZE, HistoryPage, history_page
 from storage.models import DELIVERED, READ, SENT
@@ -192,3 +194,36 @@ async def test_scrolling_up_while_the_page_reconnects_leaves_no_gap(
         texts = await page.js(OPERATOR_TEXTS)
     assert texts == [f"ответ {i:03d}" for i in range(160)]  # each once, in order, no gap
     assert await asyncio.to_thread(delivered, sqlite_store, replies, (SENT, DELIVERED, READ))
+
+
+async def test_an_older_page_refused_over_the_pace_is_asked_for_again(
+        tmp_path: Path, sqlite_store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """Over the visitor's frame allowance the server answers ``older`` with no page and
+    ``retry_after``; the page asks again then, so scrolling up still reaches the first
+    reply (it used to wait for an answer that never came, until it reconnected)."""
+    web = spec(sqlite_store, "webchat", "web")
+    operator = sqlite_store.ensure_operator("Anna", "operator")
+    limits = ServerLimits(visitor_messages_per_second=0.05, visitor_burst=1)  # frames: 1/s, 20
+    caplog.set_level(logging.WARNING)
+    async with running(sqlite_store, [web], limits=limits) as gw, \
+            chromium(tmp_path) as page:
+        connector = gw.connectors["web"]
+        await page.call("Page.navigate", url=f"{gw.external_url()}/chat/web")
+        await page.until(CONNECTED)
+        await visitor_writes(page, "вопрос")
+        task = await eventually(lambda: (sqlite_store.list_tasks().items or [None])[0])
+        replies = await asyncio.to_thread(
+            lambda: [sqlite_store.reply(task.id, operator.id, f"ответ {i:03d}").id
+                     for i in range(120)])
+        await eventually(lambda: delivered(sqlite_store, replies, (SENT, DELIVERED, READ)))
+        for session in connector.pages.all():  # a new history: the newest 50, then a cursor
+            await session.ws.close(code=1012, message=b"test restart")
+        await page.until("document.getElementById('status').textContent !== 'Connected'")
+        await page.until("document.getElementById('status').textContent === 'Connected' && "
+                         "document.querySelectorAll('#log .msg.operator').length === 50", 30)
+        for _ in range(40):  # the visitor's frame allowance, used up
+            connector.pacing.frames.take(task.chat_id)
+        await scrolled_to_the_top_shows(page, 120, 30)
+        texts = await page.js(OPERATOR_TEXTS)
+    assert texts == [f"ответ {i:03d}" for i in range(120)]
+    assert any("too many older frames" in r.getMessage() for r in caplog.records)

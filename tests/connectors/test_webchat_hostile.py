@@ -109,6 +109,28 @@ async def test_a_flood_of_messages_is_refused_and_nothing_acknowledged_is_lost(
                     for r in caplog.records) <= 20
 
 
+async def test_every_older_request_is_answered_even_over_the_pace(
+        sqlite_store: Store, http: aiohttp.ClientSession) -> None:
+    """A page waits for the answer to ``older`` before it asks for another page, so an
+    ``older`` over the visitor's frame allowance is answered too: no page, and when to
+    ask again (it used to be dropped, and the page never loaded older messages again
+    until it reconnected)."""
+    web = spec(sqlite_store, "webchat", "web")
+    limits = ServerLimits(visitor_messages_per_second=0.05, visitor_burst=1)  # frames: 1/s, 20
+    async with running(sqlite_store, [web], limits=limits) as gw:
+        visitor = Visitor(http, ws_url(gw.external_url()))
+        await visitor.connect()
+        assert visitor.ws is not None
+        for _ in range(30):
+            await visitor.ws.send_json({"type": "older", "before": [2**50, 10**9]})
+        answers = [await visitor.receive("older") for _ in range(30)]
+        await visitor.close()
+    paced = [a for a in answers if "retry_after" in a]
+    assert 8 <= len(paced) <= 12  # over the burst of 20 (plus what refilled meanwhile)
+    assert all(a["messages"] == [] and a["retry_after"] >= 1 for a in paced)
+    assert all("before" in a for a in answers if "retry_after" not in a)
+
+
 async def _ack_or_error(visitor: Visitor) -> dict:
     assert visitor.ws is not None
     while True:
