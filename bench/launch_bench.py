@@ -17,9 +17,10 @@ Each run starts a fresh process in a private tmux server (``bench/tmux.py``) at
   the app's wiring; what it costs beyond the floor is the storage layer and the list
   (bench/PROFILE.md §13).
 
-The clock starts just before ``tmux new-session``, so both include the interpreter's
-start, the imports and the terminal set-up. Console and floor alternate; medians of
-``--runs``; the ratio is console ÷ floor (target ≤ 1.5, issue 20).
+The clock starts just before ``tmux new-session``, so all three include the
+interpreter's start, the imports and the terminal set-up. They alternate; medians of
+``--runs``; the ratio is console ÷ floor (target ≤ 1.5, issue 20), and the bound's is
+parts ÷ floor.
 
 Bytecode: an installed Switchboard, like Textual in site-packages, runs from compiled
 bytecode (pip compiles it at install). A working tree often has none (or stale
