@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.browser,
                                  "chromium to run the browser end-to-end test")]
 
 CONNECTED = "document.getElementById('status').textContent === 'Connected'"
+DISCONNECTED = "document.getElementById('status').textContent !== 'Connected'"
 OPERATOR_TEXTS = ("Array.from(document.querySelectorAll('#log .msg.operator .text'))"
                   ".map(e => e.textContent)")
 
@@ -45,6 +46,19 @@ async def scrolled_to_the_top_shows(page: Page, count: int, timeout: float = 60.
     await page.until("(document.getElementById('log').scrollTop = 0, "
                      f"document.querySelectorAll('#log .msg.operator').length >= {count})",
                      timeout)
+
+
+async def cut_every_socket(connector: Any) -> None:
+    """Close every open socket of the channel's pages, as a server restart would."""
+    for session in connector.pages.all():
+        await session.ws.close(code=1012, message=b"test restart")
+
+
+async def reconnected_showing(page: Page, count: int) -> None:
+    """Wait for the page to drop its socket, reconnect and show a new history of ``count``."""
+    await page.until(DISCONNECTED)
+    await page.until(f"{CONNECTED} && "
+                     f"document.querySelectorAll('#log .msg.operator').length === {count}", 30)
 
 
 async def test_many_reconnects_during_200_replies_lose_nothing(tmp_path: Path,
@@ -67,8 +81,7 @@ async def test_many_reconnects_during_200_replies_lose_nothing(tmp_path: Path,
         while not (writing.done() and await asyncio.to_thread(
                 delivered, sqlite_store, writing.result(), (SENT, DELIVERED, READ))):
             # Cut every open socket of the page; it reconnects (history + live again).
-            for session in connector.pages.all():
-                await session.ws.close(code=1012, message=b"test restart")
+            await cut_every_socket(connector)
             cuts += 1
             await page.until(CONNECTED, 30)
         replies = await writing
@@ -94,7 +107,7 @@ async def test_receipts_the_page_keeps_survive_a_server_sigkill(
             await page.until("document.querySelectorAll('#log .msg.operator').length >= 20")
             os.kill(proc.pid, signal.SIGKILL)  # in the middle of pushes and receipts
             await proc.wait()
-        await page.until("document.getElementById('status').textContent !== 'Connected'")
+        await page.until(DISCONNECTED)
         kept = json.loads(await page.js(
             "localStorage.getItem('switchboard.webchat.web.receipts') || '{}'"))
         shown_before = set(await page.js(
@@ -167,28 +180,23 @@ async def test_scrolling_up_while_the_page_reconnects_leaves_no_gap(
             return [sqlite_store.reply(task.id, operator.id, f"ответ {i:03d}").id
                     for i in range(first, first + count)]
 
-        async def cut() -> None:
-            for session in gw.connectors["web"].pages.all():
-                await session.ws.close(code=1012, message=b"test restart")
-
+        connector = gw.connectors["web"]
         replies = await asyncio.to_thread(reply, 0, 100)
         await eventually(lambda: delivered(sqlite_store, replies, (SENT, DELIVERED, READ)))
-        await cut()  # the new history: the newest 50 and a cursor before them
-        await page.until("document.getElementById('status').textContent !== 'Connected'")
-        await page.until("document.getElementById('status').textContent === 'Connected' && "
-                         "document.querySelectorAll('#log .msg.operator').length === 50", 30)
+        await cut_every_socket(connector)  # the new history: the newest 50, then a cursor
+        await reconnected_showing(page, 50)
         replies += await asyncio.to_thread(reply, 100, 60)  # shown live, below them
         await page.until("document.querySelectorAll('#log .msg.operator').length === 110", 30)
 
         hold["armed"] = True
-        await cut()
+        await cut_every_socket(connector)
         await asyncio.to_thread(reading.wait, 30)  # connected again, its history not out
         await page.until(CONNECTED)
         await page.js("(() => { const log = document.getElementById('log'); "
                       "log.scrollTop = 0; log.dispatchEvent(new Event('scroll')); "
                       "return true; })()")
         release.set()
-        await page.until("document.getElementById('status').textContent === 'Connected' && "
+        await page.until(f"{CONNECTED} && "
                          "document.querySelectorAll('#log .msg.operator').length >= 50")
         await scrolled_to_the_top_shows(page, 160, 20)
         texts = await page.js(OPERATOR_TEXTS)
@@ -216,11 +224,8 @@ async def test_an_older_page_refused_over_the_pace_is_asked_for_again(
             lambda: [sqlite_store.reply(task.id, operator.id, f"ответ {i:03d}").id
                      for i in range(120)])
         await eventually(lambda: delivered(sqlite_store, replies, (SENT, DELIVERED, READ)))
-        for session in connector.pages.all():  # a new history: the newest 50, then a cursor
-            await session.ws.close(code=1012, message=b"test restart")
-        await page.until("document.getElementById('status').textContent !== 'Connected'")
-        await page.until("document.getElementById('status').textContent === 'Connected' && "
-                         "document.querySelectorAll('#log .msg.operator').length === 50", 30)
+        await cut_every_socket(connector)  # the new history: the newest 50, then a cursor
+        await reconnected_showing(page, 50)
         for _ in range(40):  # the visitor's frame allowance, used up
             connector.pacing.frames.take(task.chat_id)
         await scrolled_to_the_top_shows(page, 120, 30)
