@@ -8,6 +8,7 @@ in UTC for the parts that format times themselves.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -107,6 +108,16 @@ async def settle(pilot: Any, rounds: int = 3) -> None:
         await pilot.pause()
     await workers_done(pilot.app)
     await pilot.pause()
+
+
+async def until(pilot: Any, condition: Callable[[], bool], what: str,
+                timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds; ``what`` names it if it never does
+    (20 s by default: the longest a condition may take on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
 
 
 @asynccontextmanager

@@ -12,16 +12,14 @@ import asyncio
 import json
 import socket
 import threading
-import time
 import urllib.request
-from collections.abc import Callable
 from typing import Any
 
 from console.app import SwitchboardApp
 from console.config import ChannelConfig, Config, OperatorConfig, ServerConfig
 from console.gateway_wiring import make_gateway
 from storage.store import Store
-from tests.console.conftest import Data, frozen_clock
+from tests.console.conftest import Data, frozen_clock, until
 from widgets.status_bar import StatusBar
 from widgets.task_list import TaskList
 
@@ -52,13 +50,6 @@ class HeldFactory:
         assert self.release.wait(WAIT), "the test never released the factory"
         self.built = make_gateway(self.store, self.config)
         return self.built
-
-
-async def until(pilot: Any, condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.02)
 
 
 def port_open(port: int) -> bool:

@@ -12,7 +12,7 @@ import gc
 import subprocess
 import sys
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from console import cli, startup
 from console.app import SwitchboardApp
 from console.config import Config, OperatorConfig
 from storage.store import Store
-from tests.console.conftest import Data, frozen_clock
+from tests.console.conftest import Data, frozen_clock, until
 from widgets.task_list import TaskList
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,14 +44,6 @@ def collector_restored() -> Iterator[None]:
     startup._paused = False
     gc.unfreeze()
     gc.enable()
-
-
-async def until(pilot: Any, condition: Callable[[], bool], what: str) -> None:
-    for _ in range(1000):  # ≤ 20 s at 20 ms a pause
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_pause_then_resume_freezes_start_up_and_turns_collection_on() -> None:
