@@ -90,6 +90,10 @@ class Models:
 
 
 def build_models(db: pw.Database) -> Models:
+    # A foreign key whose column leads one of its table's composite indexes is declared
+    # ``index=False``: the composite serves the key's lookups, joins and constraint
+    # checks, and each extra index is one more B-tree every insert writes (schema 6,
+    # ``storage.database``; bench/PROFILE.md §14).
     class Base(pw.Model):
         class Meta:
             database = db
@@ -124,7 +128,7 @@ def build_models(db: pw.Database) -> Models:
     class Identity(Base):
         """The contact's identifier in one channel."""
 
-        channel = pw.ForeignKeyField(Channel, backref="identities")
+        channel = pw.ForeignKeyField(Channel, backref="identities", index=False)
         external_id = pw.CharField(max_length=200)
         contact = pw.ForeignKeyField(Contact, backref="identities", index=True)
         display_name = pw.CharField(max_length=500, default="")
@@ -138,9 +142,9 @@ def build_models(db: pw.Database) -> Models:
         number = pw.IntegerField(unique=True, null=True)
         title = pw.CharField(max_length=500)
         status = pw.CharField(max_length=20, default=NEW)
-        assignee = pw.ForeignKeyField(Operator, null=True, backref="tasks")
+        assignee = pw.ForeignKeyField(Operator, null=True, backref="tasks", index=False)
         contact = pw.ForeignKeyField(Contact, null=True, backref="tasks", index=True)
-        channel = pw.ForeignKeyField(Channel, null=True, backref="tasks")
+        channel = pw.ForeignKeyField(Channel, null=True, backref="tasks", index=False)
         chat_id = pw.CharField(max_length=200, null=True)
         # "<channel id>:<chat id>" while this task is the one receiving that chat's
         # messages, NULL otherwise. Unique: one active task per contact per channel.
@@ -173,7 +177,7 @@ def build_models(db: pw.Database) -> Models:
             )
 
     class Message(Base):
-        task = pw.ForeignKeyField(Task, backref="messages")
+        task = pw.ForeignKeyField(Task, backref="messages", index=False)
         kind = pw.CharField(max_length=20)
         author_operator = pw.ForeignKeyField(Operator, null=True)
         author_contact = pw.ForeignKeyField(Contact, null=True)
@@ -182,7 +186,7 @@ def build_models(db: pw.Database) -> Models:
         # The address: the channel and chat an inbound message came from, or an outbound
         # one goes to, recorded when it is written. A merge moves the message to another
         # task; its address stays. NULL for notes and events.
-        channel = pw.ForeignKeyField(Channel, null=True)
+        channel = pw.ForeignKeyField(Channel, null=True, index=False)
         chat_id = pw.CharField(max_length=200, null=True)
         external_id = pw.CharField(max_length=200, null=True)
         delivery_state = pw.CharField(max_length=20, null=True)
@@ -224,8 +228,9 @@ def build_models(db: pw.Database) -> Models:
     class Draft(Base):
         """An operator's unsent text in one task (one per task and operator)."""
 
-        task = pw.ForeignKeyField(Task, backref="drafts", on_delete="CASCADE")
-        operator = pw.ForeignKeyField(Operator, backref="drafts", on_delete="CASCADE")
+        task = pw.ForeignKeyField(Task, backref="drafts", on_delete="CASCADE", index=False)
+        operator = pw.ForeignKeyField(Operator, backref="drafts", on_delete="CASCADE",
+                                      index=False)
         text = pw.TextField(default="")
         private = pw.BooleanField(default=False)
         updated_at = TimeField(default=utcnow)
