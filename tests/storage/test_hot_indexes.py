@@ -100,4 +100,4 @@ def test_an_outbox_claim_for_one_channel_starts_from_the_queue_on_sqlite(
               and "channel_id" in s and "LIMIT" in s]
     assert claims
     how = " | ".join(plan(store, s, p) for s, p in claims)
-    assert "message_delivery_state_next_attempt_at" in how and "message_channel_id" not in how
+    assert "message_delivery_state_next_attempt_at" in how and "message_channel_id" not in how, how
