@@ -93,7 +93,21 @@ def copy_db(source: Path, tmp: Path) -> Path:
     wal = Path(f"{source}-wal")
     if wal.exists():
         shutil.copyfile(wal, Path(f"{target}-wal"))
+    for copied in (target, Path(f"{target}-wal")):
+        if copied.exists():
+            _flush(copied)
     return target
+
+
+def _flush(path: Path) -> None:
+    """Write ``path``'s cached pages to the disk now: left dirty, a fresh copy's hundreds
+    of megabytes were flushed by the first ``fsync`` of the file that SQLite ran in the
+    measured run (a WAL checkpoint's), and the commits behind it waited (PROFILE.md §14)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def raw_floor(tmp: Path, n: int, synchronous: str, seconds: float) -> float:
