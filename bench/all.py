@@ -103,8 +103,9 @@ def launch(db: str | None, quick: bool, runs: int) -> list[Row]:
     r, load, sec = run_script(args, 1800)
     q = r["ratio"]
     return [Row("launch → first task row ÷ empty app → first frame (bench.launch_bench)", q,
-                "≤ 1.5", _le(q, 1.5), f"{r['console_s']:.2f} vs {r['floor_s']:.2f} s; bound: the "
-                f"task list alone on the store {r['parts_ratio']:.2f}×", load, sec)]
+                "≤ 1.5", _le(q, 1.5), f"{r['console_s']:.2f} vs {r['floor_s']:.2f} s (from the "
+                f"launch record); a first start {r['first_s']:.2f} s, {r['first_ratio']:.2f}×; "
+                f"the task list alone on the store {r['parts_ratio']:.2f}×", load, sec)]
 
 
 def ingest(db: str | None, quick: bool, seconds: float) -> list[Row]:

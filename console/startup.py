@@ -20,6 +20,7 @@ console`` is this entry point too; ``python -m console.cli`` runs without the pa
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Sequence
 
 _paused = False
@@ -52,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``switchboard`` with the collector paused through start-up."""
     pause()
     try:
+        from console.launch import try_launch  # a valid launch record: an early first frame
+
+        launched = try_launch(sys.argv[1:] if argv is None else list(argv))
+        if launched is not None:
+            return launched
         from console.cli import main as cli_main
 
         return cli_main(argv)

@@ -11,7 +11,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import yaml
 from textual.theme import Theme
 
 from storage.i18n import _
@@ -46,6 +45,8 @@ def theme_from_mapping(data: Any, source: str) -> Theme:
 
 def load_themes(directory: Path = THEMES_DIR) -> list[Theme]:
     """Every ``*.yaml`` theme in ``directory``, sorted by file name."""
+    import yaml  # not before the console's first frame (console.launch)
+
     themes = []
     for path in sorted(directory.glob("*.yaml")):
         try:

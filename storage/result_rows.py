@@ -87,18 +87,36 @@ class ResultRows:
 
     def _write(self, name: str, ids: str) -> str:
         m = self.m
-        O = m.Operator  # noqa: E741 - the model's initial, as elsewhere
         if name == "message":
+            O = m.Operator  # noqa: E741 - the model's initial, as elsewhere
             M = m.Message
             return (f"SELECT {columns(M, tuple(f for _n, f in _MESSAGE), 'm')}, "
                     f"o.{column(O, 'name')} FROM {table(M)} m "
                     f"LEFT JOIN {table(O)} o ON o.{column(O, 'id')} = "
                     f"m.{column(M, 'author_operator')} WHERE m.{column(M, 'id')} IN ({ids})")
-        T, C, Ch = m.Task, m.Contact, m.Channel
+        return f"{self._task_select()} WHERE t.{column(m.Task, 'id')} IN ({ids})"
+
+    def _task_select(self) -> str:
+        """Tasks as :func:`storage.convert.task_row_from_db` reads them: every task
+        column, then the contact's name, the channel's kind and name, the assignee's."""
+        m = self.m
+        T, C, Ch, O = m.Task, m.Contact, m.Channel, m.Operator  # noqa: E741 - initials
         return (f"SELECT {', '.join(f't.{c}' for c in TASK_COLUMNS)}, c.{column(C, 'name')}, "
                 f"ch.{column(Ch, 'kind')}, ch.{column(Ch, 'name')}, o.{column(O, 'name')} "
                 f"FROM {table(T)} t "
                 f"LEFT JOIN {table(C)} c ON c.{column(C, 'id')} = t.{column(T, 'contact')} "
                 f"LEFT JOIN {table(Ch)} ch ON ch.{column(Ch, 'id')} = t.{column(T, 'channel')} "
-                f"LEFT JOIN {table(O)} o ON o.{column(O, 'id')} = t.{column(T, 'assignee')} "
-                f"WHERE t.{column(T, 'id')} IN ({ids})")
+                f"LEFT JOIN {table(O)} o ON o.{column(O, 'id')} = t.{column(T, 'assignee')}")
+
+    def schema_version_sql(self) -> str:
+        """The schema's version as :func:`storage.database.schema_version` reads it."""
+        KV = self.m.KeyValue
+        return (f"SELECT {column(KV, 'value')} FROM {table(KV)} "
+                f"WHERE {column(KV, 'key')} = 'schema_version'")
+
+    def newest_tasks_sql(self) -> str:
+        """Every task, newest activity first (the task list's order), one ``?``: the
+        limit. The console's first frame reads it with no ORM (:mod:`storage.launch_page`)."""
+        T = self.m.Task
+        return (f"{self._task_select()} ORDER BY t.{column(T, 'last_activity_at')} DESC, "
+                f"t.{column(T, 'id')} DESC LIMIT ?")

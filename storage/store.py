@@ -77,6 +77,12 @@ class Store(StoreCore):
     def count_tasks(self, f: TaskFilter | None = None) -> int:
         return self.reads.count_tasks(f)
 
+    def launch_statements(self) -> tuple[str, str]:
+        """The schema version's and the newest tasks' SQL, written from the models, that
+        :mod:`storage.launch_page` reads the first tasks with (no ORM)."""
+        rows = self.ingesting.rows
+        return rows.schema_version_sql(), rows.newest_tasks_sql()
+
     def get_task(self, task_id: int) -> TaskRow:
         return self.reads.get_task(task_id)
 

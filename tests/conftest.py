@@ -57,6 +57,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def private_cache_dir() -> Iterator[None]:
+    """The console's launch records (``console.launch_record``, in the user's cache
+    directory) go to a directory of this run's, for it and its subprocesses."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    directory = tempfile.mkdtemp(prefix="sb-test-cache-")
+    os.environ["XDG_CACHE_HOME"] = directory
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = before
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
 def utc_process() -> Iterator[None]:
     """The whole run formats local times in UTC (snapshots, dates in the console and the
     CLI do not depend on the machine); set here, not at import, and restored after."""

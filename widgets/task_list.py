@@ -296,6 +296,16 @@ class TaskList(TaskListNavigation, TaskListLoader, ScrollView, can_focus=True):
             self._refresh_tasks(self._selected_id, task_id)
             self._selected_id = task_id
 
+    def show_meanwhile(self, rows: tuple[TaskRow, ...]) -> None:
+        """Show ``rows`` until the first page arrives, which replaces them (the console's
+        first frame hands its rows over so the list never blinks "Loading…")."""
+        if self.pages_loaded or self._rows.items:
+            return
+        self._rows.items.extend(rows)
+        self._rows.reindex()
+        self._update_virtual_size()
+        self._invalidate()
+
     # ---- loading -------------------------------------------------------------------------
     def on_mount(self) -> None:
         self._update_virtual_size()

@@ -144,6 +144,12 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
         self.drafts = DraftKeeper(store, operator.id, self, self._drafts_changed)
         self.replies = ReplyFlow(self)
         self.live = LiveUpdates(self)
+        # What the inbox opened on, for the next start's first frame (console.launch).
+        self.start_filter = self.choice.task_filter(operator.id)
+        self.start_filter_text = self.filter_bar_text()
+        # Rows the task list shows until its first page arrives (set by the app: the
+        # first frame's, when it showed this filter).
+        self.meanwhile: tuple[TaskRow, ...] = ()
 
     # ---- layout ----------------------------------------------------------------------------
     def app_time(self) -> tuple[Callable[[], datetime] | None, tzinfo | None]:
@@ -156,8 +162,10 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Static("", id="filter-bar", markup=False)
-                yield TaskList(self.store, self.choice.task_filter(self.me.id), id="tasks",
-                               clock=clock, channel_tags=self.channel_tags())
+                tasks = TaskList(self.store, self.choice.task_filter(self.me.id), id="tasks",
+                                 clock=clock, channel_tags=self.channel_tags())
+                tasks.show_meanwhile(self.meanwhile)
+                yield tasks
             with Vertical(id="centre"):
                 yield from self.compose_above_thread()
                 yield ThreadHeader(id="thread-header", clock=clock)
@@ -317,12 +325,15 @@ class InboxScreen(InboxTriage, InboxComposer, InboxActions, Screen[None]):
         self.query_one(Composer).blocked_reason = self.composer_block_reason(self.current)
 
     def _update_filter_bar(self) -> None:
+        self.query_one("#filter-bar", Static).update(self.filter_bar_text())
+
+    def filter_bar_text(self) -> str:
         text = _("Filter: {label}").format(label=self.choice.label())
         if self.marks:
             text += "  " + _("· {n} marked").format(n=len(self.marks))
         else:  # the filter keys stay out of the short footer: name them here
             text += "  " + _("· 1–5")
-        self.query_one("#filter-bar", Static).update(text)
+        return text
 
     # ---- composer --------------------------------------------------------------------------
     @on(Composer.Submitted)

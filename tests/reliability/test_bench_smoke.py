@@ -86,11 +86,13 @@ def test_tmux_keys_quick() -> None:
 
 @pytest.mark.slow
 def test_launch_bench_quick() -> None:
-    """The real console, the empty app and the task list alone on the store (the bound)
-    all reach their first frame in tmux."""
+    """The real console (from its launch record, and a first start without one), the
+    empty app and the task list alone on the store (the bound) all reach their first
+    frame in tmux."""
     out = run("bench.launch_bench", "--quick", "--json")
     result = json.loads(out.strip().splitlines()[-1])
     assert result["console_s"] > 0 and result["floor_s"] > 0 and "launch → first task row" in out
+    assert result["first_s"] > 0 and "first start (no launch record yet" in out
     assert result["parts_s"] > 0 and "the task list alone on the store" in out
 
 

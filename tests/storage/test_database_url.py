@@ -57,7 +57,7 @@ def test_a_sqlite_console_opens_its_store_without_the_postgresql_driver(tmp_path
         import json, sys
         import console.cli as cli
 
-        def launch(store, config):
+        def launch(store, config, remember=None):
             tasks = store.count_tasks()
             loaded = "psycopg2" in sys.modules
             import peewee

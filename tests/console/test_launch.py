@@ -1,0 +1,238 @@
+"""A console started from its launch record (``console.launch``, issue 20).
+
+The first frame shows the real task list before the config and the store are loaded;
+the inbox replaces it, fresh from the store, and every key typed meanwhile reaches
+the inbox in order. Pilot on a real SQLite file; the loading is held by an event so
+the tests decide when it ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console import startup
+from console.app import SwitchboardApp
+from console.cli import finish_console
+from console.config import Config, ConfigError, OperatorConfig
+from console.launch import Launch, Loaded, remember
+from console.launch_record import LaunchRecord, read_record
+from console.screens.inbox import InboxScreen
+from console.screens.launch import LaunchScreen
+from storage.inputs import TaskFilter
+from storage.launch_page import read_first_tasks
+from storage.rows import OperatorRow
+from storage.store import Store
+from tests.console.conftest import Data, frozen_clock, inbound, until
+from widgets.composer import Composer
+from widgets.task_list import PAGE_SIZE, TaskList
+from widgets.thread_view import ThreadView
+
+
+@pytest.fixture(autouse=True)
+def collector_restored() -> Any:
+    yield
+    startup._paused = False
+    import gc
+
+    gc.enable()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "config.yaml"
+    path.write_text("operator: {name: Anna}\n", encoding="utf-8")
+    return path
+
+
+def config_for(operator: OperatorRow) -> Config:
+    return Config(operator=OperatorConfig(operator.name, operator.role), theme="switchboard-light")
+
+
+async def recorded(data: Data, config_file: Path) -> LaunchRecord:
+    """Start the console the plain way; it writes its launch record once up."""
+    app = SwitchboardApp(data.store, config_for(data.anna), data.anna, clock=frozen_clock,
+                         remember=partial(remember, config_file, None))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: read_record(config_file, None) is not None,
+                    "the launch record")
+    record = read_record(config_file, None)
+    assert record is not None
+    return record
+
+
+class HeldLoad:
+    """The loading of a launch, held until :meth:`release` (or failing with ``error``)."""
+
+    def __init__(self, store: Store, operator: OperatorRow,
+                 error: BaseException | None = None) -> None:
+        self.store, self.operator, self.error = store, operator, error
+        self.go = threading.Event()
+        self.calls = 0
+
+    def __call__(self) -> Loaded:
+        self.calls += 1
+        assert self.go.wait(30), "the test never released the load"
+        if self.error is not None:
+            raise self.error
+        return Loaded(self.store, config_for(self.operator), self.operator, None)
+
+    def release(self) -> None:
+        self.go.set()
+
+
+def launched(record: LaunchRecord, load: HeldLoad) -> SwitchboardApp:
+    tasks = read_first_tasks(record.database, record.schema_version, record.statements,
+                             record.task_filter, PAGE_SIZE)
+    assert tasks is not None
+    app = SwitchboardApp(launch=Launch(record, tasks, load), clock=frozen_clock)
+    app.timezone = None
+    return app
+
+
+def inbox_rows(app: SwitchboardApp) -> tuple[Any, ...]:
+    screen = app.screen
+    lists = screen.query(TaskList) if isinstance(screen, InboxScreen) else ()
+    if not lists or lists.first().pages_loaded == 0:  # not composed yet, or no page yet
+        return ()
+    return lists.first().rows
+
+
+async def test_the_first_frame_shows_the_store_s_first_page_before_anything_loads(
+        data: Data, config_file: Path) -> None:
+    record = await recorded(data, config_file)
+    assert record.database == str(Path(str(data.store.db.database)).resolve())
+    assert record.theme_name == "switchboard-light" and record.operator == "Anna"
+    load = HeldLoad(data.store, data.anna)
+    app = launched(record, load)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen)
+                    and len(app.screen.query_one(TaskList).rows) == len(data.tasks),
+                    "the first frame's rows")
+        first = app.screen.query_one(TaskList).rows
+        assert first == data.store.list_tasks(record.task_filter, limit=PAGE_SIZE).items
+        assert app.store is None and app.theme == "switchboard-light"
+        assert "Filter:" in str(app.screen.query_one("#filter-bar").render())
+        load.release()
+        await until(pilot, lambda: len(inbox_rows(app)) == len(data.tasks), "the inbox")
+        assert app.store is data.store and not app.screen.query(LaunchScreen)
+        assert [s for s in app.screen_stack if isinstance(s, LaunchScreen)] == []
+
+
+async def test_keys_typed_on_the_first_frame_reach_the_inbox_in_order(
+        data: Data, config_file: Path) -> None:
+    """A fast typist: two moves down and Enter before the store has loaded open the
+    third task, in the inbox, with its own conversation."""
+    record = await recorded(data, config_file)
+    load = HeldLoad(data.store, data.anna)
+    app = launched(record, load)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen), "the first frame")
+        expected = app.screen.query_one(TaskList).rows[2]
+        await pilot.press("j", "j", "enter", "h", "i")
+        assert isinstance(app.screen, LaunchScreen)  # shown only: nothing moved
+        assert app.screen.query_one(TaskList).highlighted_task == app.screen.query_one(
+            TaskList).rows[0]
+        load.release()
+        await until(pilot, lambda: isinstance(app.screen, InboxScreen)
+                    and app.screen.current is not None, "the task opened")
+        inbox = app.screen
+        assert isinstance(inbox, InboxScreen)
+        assert inbox.current is not None and inbox.current.id == expected.id
+        thread = inbox.query_one(ThreadView)
+        await until(pilot, lambda: thread.current_task is not None
+                    and thread.current_task.id == expected.id, "its conversation")
+        composer = inbox.query_one(Composer)
+        await until(pilot, lambda: composer.text == "hi", "the typed text in the composer")
+
+
+async def test_a_message_arriving_while_it_loads_is_in_the_inbox(
+        data: Data, config_file: Path) -> None:
+    """The inbox reads its own page from the store: what arrived after the first frame
+    was drawn is there, on top."""
+    record = await recorded(data, config_file)
+    load = HeldLoad(data.store, data.anna)
+    app = launched(record, load)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen), "the first frame")
+        fresh = data.store.ingest(inbound(data.tg, "newcomer", "Только что написал", 500,
+                                          "Новый клиент")).task
+        load.release()
+        await until(pilot, lambda: bool(inbox_rows(app)), "the inbox")
+        assert inbox_rows(app)[0].id == fresh.id
+        assert len(inbox_rows(app)) == len(data.tasks) + 1
+
+
+async def test_a_config_that_no_longer_loads_ends_the_console_with_its_message(
+        data: Data, config_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = await recorded(data, config_file)
+    error = ConfigError(config_file, None, "operator", "Anna is not a role.")
+    load = HeldLoad(data.store, data.anna, error=error)
+    app = launched(record, load)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen), "the first frame")
+        await pilot.press("j")
+        load.release()
+        await until(pilot, lambda: app.launch_error is not None, "the failure")
+    assert app.launch_error is error and app.store is None
+    assert finish_console(app) == 1
+    assert "Configuration error" in capsys.readouterr().err
+
+
+def test_a_postgres_or_memory_console_leaves_no_record(config_file: Path) -> None:
+    """``remember`` on a store that is not a SQLite file removes the record."""
+
+    class NotAFile:
+        store = type("S", (), {"postgres": True})()
+        config = None
+        inbox_start = object()
+
+    from console.launch_record import launch_key, write_record
+
+    write_record(config_file, None, LaunchRecord(
+        key=launch_key(config_file, None), database="/x.db", schema_version=1,
+        statements=("a", "b"), task_filter=TaskFilter(),
+        filter_label="", language=None, theme=None, theme_name="textual-dark"))
+    assert read_record(config_file, None) is not None
+    remember(config_file, None, NotAFile())  # type: ignore[arg-type]
+    assert read_record(config_file, None) is None
+
+
+async def test_the_inbox_shows_the_first_frame_s_rows_until_its_page_arrives(
+        data: Data) -> None:
+    """The hand-over never blinks "Loading…": the first frame's rows stay until the
+    inbox's own page replaces them."""
+    rows = data.store.list_tasks(limit=PAGE_SIZE).items
+    gate = threading.Event()
+
+    class Slow:
+        def list_tasks(self, *a: Any, **k: Any) -> Any:
+            gate.wait(30)
+            return data.store.list_tasks(*a, **k)
+
+        def get_task(self, task_id: int) -> Any:
+            return data.store.get_task(task_id)
+
+    from textual.app import App, ComposeResult
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            tasks = TaskList(Slow(), id="tasks", clock=frozen_clock)
+            tasks.show_meanwhile(rows[:2])
+            yield tasks
+
+    app = One()
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        tasks = app.query_one(TaskList)
+        assert tasks.rows == rows[:2] and tasks.pages_loaded == 0
+        assert rows[0].contact_name in tasks.render_line(0).text  # drawn, not "Loading…"
+        gate.set()
+        await until(pilot, lambda: tasks.pages_loaded == 1, "the page")
+        assert tasks.rows == rows
+
