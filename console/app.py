@@ -172,10 +172,17 @@ class SwitchboardApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if not isinstance(event, events.Key) or event.is_forwarded:
             await super().on_event(event)
+        elif self.launch is not None and self._quits(event):
+            self.exit()  # a load that hangs must not keep the operator in
         elif self.launch is not None or self._launch_keys:
             self._launch_keys.append(event)  # the first frame only shows: the inbox gets them
         else:
             await self._take_key(event)
+
+    def _quits(self, event: events.Key) -> bool:
+        """Whether ``event`` is the app's quit key (``ctrl+q``, or as the config maps it)."""
+        active = self.active_bindings.get(event.key)
+        return active is not None and active.binding.action == "quit"
 
     async def _take_key(self, event: events.Key) -> None:
         if not self.typeahead.take(event):
@@ -479,6 +486,8 @@ class SwitchboardApp(App[None]):
     @work(thread=True, group="save-theme", exit_on_error=False)
     def save_theme(self, theme: str) -> None:
         self.store.set_state(STATE_KEY, theme)
+        if self.remember is not None and self._started:
+            self.remember(self)  # the next start's first frame in this theme
 
 
 def search_available() -> bool:

@@ -120,6 +120,12 @@ class Reads:
         cursor = (to_micros(items[-1].last_activity_at), items[-1].id) if len(rows) > limit else None
         return Page(items, cursor)
 
+    def launch_statements(self) -> tuple[str, str]:
+        """The schema version's and the newest tasks' SQL, written from the models, that
+        :mod:`storage.launch_page` reads the first tasks with (no ORM)."""
+        rows = self.core.ingesting.rows
+        return rows.schema_version_sql(), rows.newest_tasks_sql()
+
     def count_tasks(self, f: TaskFilter | None = None) -> int:
         return self.filtered(self.m.Task.select(), f or TaskFilter()).count()
 

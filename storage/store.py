@@ -78,10 +78,7 @@ class Store(StoreCore):
         return self.reads.count_tasks(f)
 
     def launch_statements(self) -> tuple[str, str]:
-        """The schema version's and the newest tasks' SQL, written from the models, that
-        :mod:`storage.launch_page` reads the first tasks with (no ORM)."""
-        rows = self.ingesting.rows
-        return rows.schema_version_sql(), rows.newest_tasks_sql()
+        return self.reads.launch_statements()
 
     def get_task(self, task_id: int) -> TaskRow:
         return self.reads.get_task(task_id)

@@ -184,6 +184,31 @@ async def test_a_config_that_no_longer_loads_ends_the_console_with_its_message(
     assert "Configuration error" in capsys.readouterr().err
 
 
+async def test_the_quit_key_on_the_first_frame_quits_even_while_loading(
+        data: Data, config_file: Path) -> None:
+    """The load may hang (a locked file): ctrl+q is not held with the other keys."""
+    record = await recorded(data, config_file)
+    load = HeldLoad(data.store, data.anna)
+    app = launched(record, load)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LaunchScreen), "the first frame")
+        await pilot.press("j", "ctrl+q")
+        await until(pilot, lambda: app._exit, "the console to quit")
+    load.release()
+    assert app.launch_error is None and app.store is None
+
+
+async def test_a_theme_changed_in_the_console_is_the_next_first_frame_s(
+        data: Data, config_file: Path) -> None:
+    app = SwitchboardApp(data.store, config_for(data.anna), data.anna, clock=frozen_clock,
+                         remember=partial(remember, config_file, None))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: read_record(config_file, None) is not None, "a record")
+        app.theme = "switchboard-high-contrast"
+        await until(pilot, lambda: read_record(config_file, None).theme_name  # type: ignore[union-attr]
+                    == "switchboard-high-contrast", "the record in the new theme")
+
+
 def test_a_postgres_or_memory_console_leaves_no_record(config_file: Path) -> None:
     """``remember`` on a store that is not a SQLite file removes the record."""
 

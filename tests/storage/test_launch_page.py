@@ -110,3 +110,16 @@ def test_a_filter_that_keeps_few_tasks_gives_the_top_ones_found(
     page = sqlite_store.list_tasks(mine, limit=50).items
     assert read is not None and 0 < len(read) < len(page)
     assert read == page[:len(read)]
+
+
+def test_a_file_under_a_cyrillic_path_with_spaces_reads(tmp_path: Path) -> None:
+    path = tmp_path / "папка с пробелом" / "база #1?.db"
+    path.parent.mkdir()
+    store = Store.open(str(path))
+    try:
+        filled(store)
+        read = read_first_tasks(str(path), store.schema_version, store.launch_statements(),
+                                TaskFilter(hide_closed=True), 10)
+        assert read == store.list_tasks(TaskFilter(hide_closed=True), limit=10).items
+    finally:
+        store.close()
