@@ -250,7 +250,10 @@ class SwitchboardApp(App[None]):
         except BaseException as err:  # noqa: BLE001 - reported by the CLI once the screen is gone
             self.call_from_thread(self._launch_failed, err)
             return
-        self.call_from_thread(self._loaded, loaded)
+        try:
+            self.call_from_thread(self._loaded, loaded)
+        except RuntimeError:  # the operator quit while it loaded: nobody will close it
+            loaded.store.close()
 
     def _launch_failed(self, error: BaseException) -> None:
         self.launch_error = error
@@ -258,6 +261,9 @@ class SwitchboardApp(App[None]):
 
     async def _loaded(self, loaded: Loaded) -> None:
         """The store is there: the inbox replaces the first frame, and gets the keys."""
+        if self._exit:  # the operator quit while it loaded
+            loaded.store.close()
+            return
         self.channels = ConsoleChannels(None, loaded.gateway_factory)
         self._attach(loaded.store, loaded.config, loaded.operator)
         self.set_keymap({k: v for k, v in self.user_keys.items() if v.strip()})

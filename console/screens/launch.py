@@ -73,8 +73,10 @@ class LaunchScreen(Screen[None]):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Static(self.filter_label, id="filter-bar", markup=False)
-                yield TaskList(LaunchTasks(self.tasks), id="tasks", clock=self.clock,
-                               channel_tags=self.channel_tags)
+                tasks = TaskList(LaunchTasks(self.tasks), id="tasks", clock=self.clock,
+                                 channel_tags=self.channel_tags)
+                tasks.show_meanwhile(self.tasks)  # in the very first frame, not a page later
+                yield tasks
             yield Vertical(id="centre")
         yield StatusBar(id="status")
         yield Static("", id="footer-line", markup=False)

@@ -66,6 +66,17 @@ async def recorded(data: Data, config_file: Path) -> LaunchRecord:
     return record
 
 
+async def until_true(condition: Any, what: str, timeout: float = 20.0) -> None:
+    """``condition()`` holds within ``timeout`` (no app running to pump)."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
 class HeldLoad:
     """The loading of a launch, held until :meth:`release` (or failing with ``error``)."""
 
@@ -186,9 +197,11 @@ async def test_a_config_that_no_longer_loads_ends_the_console_with_its_message(
 
 async def test_the_quit_key_on_the_first_frame_quits_even_while_loading(
         data: Data, config_file: Path) -> None:
-    """The load may hang (a locked file): ctrl+q is not held with the other keys."""
+    """The load may hang (a locked file): ctrl+q is not held with the other keys, and
+    the store loaded after the console closed is closed, not left open."""
     record = await recorded(data, config_file)
-    load = HeldLoad(data.store, data.anna)
+    late = Store.open(str(data.store.db.database))
+    load = HeldLoad(late, data.anna)
     app = launched(record, load)
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, LaunchScreen), "the first frame")
@@ -196,6 +209,9 @@ async def test_the_quit_key_on_the_first_frame_quits_even_while_loading(
         await until(pilot, lambda: app._exit, "the console to quit")
     load.release()
     assert app.launch_error is None and app.store is None
+    for worker in list(app.workers):
+        await worker.wait()
+    await until_true(lambda: late.db.is_closed(), "the late store closed")
 
 
 async def test_a_theme_changed_in_the_console_is_the_next_first_frame_s(
