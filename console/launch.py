@@ -38,6 +38,7 @@ from console.launch_record import (
     read_record,
     write_record,
 )
+from storage.inputs import TaskFilter
 from storage.launch_page import read_first_tasks
 from storage.rows import OperatorRow, TaskRow
 from widgets.task_list import PAGE_SIZE
@@ -152,7 +153,7 @@ def remember(config_path: Path | None, db_option: str | None, app: SwitchboardAp
         database=str(Path(database).resolve()),
         schema_version=store.schema_version,
         statements=store.launch_statements(),
-        task_filter=inbox.start_filter or _all_tasks(),
+        task_filter=inbox.start_filter or TaskFilter(),  # None lists every task
         filter_label=inbox.start_filter_text,
         language=getattr(config, "language", None),
         theme=_theme_fields(theme) if app.theme in app.shipped_themes else None,
@@ -164,12 +165,6 @@ def remember(config_path: Path | None, db_option: str | None, app: SwitchboardAp
         connection=app.connection_label,
     )
     write_record(config_path, db_option, record)
-
-
-def _all_tasks() -> Any:
-    from storage.inputs import TaskFilter
-
-    return TaskFilter()
 
 
 def _theme_fields(theme: Any) -> dict[str, Any] | None:
