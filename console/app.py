@@ -109,7 +109,7 @@ class SwitchboardApp(App[None]):
                  launch: Launch | None = None,
                  remember: Callable[[SwitchboardApp], None] | None = None) -> None:
         """A console on an open ``store``; or, with ``launch`` (:mod:`console.launch`),
-        one that shows the launch record's first frame and loads the store after it.
+        one that composes the launch record's first frame and loads the store after it.
 
         ``remember`` is called (in a thread) once the first rows are on screen: the CLI
         writes the launch record for the next start there."""
@@ -213,11 +213,14 @@ class SwitchboardApp(App[None]):
         # the ids imports every screen and widget module (console.keymap.known_ids), so
         # it waits for the first frame, and only a config with keys pays for it.
         self.set_keymap({k: v for k, v in self.user_keys.items() if v.strip()})
-        if self.launch is not None:
-            self.push_screen(self.launch.screen(self))
-            self.call_after_refresh(self._load)  # after the first frame
+        if self.launch is not None:  # the first frame is composed (compose)
+            self.call_after_refresh(self._load)  # after it
             return
         self._start()
+
+    def compose(self) -> Any:
+        if self.launch is not None:
+            yield self.launch.frame(self)
 
     def _start(self, launch: Launch | None = None) -> Any:
         """The console on its store: the inbox (in place of ``launch``'s first frame, with
@@ -229,12 +232,9 @@ class SwitchboardApp(App[None]):
         self.presence_announcer.start()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         screen = self.main_screen()
-        if launch is None:
-            shown = self.push_screen(screen)
-        else:
-            if screen.start_filter == launch.record.task_filter:
-                screen.meanwhile = launch.tasks
-            shown = self.switch_screen(screen)
+        if launch is not None and screen.start_filter == launch.record.task_filter:
+            screen.meanwhile = launch.tasks
+        shown = self.push_screen(screen)
         self.mark_available(None)
         self.channels.listen(self._health_from_any_thread)
         self.set_timer(STARTED_AT_LATEST, self._first_rows_shown)
@@ -271,6 +271,8 @@ class SwitchboardApp(App[None]):
         for warning in getattr(loaded.config, "warnings", ()):
             self.notify(warning, title=_("Config"), severity="warning", timeout=10)
         await self._start(launch)
+        for frame in self.screen_stack[0].query("LaunchFrame"):  # under the inbox now
+            await frame.remove()
 
     async def _hand_over_keys(self) -> None:
         """The keys typed on the first frame, in order, once the inbox shows its rows."""

@@ -5,7 +5,7 @@ before Textual draws anything: ~0.5 s of a ~1.2 s start (bench/PROFILE.md ยง12โ€
 When the launch record of the last start is valid (:mod:`console.launch_record`):
 
 1. the first tasks are read from the SQLite file with no ORM (:mod:`storage.launch_page`);
-2. the app starts on :class:`~console.screens.launch.LaunchScreen`: the inbox's layout
+2. the app starts with :class:`~console.launch_frame.LaunchFrame`: the inbox's layout
    with the real task list, drawn in the record's language and theme;
 3. after that frame, a thread validates the config and opens the store exactly as a
    plain start does (:func:`console.cli.load_console`); the inbox then replaces the
@@ -45,7 +45,7 @@ from widgets.task_list import PAGE_SIZE
 
 if TYPE_CHECKING:
     from console.app import SwitchboardApp
-    from console.screens.launch import LaunchScreen
+    from console.launch_frame import LaunchFrame
     from storage.store import Store
 
 
@@ -67,18 +67,18 @@ class Launch:
     tasks: tuple[TaskRow, ...]
     load: Callable[[], Loaded]
 
-    def screen(self, app: SwitchboardApp) -> LaunchScreen:
-        from console.screens.launch import LaunchScreen
+    def frame(self, app: SwitchboardApp) -> LaunchFrame:
+        from console.launch_frame import LaunchFrame
 
         record = self.record
-        screen = LaunchScreen(self.tasks, filter_label=record.filter_label,
-                              channel_tags=record.channel_tags, operator=record.operator,
-                              role=record.role, connection=record.connection, clock=app.clock)
+        frame = LaunchFrame(self.tasks, filter_label=record.filter_label,
+                            channel_tags=record.channel_tags, operator=record.operator,
+                            role=record.role, connection=record.connection, clock=app.clock)
         for threshold, name in sorted(app.HORIZONTAL_BREAKPOINTS, reverse=True):
             if app.size.width >= threshold:  # the inbox's width class, as main_screen does
-                screen.add_class(name)
+                frame.add_class(name)
                 break
-        return screen
+        return frame
 
     def register_theme(self, app: SwitchboardApp) -> list[str]:
         """The record's theme, registered and chosen; returns the names registered."""

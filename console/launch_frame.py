@@ -3,11 +3,13 @@
 Drawn from the launch record (:mod:`console.launch_record`) and the first tasks read
 from the file (:mod:`storage.launch_page`), with the inbox's own widgets in the inbox's
 places: the filter bar, the real :class:`~widgets.task_list.TaskList`, an empty
-conversation pane, the status bar and the footer's line. The app replaces it with the
-inbox once the store is loaded (:mod:`console.launch`); until then it only shows: the
-app holds every key typed meanwhile and hands them to the inbox, in order.
+conversation pane, the status bar and the footer's line. The app composes it on its
+own first screen, as Textual's quickest first frame does (a pushed screen costs one
+more compose and restyle), pushes the inbox over it once the store is loaded
+(:mod:`console.launch`) and removes it. Until then it only shows: the app holds every
+key typed meanwhile and hands them to the inbox, in order.
 
-Only light modules are imported here: this screen is what the operator waits for.
+Only light modules are imported here: this frame is what the operator waits for.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from datetime import datetime
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from storage.errors import NotFound
@@ -45,18 +46,19 @@ class LaunchTasks:
         raise NotFound(_("Task {id} does not exist.").format(id=task_id))
 
 
-class LaunchScreen(Screen[None]):
+class LaunchFrame(Vertical):
     """The inbox's layout with the first tasks, shown while the console loads."""
 
     DEFAULT_CSS = """
-    LaunchScreen { background: $background; }
-    LaunchScreen #body { height: 1fr; }
-    LaunchScreen #left { width: 38%; min-width: 40; max-width: 64; border-right: vkey $panel; }
-    LaunchScreen.-narrow #left { width: 34%; min-width: 30; max-width: 36; }
-    LaunchScreen #filter-bar { height: 1; padding: 0 1; background: $boost; color: $text; text-style: bold; }
-    LaunchScreen #tasks { height: 1fr; }
-    LaunchScreen #centre { width: 1fr; }
-    LaunchScreen #footer-line { height: 1; background: $panel; }
+    LaunchFrame { background: $background; }
+    LaunchFrame #body { height: 1fr; }
+    LaunchFrame #left { width: 38%; min-width: 40; max-width: 64; border-right: vkey $panel; }
+    LaunchFrame.-narrow #left { width: 34%; min-width: 30; max-width: 36; }
+    LaunchFrame #filter-bar { height: 1; padding: 0 1; background: $boost; color: $text; text-style: bold; }
+    LaunchFrame #tasks { height: 1fr; }
+    LaunchFrame #centre { width: 1fr; }
+    LaunchFrame StatusBar { dock: none; }
+    LaunchFrame #footer-line { height: 1; background: $panel; }
     """
 
     def __init__(self, tasks: tuple[TaskRow, ...], *, filter_label: str,
