@@ -15,8 +15,8 @@ When the launch record of the last start is valid (:mod:`console.launch_record`)
    config's warnings are shown in the console and printed when it closes.
 
 With no valid record (the first start, an edited config, PostgreSQL, another schema)
-the start is the plain one. Every start that reaches its
-first rows writes the record for the next (:func:`remember`).
+the start is the plain one. Every start that reaches its first rows writes the record
+for the next (:func:`remember`).
 
 Only light modules are imported before the first frame: this one, the record, the
 first tasks' reader, Textual and the app's shell.

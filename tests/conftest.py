@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,20 +57,29 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore::platformdirs.api.RuntimeDirWarning")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def private_cache_dir() -> Iterator[None]:
-    """The console's launch records (``console.launch_record``, in the user's cache
-    directory) go to a directory of this run's, for it and its subprocesses."""
-    before = os.environ.get("XDG_CACHE_HOME")
-    directory = tempfile.mkdtemp(prefix="sb-test-cache-")
-    os.environ["XDG_CACHE_HOME"] = directory
+@contextmanager
+def environment_variable(name: str, value: str) -> Iterator[None]:
+    """``name`` set to ``value`` for the block, then as it was (or unset)."""
+    before = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if before is None:
-            os.environ.pop("XDG_CACHE_HOME", None)
+            os.environ.pop(name, None)
         else:
-            os.environ["XDG_CACHE_HOME"] = before
+            os.environ[name] = before
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_dir() -> Iterator[None]:
+    """The console's launch records (``console.launch_record``, in the user's cache
+    directory) go to a directory of this run's, for it and its subprocesses."""
+    directory = tempfile.mkdtemp(prefix="sb-test-cache-")
+    try:
+        with environment_variable("XDG_CACHE_HOME", directory):
+            yield
+    finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -77,17 +87,12 @@ def private_cache_dir() -> Iterator[None]:
 def utc_process() -> Iterator[None]:
     """The whole run formats local times in UTC (snapshots, dates in the console and the
     CLI do not depend on the machine); set here, not at import, and restored after."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
     try:
-        yield
+        with environment_variable("TZ", "UTC"):
+            time.tzset()
+            yield
     finally:
-        if before is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
+        time.tzset()  # the zone as it was
 
 
 @pytest.fixture(autouse=True)

@@ -283,3 +283,39 @@ async def test_the_inbox_shows_the_first_frame_s_rows_until_its_page_arrives(
         await until(pilot, lambda: tasks.pages_loaded == 1, "the page")
         assert tasks.rows == rows
 
+
+
+def test_the_first_frame_looks_like_the_inbox_at_80x24(sqlite_store: Store, snap_compare: Any,
+                                                       tmp_path: Path) -> None:
+    """The first frame's looks: the inbox's panes in their places, the rows (Cyrillic
+    names, channel tags, ages from the frozen clock), the filter bar, the status bar."""
+    from textual.app import App, ComposeResult
+
+    from console.themes import register_themes
+    from tests.console.fixtures.scenes import busy
+
+    busy(sqlite_store)
+    tasks = sqlite_store.list_tasks(TaskFilter(hide_closed=True), limit=PAGE_SIZE).items
+
+    class FirstFrame(App[None]):
+        CSS_PATH = SwitchboardApp.CSS_PATH
+
+        def __init__(self) -> None:
+            super().__init__()
+            register_themes(self)
+            self.theme = "switchboard-dark"
+
+        def compose(self) -> ComposeResult:
+            frame = LaunchFrame(tasks, filter_label="Filter: All (open)  · 1–5",
+                                channel_tags={"telegram": "TG", "webchat": "WEB"},
+                                operator="Борис", role="operator",
+                                connection="SQLite · channels on", clock=frozen_clock)
+            frame.add_class("-narrow")
+            yield frame
+
+    async def rows_shown(pilot: Any) -> None:
+        await until(pilot, lambda: len(pilot.app.query_one(TaskList).rows) == len(tasks),
+                    "the rows")
+        await pilot.pause()
+
+    assert snap_compare(FirstFrame(), terminal_size=(80, 24), run_before=rows_shown)
