@@ -13,9 +13,10 @@ anything, and the real inbox replaces it once the config and the store are loade
 A record is a cache of what the validated config and the store produced, never a
 second source of settings:
 
-- it is only used when the config file's bytes, the ``--db`` option, the environment
-  that decides the default paths and the task columns are what they were when it was
-  written (:func:`launch_key`), and the database still has the recorded schema;
+- it is only used when the config file's bytes, the ``--db`` option and the directory
+  it was given in, the environment that decides the default paths and the task columns
+  are what they were when it was written (:func:`launch_key`), and the database still
+  has the recorded schema;
 - it is only written for a SQLite file;
 - a missing, unreadable or stale record only means the start draws nothing early.
 
@@ -91,15 +92,17 @@ class LaunchRecord:
 
 def launch_key(config_path: Path | None, db_option: str | None) -> str:
     """What a record is only valid for: this config file's path and bytes, this
-    ``--db``, the environment behind the default paths, the task columns."""
+    ``--db`` from this directory, the environment behind the default paths, the task
+    columns."""
     digest = hashlib.sha256()
     path = _config_path(config_path)
     try:
         content = path.read_bytes()
     except OSError:
         content = b"\0missing"
-    for part in (str(path), db_option or "", *(os.environ.get(k, "") for k in _ENVIRONMENT),
-                 ",".join(TASK_COLUMNS)):
+    # The working directory: ``--db desk.db`` names another file in another directory.
+    for part in (str(path), db_option or "", os.getcwd(),
+                 *(os.environ.get(k, "") for k in _ENVIRONMENT), ",".join(TASK_COLUMNS)):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(content)
     return digest.hexdigest()

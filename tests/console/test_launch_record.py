@@ -74,6 +74,19 @@ def test_a_record_is_only_for_the_same_config_db_and_environment(
     assert read_record(other, None) is None
 
 
+def test_a_relative_db_from_another_directory_is_another_start(
+        cache: Path, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--db desk.db`` in two directories names two files: the first frame of one must
+    never show the other's tasks."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    write_record(config, "desk.db", record(launch_key(config, "desk.db")))
+    assert read_record(config, "desk.db") is not None
+    monkeypatch.chdir(tmp_path / "b")
+    assert read_record(config, "desk.db") is None
+
+
 def test_a_record_of_other_task_columns_or_format_is_ignored(
         cache: Path, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import console.launch_record as launch_record
