@@ -32,7 +32,7 @@ from console import startup
 from console.commands import SwitchboardCommands
 from console.console_channels import ConsoleChannels
 from console.keymap import APP_BINDINGS, check_keymap, usable_keymap
-from console.themes import SHIPPED, STATE_KEY, initial_theme, register_themes
+from console.themes import SHIPPED, STATE_KEY, initial_theme, load_themes, register
 from storage.constants import SUPERVISOR
 from storage.errors import SwitchboardError
 from storage.i18n import _, set_language
@@ -138,11 +138,20 @@ class SwitchboardApp(App[None]):
             self.shipped_themes = launch.register_theme(self)
             return
         assert store is not None and operator is not None, "a console needs a store and an operator"
-        self._attach(store, config, operator)
+        # Read before the event loop runs (the constructor is called by the CLI first).
+        self._attach(store, config, operator, *self.read_looks(store))
 
-    def _attach(self, store: Store, config: Any, operator: OperatorRow) -> None:
-        """Everything the console does on its store: read before the event loop runs on a
-        plain start (the constructor is called by the CLI first), once loaded on a launch."""
+    @staticmethod
+    def read_looks(store: Store) -> tuple[list[Any], str | None]:
+        """The shipped themes (their files) and the persisted choice (the store): I/O,
+        read before the event loop runs, or in a launch's loading thread."""
+        return load_themes(), store.get_state(STATE_KEY)
+
+    def _attach(self, store: Store, config: Any, operator: OperatorRow, themes: list[Any],
+                saved_theme: str | None) -> None:
+        """Everything the console does on its store: on a plain start before the event
+        loop runs, on a launch once loaded; ``themes`` and ``saved_theme`` are
+        :meth:`read_looks`' (no I/O here: on a launch this runs on the event loop)."""
         from console.events_bridge import EventsBridge
         from console.notify import Notifier, NotifySettings
         from storage.presence import PresenceAnnouncer, PresenceTracker
@@ -151,11 +160,10 @@ class SwitchboardApp(App[None]):
         self.config = config
         self.operator = operator
         self.user_keys = dict(getattr(config, "keys", {}) or {})
-        self.shipped_themes = register_themes(self)
+        self.shipped_themes = register(self, themes)
         set_language(getattr(config, "language", None))
         # The persisted choice wins over the config's first-start default.
-        saved = store.get_state(STATE_KEY)
-        self.theme = initial_theme(saved, getattr(config, "theme", None),
+        self.theme = initial_theme(saved_theme, getattr(config, "theme", None),
                                    list(self.available_themes))
         self._saved_theme = self.theme
         self.bridge = EventsBridge(store.bus, self.post_message)
@@ -212,7 +220,7 @@ class SwitchboardApp(App[None]):
         # The config's keys apply at once (an id no binding has matches nothing); checking
         # the ids imports every screen and widget module (console.keymap.known_ids), so
         # it waits for the first frame, and only a config with keys pays for it.
-        self.set_keymap({k: v for k, v in self.user_keys.items() if v.strip()})
+        self._apply_keys()
         if self.launch is not None:  # the first frame is composed (compose)
             self.call_after_refresh(self._load)  # after it
             return
@@ -247,11 +255,12 @@ class SwitchboardApp(App[None]):
         assert self.launch is not None
         try:
             loaded = self.launch.load()
+            looks = self.read_looks(loaded.store)
         except BaseException as err:  # noqa: BLE001 - reported by the CLI once the screen is gone
             self.call_from_thread(self._launch_failed, err)
             return
         try:
-            self.call_from_thread(self._loaded, loaded)
+            self.call_from_thread(self._loaded, loaded, looks)
         except RuntimeError:  # the operator quit while it loaded: nobody will close it
             loaded.store.close()
 
@@ -259,14 +268,14 @@ class SwitchboardApp(App[None]):
         self.launch_error = error
         self.exit(return_code=1)
 
-    async def _loaded(self, loaded: Loaded) -> None:
+    async def _loaded(self, loaded: Loaded, looks: tuple[list[Any], str | None]) -> None:
         """The store is there: the inbox replaces the first frame, and gets the keys."""
         if self._exit:  # the operator quit while it loaded
             loaded.store.close()
             return
         self.channels = ConsoleChannels(None, loaded.gateway_factory)
-        self._attach(loaded.store, loaded.config, loaded.operator)
-        self.set_keymap({k: v for k, v in self.user_keys.items() if v.strip()})
+        self._attach(loaded.store, loaded.config, loaded.operator, *looks)
+        self._apply_keys()
         launch, self.launch = self.launch, None
         for warning in getattr(loaded.config, "warnings", ()):
             self.notify(warning, title=_("Config"), severity="warning", timeout=10)
@@ -278,6 +287,9 @@ class SwitchboardApp(App[None]):
         """The keys typed on the first frame, in order, once the inbox shows its rows."""
         while self._launch_keys:  # keys typed meanwhile join the end: the order holds
             await self._take_key(self._launch_keys.pop(0))
+
+    def _apply_keys(self) -> None:
+        self.set_keymap({k: v for k, v in self.user_keys.items() if v.strip()})
 
     def _check_keymap(self) -> None:
         self.set_keymap(usable_keymap(self.user_keys))

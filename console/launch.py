@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,11 +131,7 @@ def try_launch(argv: Sequence[str]) -> int | None:
 
 def remembering(args: argparse.Namespace) -> Callable[[SwitchboardApp], None]:
     """What writes the launch record of a console started with these options."""
-
-    def write(app: SwitchboardApp) -> None:
-        remember(args.config, args.db, app)
-
-    return write
+    return partial(remember, args.config, args.db)
 
 
 def remember(config_path: Path | None, db_option: str | None, app: SwitchboardApp) -> None:

@@ -112,8 +112,8 @@ def record_path(config_path: Path | None, db_option: str | None) -> Path:
     """Where the record for this config and ``--db`` lives (the user's cache directory)."""
     from platformdirs import user_cache_dir
 
-    name = hashlib.sha256(f"{_config_path(config_path)}\0{db_option or ''}".encode(
-        "utf-8", "surrogatepass")).hexdigest()[:24]
+    where = f"{_config_path(config_path)}\0{db_option or ''}\0{os.getcwd()}"  # as the key
+    name = hashlib.sha256(where.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return Path(user_cache_dir("switchboard", appauthor=False)) / "launch" / f"{name}.json"
 
 

@@ -60,11 +60,14 @@ def load_themes(directory: Path = THEMES_DIR) -> list[Theme]:
 
 def register_themes(app: Any, directory: Path = THEMES_DIR) -> list[str]:
     """Register the shipped themes on ``app``; returns their names."""
-    names = []
-    for theme in load_themes(directory):
+    return register(app, load_themes(directory))
+
+
+def register(app: Any, themes: list[Theme]) -> list[str]:
+    """Register ``themes`` (loaded by :func:`load_themes`) on ``app``; returns their names."""
+    for theme in themes:
         app.register_theme(theme)
-        names.append(theme.name)
-    return names
+    return [theme.name for theme in themes]
 
 
 def initial_theme(saved: str | None, configured: str | None, available: list[str]) -> str:

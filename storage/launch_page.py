@@ -3,7 +3,7 @@
 The console's first frame (:mod:`console.launch`) shows the real task list before the
 store is loaded: peewee, the models and the migrations cost ~0.2 s of a start. This
 reads the newest tasks with plain :mod:`sqlite3`, on a read-only connection, with the
-SQL the store wrote from its models (``Store.newest_tasks_sql``, kept in the launch
+SQL the store wrote from its models (``Store.launch_statements``, kept in the launch
 record), and keeps those the list's filter keeps, by :meth:`TaskFilter.matches`, the
 filter's rules outside SQL. What it returns is the top of the filtered list, in its
 order, as fresh as the file: the rows the store's ``list_tasks`` would return first.

@@ -135,7 +135,8 @@ async def test_the_first_frame_shows_the_store_s_first_page_before_anything_load
         assert "Filter:" in str(app.screen.query_one("#filter-bar").render())
         load.release()
         await until(pilot, lambda: len(inbox_rows(app)) == len(data.tasks), "the inbox")
-        assert app.store is data.store
+        assert app.store is data.store and app.theme == "switchboard-light"
+        assert set(app.shipped_themes) >= {"switchboard-dark", "switchboard-light"}
         await until(pilot, lambda: not any(s.query(LaunchFrame) for s in app.screen_stack),
                     "the first frame removed")
         assert len(app.screen_stack) == 2  # as a plain start: Textual's screen, the inbox

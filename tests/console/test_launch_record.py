@@ -85,6 +85,10 @@ def test_a_relative_db_from_another_directory_is_another_start(
     assert read_record(config, "desk.db") is not None
     monkeypatch.chdir(tmp_path / "b")
     assert read_record(config, "desk.db") is None
+    write_record(config, "desk.db", record(launch_key(config, "desk.db"), database="/b/desk.db"))
+    monkeypatch.chdir(tmp_path / "a")  # each directory keeps its own
+    assert read_record(config, "desk.db") is not None
+    assert read_record(config, "desk.db").database == "/tmp/x.db"  # type: ignore[union-attr]
 
 
 def test_a_record_of_other_task_columns_or_format_is_ignored(
